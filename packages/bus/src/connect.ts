@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import type { Logger } from '@switchboard/logger';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/** Between reconnect attempts; nats.js adds jitter. */
+export const RECONNECT_WAIT_MS = 500;
+
+export interface BusOptions {
+  url?: string;
+  /** The connection's name as `nats-server` reports it (`connz`). */
+  name: string;
+  user?: string | undefined;
+  password?: string | undefined;
+  /** Path to a `.creds` file (JWT + nkey seed). */
+  credsFile?: string | undefined;
+  log?: Logger;
+  /** Keep trying the first connect too, instead of failing when the server is not up yet. */
+  waitOnFirstConnect?: boolean;
+}
+
+/** Connects to NATS with reconnects that never give up, logging each change of state. */
+export async function connectBus(options: BusOptions): Promise<NatsConnection> {
+  const { url = DEFAULT_NATS_URL, name, user, password, credsFile, log } = options;
+  const nc = await connect({
+    servers: url.split(',').map((s) => s.trim()),
+    name,
+    user,
+    pass: password,
+    authenticator: credsFile ? credsAuthenticator(await readFile(credsFile)) : undefined,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: RECONNECT_WAIT_MS,
+    waitOnFirstConnect: options.waitOnFirstConnect ?? false,
+    pingInterval: 10_000,
+  });
+  if (log) void watchStatus(nc, log);
+  return nc;
+}
+
+async function watchStatus(nc: NatsConnection, log: Logger): Promise<void> {
+  for await (const status of nc.status()) {
+    switch (status.type) {
+      case 'disconnect':
+        log.warn({ server: status.server }, 'nats disconnected');
+        break;
+      case 'reconnect':
+        log.info({ server: status.server }, 'nats reconnected');
+        break;
+      case 'error':
+        log.error({ err: status.error }, 'nats error');
+        break;
+      default:
+        log.debug({ status: status.type }, 'nats status');
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type JetStreamClient,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  CALL_EVENTS_STREAM,
+  CALL_EVENTS_SUBJECTS,
+  type CallEvent,
+  EventsUnavailableError,
+  eventSubject,
+} from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+
+/** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000;
+export const PUBLISH_ACK_TIMEOUT_MS = 2_000;
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+/** Creates the CALL_EVENTS stream, or brings an existing one's settings up to date. Safe to run from every replica. */
+export async function ensureCallEventsStream(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    name: CALL_EVENTS_STREAM,
+    subjects: [CALL_EVENTS_SUBJECTS],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    duplicate_window: DUPLICATE_WINDOW_MS * 1_000_000,
+  };
+  try {
+    await jsm.streams.info(CALL_EVENTS_STREAM);
+    await jsm.streams.update(CALL_EVENTS_STREAM, config);
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+    await jsm.streams.add(config);
+  }
+}
+
+function isStreamNotFound(err: unknown): boolean {
+  return err instanceof Error && /stream not found/i.test(err.message);
+}
+
+export interface PublishOptions {
+  /** Stable id of this event: a retry (ours or an upstream's) with the same id is stored once. */
+  msgId: string;
+  /** Give up after this long and throw EventsUnavailableError. Without it, retry until acknowledged. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Publishes call events to JetStream, retrying with backoff until the server acknowledges that the event is
+ * stored. Core NATS drops publishes made while disconnected without a word; this never does.
+ */
+export class EventPublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly log?: Logger,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  async publish(event: CallEvent, { msgId, deadlineMs, signal }: PublishOptions): Promise<void> {
+    const subject = eventSubject(event.callSid, event.kind);
+    const payload = JSON.stringify(event);
+    const giveUpAt = deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + deadlineMs;
+    let wait = RETRY_FIRST_MS;
+    for (let attempt = 1; ; attempt++) {
+      const remaining = giveUpAt - Date.now();
+      try {
+        await this.js.publish(subject, payload, {
+          msgID: msgId,
+          timeout: Math.max(1, Math.min(PUBLISH_ACK_TIMEOUT_MS, remaining)),
+        });
+        return;
+      } catch (err) {
+        if (signal?.aborted || Date.now() + wait >= giveUpAt) {
+          throw new EventsUnavailableError(`event ${msgId} was not stored: ${(err as Error).message}`, {
+            cause: err,
+            callSid: event.callSid,
+          });
+        }
+        this.log?.warn(
+          { err, msgId, attempt, callSid: event.callSid },
+          'event publish not acknowledged, retrying',
+        );
+        await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
+        wait = Math.min(wait * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Header names of the NATS services framework's error replies. */
+export const ERROR_CODE_HEADER = 'Nats-Service-Error-Code';
+export const ERROR_HEADER = 'Nats-Service-Error';
+
+const decoder = new TextDecoder();
+
+export type Decoded = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** JSON.parse without throwing: bad input from the wire is a value to handle, not an exception. */
+export function decodeJson(data: Uint8Array): Decoded {
+  try {
+    return { ok: true, value: JSON.parse(decoder.decode(data)) };
+  } catch (error) {
+    return { ok: false, error: error as Error };
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { CallSid, CallStatus, TranscriptRole } from './call.js';
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+/** Fields every event on `events.call.<callSid>.<kind>` carries. `at` is when it happened (ISO time). */
+const base = { callSid: CallSid, at: IsoTime };
+
+/** A Twilio status callback, as the gateway received it. */
+export const StatusEvent = z.object({
+  ...base,
+  kind: z.literal('status'),
+  status: CallStatus,
+  /** Twilio's `SequenceNumber`: orders callbacks of one call. */
+  sequenceNumber: z.number().int().nonnegative().optional(),
+  /** Twilio's `CallDuration`, on the final callback. */
+  durationSeconds: z.number().int().nonnegative().optional(),
+  answeredBy: z.string().max(64).optional(),
+});
+export type StatusEvent = z.infer<typeof StatusEvent>;
+
+/** A media stream began or ended on a worker. */
+export const StreamEvent = z.object({
+  ...base,
+  kind: z.literal('stream'),
+  action: z.enum(['started', 'stopped']),
+  streamSid: z.string().min(1).max(64),
+});
+export type StreamEvent = z.infer<typeof StreamEvent>;
+
+/** One finished utterance. `at` is when it began; `itemId` is the Realtime conversation item it came from. */
+export const TranscriptEvent = z.object({
+  ...base,
+  kind: z.literal('transcript'),
+  role: TranscriptRole,
+  text: z.string().max(20_000),
+  itemId: z.string().min(1).max(128),
+});
+export type TranscriptEvent = z.infer<typeof TranscriptEvent>;
+
+/** A key the caller pressed. */
+export const DtmfEvent = z.object({
+  ...base,
+  kind: z.literal('dtmf'),
+  digit: z.string().min(1).max(1),
+  streamSid: z.string().min(1).max(64),
+});
+export type DtmfEvent = z.infer<typeof DtmfEvent>;
+
+/** The worker ended the call's stream (agent hung up, Realtime failed, drain). */
+export const EndedEvent = z.object({
+  ...base,
+  kind: z.literal('ended'),
+  reason: z.string().min(1).max(500),
+});
+export type EndedEvent = z.infer<typeof EndedEvent>;
+
+export const CallEvent = z.discriminatedUnion('kind', [
+  StatusEvent,
+  StreamEvent,
+  TranscriptEvent,
+  DtmfEvent,
+  EndedEvent,
+]);
+export type CallEvent = z.infer<typeof CallEvent>;
+export type CallEventKind = CallEvent['kind'];

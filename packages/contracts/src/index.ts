@@ -1,0 +1,5 @@
+export * from './call.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './requests.js';
+export * from './subjects.js';

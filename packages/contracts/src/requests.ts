@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { Agent, AgentId, Call, CallSid, CallStatus, Direction, Transcript } from './call.js';
+import { SUBJECTS } from './subjects.js';
+
+/** A party of a call as Twilio reports it: E.164 usually, but also `client:alice` or `anonymous`. */
+const Party = z.string().min(1).max(128);
+
+export const CallBySidRequest = z.object({ callSid: CallSid });
+export type CallBySidRequest = z.infer<typeof CallBySidRequest>;
+
+export const CallCreateRequest = z.object({
+  callSid: CallSid,
+  direction: Direction,
+  from: Party,
+  to: Party,
+  status: CallStatus.optional(),
+  agentId: AgentId.optional(),
+});
+export type CallCreateRequest = z.infer<typeof CallCreateRequest>;
+
+export const CALL_LIST_DEFAULT_LIMIT = 50;
+export const CALL_LIST_MAX_LIMIT = 200;
+
+export const CallListRequest = z.object({
+  limit: z.number().int().min(1).max(CALL_LIST_MAX_LIMIT).default(CALL_LIST_DEFAULT_LIMIT),
+  cursor: z.string().min(1).max(200).optional(),
+  status: CallStatus.optional(),
+});
+export type CallListRequest = z.input<typeof CallListRequest>;
+
+export const CallListReply = z.object({
+  calls: z.array(Call),
+  nextCursor: z.string().nullable(),
+});
+export type CallListReply = z.infer<typeof CallListReply>;
+
+export const CallTranscriptRequest = z.object({ callSid: CallSid });
+
+export const HealthRequest = z.object({});
+
+export const PoolFigures = z.object({
+  total: z.number().int(),
+  idle: z.number().int(),
+  waiting: z.number().int(),
+  max: z.number().int(),
+});
+export type PoolFigures = z.infer<typeof PoolFigures>;
+
+export const HealthReply = z.object({
+  status: z.enum(['ok', 'degraded']),
+  db: PoolFigures,
+});
+export type HealthReply = z.infer<typeof HealthReply>;
+
+/** Each registry endpoint: its subject and the schemas of what goes in and what comes back. */
+export const ENDPOINTS = {
+  callBySid: { subject: SUBJECTS.callBySid, request: CallBySidRequest, reply: Call },
+  callCreate: { subject: SUBJECTS.callCreate, request: CallCreateRequest, reply: Call },
+  callList: { subject: SUBJECTS.callList, request: CallListRequest, reply: CallListReply },
+  callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
+  agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
+  registryHealth: { subject: SUBJECTS.registryHealth, request: HealthRequest, reply: HealthReply },
+} as const;
+
+export type EndpointName = keyof typeof ENDPOINTS;
+export interface EndpointSpec<Req extends z.ZodType = z.ZodType, Rep extends z.ZodType = z.ZodType> {
+  subject: string;
+  request: Req;
+  reply: Rep;
+}
+export type RequestOf<N extends EndpointName> = z.input<(typeof ENDPOINTS)[N]['request']>;
+export type ParsedRequestOf<N extends EndpointName> = z.output<(typeof ENDPOINTS)[N]['request']>;
+export type ReplyOf<N extends EndpointName> = z.output<(typeof ENDPOINTS)[N]['reply']>;

@@ -1,0 +1,22 @@
+/** The registry's request/reply subjects (SPEC: NATS → Request/reply). */
+export const SUBJECTS = {
+  callBySid: 'call.bySid',
+  callCreate: 'call.create',
+  callList: 'call.list',
+  callTranscript: 'call.transcript',
+  agentUpsert: 'agent.upsert',
+  registryHealth: 'registry.health',
+} as const;
+export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
+
+export const REGISTRY_SERVICE_NAME = 'call-registry';
+
+/** JetStream stream holding every call event; subjects `events.call.<callSid>.<kind>`. */
+export const CALL_EVENTS_STREAM = 'CALL_EVENTS';
+export const CALL_EVENTS_SUBJECTS = 'events.call.>';
+/** The registry's durable consumer of CALL_EVENTS. */
+export const CALL_EVENTS_CONSUMER = 'call-registry';
+
+export function eventSubject(callSid: string, kind: string): string {
+  return `events.call.${callSid}.${kind}`;
+}

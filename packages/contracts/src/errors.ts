@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   AGENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
   CALL_CONFLICT: 409,
+  AGENT_CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   TWILIO_ERROR: 502,
   DATABASE_UNAVAILABLE: 503,
@@ -91,6 +92,12 @@ export class AgentNotFoundError extends SwitchboardError {
 export class CallConflictError extends SwitchboardError {
   constructor(message: string, options?: SwitchboardErrorOptions) {
     super('CALL_CONFLICT', message, options);
+  }
+}
+
+export class AgentConflictError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('AGENT_CONFLICT', message, options);
   }
 }
 

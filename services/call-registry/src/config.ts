@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 3002;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+export const DEFAULT_DB_POOL_MAX = 20;
+export const DEFAULT_DB_POOL_MIN = 2;
+export const DEFAULT_DB_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_DB_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_DB_STATEMENT_TIMEOUT_MS = 5_000;
+/** How often the pool's figures are logged at debug (the origin's "Pool status" line). */
+export const DEFAULT_POOL_LOG_INTERVAL_MS = 30_000;
+export const APPLICATION_NAME = 'switchboard-call-registry';
+
+const int = (min: number) => z.coerce.number().int().min(min);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const Env = z.object({
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
+  DB_POOL_MAX: int(1).default(DEFAULT_DB_POOL_MAX),
+  DB_POOL_MIN: int(0).default(DEFAULT_DB_POOL_MIN),
+  DB_IDLE_TIMEOUT_MS: int(0).default(DEFAULT_DB_IDLE_TIMEOUT_MS),
+  DB_CONNECT_TIMEOUT_MS: int(1).default(DEFAULT_DB_CONNECT_TIMEOUT_MS),
+  DB_STATEMENT_TIMEOUT_MS: int(0).default(DEFAULT_DB_STATEMENT_TIMEOUT_MS),
+  /** Log every query with its time (the origin's DEBUG_DB). */
+  DEBUG_DB: bool.default(false),
+  DB_POOL_LOG_INTERVAL_MS: int(0).default(DEFAULT_POOL_LOG_INTERVAL_MS),
+  /** Apply pending migrations at start, under an advisory lock. */
+  MIGRATE_ON_START: bool.default(true),
+  NATS_URL: z.string().default(DEFAULT_NATS_URL),
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  NATS_CREDS: z.string().optional(),
+  PORT: int(0).default(DEFAULT_PORT),
+  HOST: z.string().default(DEFAULT_HOST),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * TLS follows `sslmode` in DATABASE_URL and node-postgres verifies the certificate for `require`,
+ * `verify-ca` and `verify-full`; only an explicit `sslmode=no-verify` skips the check.
+ */
+export interface PoolConfig {
+  connectionString: string;
+  max: number;
+  min: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  debug: boolean;
+}
+
+export interface RegistryConfig {
+  db: PoolConfig;
+  poolLogIntervalMs: number;
+  migrateOnStart: boolean;
+  nats: { url: string; user?: string; password?: string; credsFile?: string };
+  http: { port: number; host: string };
+  logLevel: string;
+}
+
+/** Parses the registry's settings from the environment; throws one error naming every bad setting. */
+export function loadConfig(env: Record<string, string | undefined>): RegistryConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid call-registry settings: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  if (e.DB_POOL_MIN > e.DB_POOL_MAX) {
+    throw new Error('invalid call-registry settings: DB_POOL_MIN must not exceed DB_POOL_MAX');
+  }
+  return {
+    db: {
+      connectionString: e.DATABASE_URL,
+      max: e.DB_POOL_MAX,
+      min: e.DB_POOL_MIN,
+      idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      debug: e.DEBUG_DB,
+    },
+    poolLogIntervalMs: e.DB_POOL_LOG_INTERVAL_MS,
+    migrateOnStart: e.MIGRATE_ON_START,
+    nats: {
+      url: e.NATS_URL,
+      ...(e.NATS_USER === undefined ? {} : { user: e.NATS_USER }),
+      ...(e.NATS_PASSWORD === undefined ? {} : { password: e.NATS_PASSWORD }),
+      ...(e.NATS_CREDS === undefined ? {} : { credsFile: e.NATS_CREDS }),
+    },
+    http: { port: e.PORT, host: e.HOST },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,59 @@
+import type { Logger } from '@switchboard/logger';
+import pg from 'pg';
+import type { PoolConfig } from '../config.js';
+import { APPLICATION_NAME } from '../config.js';
+
+export interface PoolFigures {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/** Delay before the first TCP keep-alive probe on an idle connection, well inside cloud NAT/LB idle cut-offs. */
+export const KEEP_ALIVE_INITIAL_DELAY_MS = 10_000;
+
+/**
+ * The registry's one pool, configured in full: the incident this project grew from was an unconfigured pool
+ * (no max, no timeouts, no keep-alive, no error listener) whose connections the server cut.
+ */
+export function createPool(config: PoolConfig, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.connectionString,
+    application_name: APPLICATION_NAME,
+    max: config.max,
+    min: config.min,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    statement_timeout: config.statementTimeoutMs || undefined,
+    // A query that outlives the statement timeout by this much has lost its server: give the client back.
+    query_timeout: config.statementTimeoutMs ? config.statementTimeoutMs + 1_000 : undefined,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_INITIAL_DELAY_MS,
+  });
+  // An idle client whose connection dies emits `error` on the pool; without a listener the process exits.
+  pool.on('error', (err: Error & { code?: string }) => {
+    log.warn(
+      { err: { message: err.message, code: err.code }, ...poolFigures(pool, config.max) },
+      'idle database connection lost',
+    );
+  });
+  if (config.debug) {
+    pool.on('connect', () => log.debug(poolFigures(pool, config.max), 'database connection opened'));
+    pool.on('remove', () => log.debug(poolFigures(pool, config.max), 'database connection closed'));
+  }
+  return pool;
+}
+
+export function poolFigures(pool: pg.Pool, max: number): PoolFigures {
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max };
+}
+
+/**
+ * Opens `min` connections now, so the first calls after a start find warm connections: `min` only keeps
+ * idle clients from being closed below it, it does not open them.
+ */
+export async function warmPool(pool: pg.Pool, min: number): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: min }, () => pool.connect()));
+  for (const client of clients) client.release();
+}

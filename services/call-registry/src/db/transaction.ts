@@ -1,0 +1,20 @@
+import type pg from 'pg';
+
+/** Runs `fn` in a transaction on one pooled client; rolls back on any error and always returns the client. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError; // the connection is gone: don't hand it back to the pool
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

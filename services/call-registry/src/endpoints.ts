@@ -1,0 +1,49 @@
+import type { ServiceHost } from '@switchboard/bus';
+import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
+import type pg from 'pg';
+import { upsertAgent } from './agents/agent-store.js';
+import type { BatchLoader } from './calls/batch-loader.js';
+import { listCalls } from './calls/call-list.js';
+import { createCall } from './calls/call-store.js';
+import { callTranscript } from './calls/transcript.js';
+import type { PoolFigures } from './db/pool.js';
+import type { PrismaClient } from './db/prisma.js';
+
+export interface EndpointDeps {
+  pool: pg.Pool;
+  prisma: PrismaClient;
+  lookups: BatchLoader<string, Call>;
+  poolFigures: () => PoolFigures;
+  /** Whether the database answers right now. */
+  databaseAnswers: () => Promise<boolean>;
+}
+
+/** Every subject the registry answers (SPEC: NATS → Request/reply). */
+export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
+  const { pool, prisma, lookups } = deps;
+
+  host.addEndpoint('bySid', ENDPOINTS.callBySid, async ({ callSid }) => {
+    const call = await lookups.get(callSid);
+    if (!call) throw CallNotFoundError.forSid(callSid);
+    return call;
+  });
+
+  host.addEndpoint('create', ENDPOINTS.callCreate, async (request) => {
+    const call = await createCall(pool, request);
+    lookups.forget(request.callSid);
+    return call;
+  });
+
+  host.addEndpoint('list', ENDPOINTS.callList, (request) => listCalls(prisma, request));
+
+  host.addEndpoint('transcript', ENDPOINTS.callTranscript, ({ callSid }) =>
+    callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
+  );
+
+  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, (agent) => upsertAgent(prisma, agent));
+
+  host.addEndpoint('health', ENDPOINTS.registryHealth, async (): Promise<HealthReply> => {
+    const ok = await deps.databaseAnswers();
+    return { status: ok ? 'ok' : 'degraded', db: deps.poolFigures() };
+  });
+}

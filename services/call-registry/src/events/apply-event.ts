@@ -1,0 +1,51 @@
+import type { CallEvent } from '@switchboard/contracts';
+import type pg from 'pg';
+import { applyStatus, lockCall, statusReportOf } from '../calls/call-status-sql.js';
+import { withDbRetry } from '../db/retry.js';
+import { inTransaction } from '../db/transaction.js';
+
+const RECORD_EVENT = {
+  name: 'record_call_event',
+  text: `
+    INSERT INTO call_events (msg_id, call_sid, kind, payload, occurred_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (msg_id) DO NOTHING
+    RETURNING id`,
+};
+
+const INSERT_SEGMENT = {
+  name: 'insert_transcript_segment',
+  text: `
+    INSERT INTO transcript_segments (call_sid, item_id, role, text, started_at)
+    VALUES ($1, $2, $3::transcript_role, $4, $5)
+    ON CONFLICT (call_sid, item_id, role) DO NOTHING`,
+};
+
+export type ApplyOutcome = 'applied' | 'duplicate';
+
+/**
+ * Records an event once (keyed by its message id) and applies it in the same transaction, so a redelivered
+ * or republished event changes nothing. An event for a call not registered yet is kept; `createCall` folds
+ * it in when the call arrives.
+ */
+export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent): Promise<ApplyOutcome> {
+  return withDbRetry(() =>
+    inTransaction(pool, async (client) => {
+      await lockCall(client, event.callSid);
+      const recorded = await client.query({
+        ...RECORD_EVENT,
+        values: [msgId, event.callSid, event.kind, JSON.stringify(event), event.at],
+      });
+      if (recorded.rowCount === 0) return 'duplicate';
+      const report = statusReportOf(event);
+      if (report) await applyStatus(client, report);
+      if (event.kind === 'transcript') {
+        await client.query({
+          ...INSERT_SEGMENT,
+          values: [event.callSid, event.itemId, event.role, event.text, event.at],
+        });
+      }
+      return 'applied';
+    }),
+  );
+}

@@ -1,0 +1,44 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PoolFigures } from './db/pool.js';
+
+export type RegistryMetrics = ReturnType<typeof createMetrics>;
+
+/** The registry's Prometheus metrics, on a registry of its own (tests run several services in one process). */
+export function createMetrics(poolFigures: () => PoolFigures) {
+  const registry = new Registry();
+  const pool = (name: string, help: string, pick: (f: PoolFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(poolFigures()));
+      },
+    });
+  pool('registry_db_pool_total', 'Connections open in the pool', (f) => f.total);
+  pool('registry_db_pool_idle', 'Open connections not in use', (f) => f.idle);
+  pool('registry_db_pool_waiting', 'Queries waiting for a connection', (f) => f.waiting);
+  pool('registry_db_pool_max', 'DB_POOL_MAX', (f) => f.max);
+  return {
+    registry,
+    requests: new Histogram({
+      name: 'registry_request_duration_seconds',
+      help: 'NATS requests answered, by endpoint and outcome (ok or error status)',
+      labelNames: ['endpoint', 'outcome'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    lookupBatchSize: new Histogram({
+      name: 'registry_lookup_batch_size',
+      help: 'callSids read by one batched call.bySid query',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'registry_events_total',
+      help: 'Call events consumed, by kind and outcome',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

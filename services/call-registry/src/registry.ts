@@ -1,0 +1,133 @@
+import type { Server } from 'node:http';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
+import { type Call, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import { BatchLoader } from './calls/batch-loader.js';
+import { findCallsBySids } from './calls/call-store.js';
+import type { RegistryConfig } from './config.js';
+import { migrate } from './db/migrate.js';
+import { createPool, poolFigures, warmPool } from './db/pool.js';
+import { createPrisma } from './db/prisma.js';
+import { addEndpoints } from './endpoints.js';
+import { applyEvent } from './events/apply-event.js';
+import { EventConsumer } from './events/event-consumer.js';
+import { startHealthServer } from './http/health-server.js';
+import { createMetrics } from './metrics.js';
+
+export const SERVICE_VERSION = '0.1.0';
+/** callSids in one batched lookup query. */
+export const LOOKUP_MAX_BATCH = 256;
+/** Batched lookup queries running at once; more lookups wait and join the next batch. */
+export const LOOKUP_MAX_IN_FLIGHT = 4;
+/** How long `/readyz` and `registry.health` wait for the database to answer `SELECT 1`. */
+export const DB_CHECK_TIMEOUT_MS = 1_000;
+
+export interface RegistryDeps {
+  config: RegistryConfig;
+  log: Logger;
+  /** A connection to use instead of dialling `config.nats`; the registry leaves it open on close. */
+  nc?: NatsConnection;
+}
+
+export interface Registry {
+  /** The port of `/healthz`, `/readyz`, `/metrics`. */
+  httpPort: number;
+  nc: NatsConnection;
+  /** Stops taking requests, answers those in flight, stops the consumer, closes the pool. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the call-registry: the one owner of the PostgreSQL pool. */
+export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps): Promise<Registry> {
+  if (config.migrateOnStart) await migrate(config.db.connectionString, log);
+
+  const pool = createPool(config.db, log);
+  const figures = () => poolFigures(pool, config.db.max);
+  await warmPool(pool, config.db.min);
+  const prisma = createPrisma(pool);
+  const metrics = createMetrics(figures);
+
+  const nc = givenNc ?? (await connectBus({ ...config.nats, name: REGISTRY_SERVICE_NAME, log }));
+  await ensureCallEventsStream(nc);
+
+  const lookups = new BatchLoader<string, Call>(
+    (sids) => findCallsBySids(pool, sids),
+    { maxBatch: LOOKUP_MAX_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
+    (size) => metrics.lookupBatchSize.observe(size),
+  );
+  const databaseAnswers = () => checkDatabase(pool);
+
+  const host = await ServiceHost.start(
+    nc,
+    { name: REGISTRY_SERVICE_NAME, version: SERVICE_VERSION, description: 'Calls, agents and transcripts' },
+    {
+      log,
+      observe: (endpoint, outcome, ms) =>
+        metrics.requests.observe({ endpoint, outcome: String(outcome) }, ms / 1000),
+    },
+  );
+  addEndpoints(host, { pool, prisma, lookups, poolFigures: figures, databaseAnswers });
+
+  const consumer = new EventConsumer({
+    nc,
+    log,
+    apply: async (msgId, event) => {
+      const outcome = await applyEvent(pool, msgId, event);
+      lookups.forget(event.callSid);
+      return outcome;
+    },
+    observe: (kind, outcome) => metrics.events.inc({ kind, outcome }),
+  });
+  await consumer.start();
+
+  const http = await startHealthServer(
+    { ready: async () => !nc.isClosed() && (await databaseAnswers()), metrics: metrics.registry },
+    config.http,
+  );
+  const poolLog =
+    config.poolLogIntervalMs > 0
+      ? setInterval(() => log.debug(figures(), 'pool status'), config.poolLogIntervalMs).unref()
+      : undefined;
+
+  log.info({ port: http.port, pool: figures() }, 'call-registry started');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await host.drain();
+      await consumer.stop();
+      clearInterval(poolLog);
+      await closeServer(http.server);
+      await prisma.$disconnect();
+      await pool.end();
+      if (!givenNc) await nc.drain();
+      log.info('call-registry stopped');
+    })();
+    return closing;
+  };
+  return { httpPort: http.port, nc, close };
+}
+
+async function checkDatabase(pool: import('pg').Pool): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), DB_CHECK_TIMEOUT_MS);
+  });
+  const check = pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

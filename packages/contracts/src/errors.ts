@@ -138,6 +138,7 @@ const CLASSES: Partial<
   CALL_NOT_FOUND: CallNotFoundError,
   AGENT_NOT_FOUND: AgentNotFoundError,
   CALL_CONFLICT: CallConflictError,
+  AGENT_CONFLICT: AgentConflictError,
   DATABASE_UNAVAILABLE: DatabaseUnavailableError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
   REGISTRY_TIMEOUT: RegistryTimeoutError,

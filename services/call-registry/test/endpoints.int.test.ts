@@ -60,10 +60,22 @@ describe('call-registry endpoints', () => {
   });
 
   it('updates an agent in place and refuses a phone number another agent has', async () => {
-    await stack.client.agentUpsert({ id: 'a1', phoneNumber: '+15550002222', instructions: 'x', voice: 'alloy', model: 'm' });
+    await stack.client.agentUpsert({
+      id: 'a1',
+      phoneNumber: '+15550002222',
+      instructions: 'x',
+      voice: 'alloy',
+      model: 'm',
+    });
     const updated = await stack.client.agentUpsert({ id: 'a1', instructions: 'y', voice: 'ash', model: 'm' });
     expect(updated).toEqual({ id: 'a1', instructions: 'y', voice: 'ash', model: 'm' });
-    await stack.client.agentUpsert({ id: 'a2', phoneNumber: '+15550003333', instructions: 'x', voice: 'alloy', model: 'm' });
+    await stack.client.agentUpsert({
+      id: 'a2',
+      phoneNumber: '+15550003333',
+      instructions: 'x',
+      voice: 'alloy',
+      model: 'm',
+    });
     const err = await stack.client
       .agentUpsert({ id: 'a1', phoneNumber: '+15550003333', instructions: 'x', voice: 'alloy', model: 'm' })
       .catch((e: unknown) => e);
@@ -76,9 +88,13 @@ describe('call-registry endpoints', () => {
     const first = await stack.client.callCreate({ ...request, status: 'ringing' });
     const again = await stack.client.callCreate({ ...request, status: 'ringing' });
     expect(again).toEqual(first);
-    const concurrent = await Promise.all(Array.from({ length: 10 }, () => stack.client.callCreate(inbound())));
+    const concurrent = await Promise.all(
+      Array.from({ length: 10 }, () => stack.client.callCreate(inbound())),
+    );
     expect(new Set(concurrent.map((c) => c.callSid)).size).toBe(10);
-    const conflict = await stack.client.callCreate({ ...request, from: '+15550009999' }).catch((e: unknown) => e);
+    const conflict = await stack.client
+      .callCreate({ ...request, from: '+15550009999' })
+      .catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(CallConflictError);
     expect(conflict).toMatchObject({ status: 409, code: 'CALL_CONFLICT' });
   });
@@ -86,11 +102,15 @@ describe('call-registry endpoints', () => {
   it('answers an unknown callSid with 404 CALL_NOT_FOUND and a bad one with 400', async () => {
     const sid = newCallSid();
     await expect(stack.client.callBySid({ callSid: sid })).rejects.toBeInstanceOf(CallNotFoundError);
-    await expect(stack.client.callTranscript({ callSid: sid })).rejects.toMatchObject({ code: 'CALL_NOT_FOUND' });
+    await expect(stack.client.callTranscript({ callSid: sid })).rejects.toMatchObject({
+      code: 'CALL_NOT_FOUND',
+    });
     for (const bad of ['CA123', `CA${'A'.repeat(32)}`, `XX${'0'.repeat(32)}`]) {
       await expect(stack.client.callBySid({ callSid: bad })).rejects.toBeInstanceOf(InvalidRequestError);
     }
-    await expect(stack.client.callCreate({ ...inbound(), agentId: 'nobody' })).rejects.toBeInstanceOf(AgentNotFoundError);
+    await expect(stack.client.callCreate({ ...inbound(), agentId: 'nobody' })).rejects.toBeInstanceOf(
+      AgentNotFoundError,
+    );
   });
 
   it('rejects malformed requests with 400 on the wire, without holding a connection', async () => {
@@ -115,7 +135,8 @@ describe('call-registry endpoints', () => {
 
   it('lists calls newest first, page by page, without duplicates or gaps', async () => {
     const mine = new Set<string>();
-    for (let i = 0; i < 23; i++) mine.add((await stack.client.callCreate({ ...inbound(), status: 'ringing' })).callSid);
+    for (let i = 0; i < 23; i++)
+      mine.add((await stack.client.callCreate({ ...inbound(), status: 'ringing' })).callSid);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {

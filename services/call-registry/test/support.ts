@@ -12,7 +12,10 @@ export function newCallSid(): string {
 }
 
 export function testDatabase(): Promise<TestDatabase> {
-  return createTestDatabase({ templateKey: MIGRATIONS_KEY, migrate: (url) => migrate(url).then(() => undefined) });
+  return createTestDatabase({
+    templateKey: MIGRATIONS_KEY,
+    migrate: (url) => migrate(url).then(() => undefined),
+  });
 }
 
 export interface RegistryStack {
@@ -75,7 +78,8 @@ export async function eventually<T>(
   for (;;) {
     const value = await probe().catch((err: unknown) => err as T);
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -89,7 +89,8 @@ export class EventConsumer {
     const parsed = decoded.ok ? CallEvent.safeParse(decoded.value) : undefined;
     if (!parsed?.success) {
       log.warn({ subject: msg.subject, seq: msg.seq }, 'invalid call event discarded');
-      msg.term('invalid call event');
+      // No reason text: nats-server 2.9 does not recognise `+TERM <reason>` and would leave it pending.
+      msg.term();
       observe?.('unknown', 'invalid');
       return;
     }
@@ -103,7 +104,7 @@ export class EventConsumer {
       const deliveries = msg.info.deliveryCount;
       if (!(err instanceof DatabaseUnavailableError) && deliveries >= POISON_DELIVERIES) {
         log.error({ err, msgId, callSid: event.callSid, deliveries }, 'call event keeps failing, set aside');
-        msg.term('apply failed repeatedly');
+        msg.term();
         observe?.(event.kind, 'poison');
         return;
       }

@@ -5,6 +5,20 @@ export {
   type TestDatabase,
   type TestDatabaseOptions,
 } from './database.js';
+export {
+  type FakeTwilioCall,
+  FakeTwilioRest,
+  type FakeTwilioRestOptions,
+  type RecordedTwilioRequest,
+  type TwilioErrorReply,
+} from './fake-twilio-rest.js';
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
 export { TcpProxy } from './tcp-proxy.js';
+export {
+  type SignedTwilioRequest,
+  signedTwilioRequest,
+  type TwilioParams,
+  twilioFormBody,
+  twilioSignature,
+} from './twilio-signature.js';

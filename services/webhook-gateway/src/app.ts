@@ -1,0 +1,121 @@
+import type { Logger } from '@switchboard/logger';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { apiKeyCheck } from './api-keys.js';
+import type { GatewayConfig } from './config.js';
+import { PayloadTooLargeError, RouteNotFoundError, toHttpError } from './errors.js';
+import { observeHttp } from './http-observe.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { GatewayRegistry } from './registry.js';
+import { apiCallsRouter } from './routes/api-calls.js';
+import { healthRouter } from './routes/health.js';
+import { type EventSink, twilioStatusHandler } from './routes/twilio-status.js';
+import { twilioVoiceHandler } from './routes/twilio-voice.js';
+import { twilioSignatureCheck } from './signature.js';
+import type { OutboundCaller } from './twilio-client.js';
+
+/** Every route refuses bodies above this with 413 (SPEC: 64 KiB). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface AppDeps {
+  config: GatewayConfig;
+  log: Logger;
+  registry: GatewayRegistry;
+  events: EventSink;
+  outbound: OutboundCaller | undefined;
+  metrics: GatewayMetrics;
+  natsOpen: () => boolean;
+  draining: () => boolean;
+}
+
+/** Refuses a declared Content-Length above the limit before any parser runs, whatever the content type. */
+function declaredLengthLimit(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.get('content-length') ?? 0);
+    next(declared > limitBytes ? new PayloadTooLargeError(limitBytes) : undefined);
+  };
+}
+
+/** While shutting down, each response closes its connection so keep-alive clients move elsewhere. */
+function closeConnectionsWhenDraining(draining: () => boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (draining()) res.set('Connection', 'close');
+    next();
+  };
+}
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const { status, body, serverSide } = toHttpError(err, BODY_LIMIT_BYTES);
+    if (serverSide) log.error({ err, method: req.method, path: req.path, status }, 'request failed');
+    else log.debug({ method: req.method, path: req.path, status, code: body.error.code }, 'request refused');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(body);
+  };
+}
+
+/** The gateway's HTTP surface: Twilio's webhooks, the API, health and metrics. No I/O of its own. */
+export function createApp(deps: AppDeps): Express {
+  const { config, log, registry, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(observeHttp(metrics.observeHttp.bind(metrics)));
+  app.use(closeConnectionsWhenDraining(deps.draining));
+  app.use(declaredLengthLimit(BODY_LIMIT_BYTES));
+  app.use(express.urlencoded({ limit: BODY_LIMIT_BYTES, extended: false }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
+
+  app.use(healthRouter({ registry, natsOpen: deps.natsOpen, draining: deps.draining, metrics }));
+
+  const twilioRoutes = express.Router();
+  twilioRoutes.use(
+    twilioSignatureCheck({
+      authToken: config.twilio.authToken,
+      skip: config.twilio.skipSignature,
+      publicBaseUrl: config.publicBaseUrl,
+      log,
+    }),
+  );
+  twilioRoutes.post(
+    '/voice',
+    twilioVoiceHandler({
+      registry,
+      mediaStreamUrl: config.mediaStreamUrl,
+      registryTimeoutMs: config.registryTimeoutMs,
+      voiceBudgetMs: config.voiceBudgetMs,
+      metrics,
+      log,
+    }),
+  );
+  twilioRoutes.post(
+    '/status',
+    twilioStatusHandler({
+      events: deps.events,
+      publishDeadlineMs: config.statusPublishDeadlineMs,
+      metrics,
+      log,
+    }),
+  );
+  app.use('/twilio', twilioRoutes);
+
+  app.use(
+    '/api',
+    apiKeyCheck(config.apiKeys),
+    apiCallsRouter({
+      registry,
+      outbound: deps.outbound,
+      publicBaseUrl: config.publicBaseUrl,
+      defaultFromNumber: config.twilio.fromNumber,
+      registryTimeoutMs: config.registryTimeoutMs,
+      registerBudgetMs: config.voiceBudgetMs,
+      log,
+    }),
+  );
+
+  app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));
+  app.use(errorHandler(log));
+  return app;
+}

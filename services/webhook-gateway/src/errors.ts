@@ -1,0 +1,103 @@
+import {
+  type ErrorBody,
+  InternalError,
+  InvalidRequestError,
+  SwitchboardError,
+  type SwitchboardErrorOptions,
+} from '@switchboard/contracts';
+
+export interface TwilioErrorDetails {
+  /** Twilio's own error number (https://www.twilio.com/docs/api/errors), when it sent one. */
+  twilioCode?: number;
+  /** The HTTP status Twilio answered with, when it answered. */
+  twilioStatus?: number;
+  moreInfo?: string;
+}
+
+/**
+ * Twilio's REST API refused or failed a request. Its HTTP status is what the API client should see: Twilio's
+ * own 4xx for a request Twilio found wrong (a bad number, a trial account's unverified callee), 502 for
+ * everything that is Twilio's or our configuration's fault.
+ */
+export class TwilioError extends SwitchboardError {
+  readonly httpStatus: number;
+
+  constructor(
+    message: string,
+    httpStatus: number,
+    details: TwilioErrorDetails,
+    options: Omit<SwitchboardErrorOptions, 'details'> = {},
+  ) {
+    super('TWILIO_ERROR', message, { ...options, details });
+    this.httpStatus = httpStatus;
+  }
+}
+
+export class UnauthorizedError extends SwitchboardError {
+  constructor(message = 'a valid API key is required: Authorization: Bearer <key>') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends SwitchboardError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class RouteNotFoundError extends SwitchboardError {
+  constructor(method: string, path: string) {
+    super('NOT_FOUND', `no route for ${method} ${path}`);
+  }
+}
+
+export class PayloadTooLargeError extends SwitchboardError {
+  constructor(limitBytes: number) {
+    super('PAYLOAD_TOO_LARGE', `request bodies are limited to ${limitBytes} bytes`);
+  }
+}
+
+export interface HttpError {
+  status: number;
+  body: ErrorBody;
+  /** Whether it is our fault (5xx): logged as an error, with the cause. */
+  serverSide: boolean;
+}
+
+/** body-parser's errors carry a `type` and an HTTP status. */
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError & Error {
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<BodyParserError>).type === 'string' &&
+    typeof (err as Partial<BodyParserError>).status === 'number'
+  );
+}
+
+/** Anything thrown → the status and `{"error": {code, message}}` body the client sees. Never a stack trace. */
+export function toHttpError(err: unknown, bodyLimitBytes: number): HttpError {
+  const error = toSwitchboardError(err, bodyLimitBytes);
+  const status = error instanceof TwilioError ? error.httpStatus : error.status;
+  return { status, body: error.toBody(), serverSide: status >= 500 };
+}
+
+export function toSwitchboardError(err: unknown, bodyLimitBytes: number): SwitchboardError {
+  if (err instanceof SwitchboardError) return err;
+  if (isBodyParserError(err)) {
+    switch (err.type) {
+      case 'entity.too.large':
+        return new PayloadTooLargeError(bodyLimitBytes);
+      case 'entity.parse.failed':
+        return new InvalidRequestError('the request body is not valid JSON');
+      default:
+        if (err.status >= 400 && err.status < 500) {
+          return new InvalidRequestError(`the request body could not be read (${err.type})`);
+        }
+    }
+  }
+  return new InternalError('internal error', { cause: err });
+}

@@ -1,0 +1,121 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connectBus, EventPublisher, ensureCallEventsStream, registryClient } from '@switchboard/bus';
+import type { Logger } from '@switchboard/logger';
+import { createApp } from './app.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayMetrics } from './metrics.js';
+import { observedRegistry } from './registry.js';
+import type { EventSink } from './routes/twilio-status.js';
+import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
+
+/** Idle keep-alive connections are kept this long: longer than a load balancer's usual 60 s. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export interface StartGatewayOptions {
+  config: GatewayConfig;
+  log: Logger;
+  /** A NATS connection to use (and leave open on close); by default the gateway opens and drains its own. */
+  nc?: NatsConnection;
+  /** Places outbound calls; by default Twilio's REST API through the twilio library. */
+  outbound?: OutboundCaller;
+  /** Stores call events; by default JetStream through the bus' EventPublisher. */
+  events?: EventSink;
+}
+
+export interface Gateway {
+  /** The port it listens on (useful with PORT=0). */
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then drains NATS. */
+  close(): Promise<void>;
+}
+
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
+
+export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
+  const { config, log } = options;
+  const nc =
+    options.nc ??
+    (await connectBus({
+      url: config.nats.url,
+      name: 'webhook-gateway',
+      user: config.nats.user,
+      password: config.nats.password,
+      credsFile: config.nats.credsFile,
+      log,
+    }));
+  const ownsConnection = options.nc === undefined;
+  try {
+    await ensureCallEventsStream(nc);
+  } catch (err) {
+    // Not fatal: publishes retry until the stream exists (the registry creates it too).
+    log.warn({ err }, 'call events stream not ensured');
+  }
+
+  if (config.twilio.skipSignature) log.warn('TWILIO_SKIP_SIGNATURE=true: Twilio signatures are NOT checked');
+  if (config.apiKeys.length === 0) log.warn('API_KEYS is empty: every /api request will be refused');
+  const outbound = options.outbound ?? twilioOutboundCaller(config.twilio);
+  if (outbound === undefined)
+    log.warn('outbound calls disabled: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is missing');
+
+  const metrics = new GatewayMetrics();
+  let draining = false;
+  const app = createApp({
+    config,
+    log,
+    registry: observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
+      metrics.observeRegistry(...args),
+    ),
+    events: options.events ?? new EventPublisher(nc, log),
+    outbound,
+    metrics,
+    natsOpen: () => !nc.isClosed(),
+    draining: () => draining,
+  });
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.port, config.host);
+  } catch (err) {
+    if (ownsConnection) await nc.close();
+    throw err;
+  }
+  log.info({ host: address.address, port: address.port }, 'webhook gateway listening');
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    draining = true;
+    log.info('webhook gateway stopping');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => {
+      log.warn('requests still in flight at the shutdown timeout, closing their connections');
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    await closed;
+    clearTimeout(force);
+    if (ownsConnection) await nc.drain();
+    log.info('webhook gateway stopped');
+  };
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { RequestHandler } from 'express';
+
+const CALL_SID_SEGMENT = /^CA[0-9A-Za-z]+$/;
+
+/**
+ * The route template a path belongs to, for metric labels: a bounded set, whatever clients send. Call SIDs
+ * become `:callSid`; paths no route serves are `other`.
+ */
+export function routeLabel(path: string): string {
+  const segments = path.split('/').filter((s) => s.length > 0);
+  const [first, second, third, fourth, ...rest] = segments;
+  if (rest.length > 0) return 'other';
+  if (segments.length === 1 && (first === 'healthz' || first === 'readyz' || first === 'metrics'))
+    return `/${first}`;
+  if (first === 'twilio' && (second === 'voice' || second === 'status') && third === undefined)
+    return `/twilio/${second}`;
+  if (first === 'api' && second === 'calls') {
+    if (third === undefined) return '/api/calls';
+    if (!CALL_SID_SEGMENT.test(third)) return 'other';
+    if (fourth === undefined) return '/api/calls/:callSid';
+    if (fourth === 'transcript') return '/api/calls/:callSid/transcript';
+  }
+  return 'other';
+}
+
+/** Times every request from arrival to the end of its response. */
+export function observeHttp(
+  observe: (route: string, method: string, status: number, ms: number) => void,
+): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      observe(routeLabel(req.path), req.method, res.statusCode, performance.now() - started);
+    });
+    next();
+  };
+}

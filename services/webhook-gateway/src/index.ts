@@ -1,0 +1,13 @@
+export { type AppDeps, BODY_LIMIT_BYTES, createApp } from './app.js';
+export { ConfigError, type GatewayConfig, loadConfig, type TwilioConfig } from './config.js';
+export { TwilioError } from './errors.js';
+export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';
+export type { EventSink } from './routes/twilio-status.js';
+export { isValidTwilioSignature, signedUrl } from './signature.js';
+export {
+  type OutboundCaller,
+  type PlaceCallRequest,
+  type PlacedCall,
+  twilioOutboundCaller,
+} from './twilio-client.js';
+export { apologyTwiml, connectStreamTwiml } from './twiml.js';

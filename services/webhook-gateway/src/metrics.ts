@@ -1,0 +1,60 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+const HTTP_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const REGISTRY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2];
+
+/** The gateway's Prometheus figures, in a registry of its own (never prom-client's global one). */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'gateway_http_requests_total',
+    help: 'HTTP requests answered, by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'Time from a request arriving to its response being written, by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: HTTP_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly registryDuration = new Histogram({
+    name: 'gateway_registry_request_duration_seconds',
+    help: 'Requests to the call registry over NATS, by endpoint and outcome (ok or error code)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: REGISTRY_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly eventsPublished = new Counter({
+    name: 'gateway_events_published_total',
+    help: 'Call events offered to JetStream, by kind and outcome (stored or failed)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly voiceApologies = new Counter({
+    name: 'gateway_voice_apologies_total',
+    help: 'Voice webhooks answered with the apology TwiML, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+  }
+
+  observeHttp(route: string, method: string, status: number, durationMs: number): void {
+    const labels = { route, method, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, durationMs / 1_000);
+  }
+
+  observeRegistry(endpoint: string, outcome: string, durationMs: number): void {
+    this.registryDuration.observe({ endpoint, outcome }, durationMs / 1_000);
+  }
+}

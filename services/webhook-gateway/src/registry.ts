@@ -1,0 +1,35 @@
+import type { RegistryClient } from '@switchboard/bus';
+import { SwitchboardError } from '@switchboard/contracts';
+
+/** The registry endpoints the gateway asks. */
+export type GatewayRegistry = Pick<
+  RegistryClient,
+  'callBySid' | 'callCreate' | 'callList' | 'callTranscript' | 'registryHealth'
+>;
+
+export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
+
+/** The same client, timing every request and recording its outcome (`ok` or the error's code). */
+export function observedRegistry(client: RegistryClient, observe: RegistryObserver): GatewayRegistry {
+  const timed =
+    <A extends unknown[], R>(endpoint: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const started = performance.now();
+      let outcome = 'ok';
+      try {
+        return await fn(...args);
+      } catch (err) {
+        outcome = err instanceof SwitchboardError ? err.code : 'INTERNAL';
+        throw err;
+      } finally {
+        observe(endpoint, outcome, performance.now() - started);
+      }
+    };
+  return {
+    callBySid: timed('call.bySid', client.callBySid),
+    callCreate: timed('call.create', client.callCreate),
+    callList: timed('call.list', client.callList),
+    callTranscript: timed('call.transcript', client.callTranscript),
+    registryHealth: timed('registry.health', client.registryHealth),
+  };
+}

@@ -1,0 +1,128 @@
+import {
+  AgentId,
+  CALL_LIST_MAX_LIMIT,
+  type Call,
+  CallSid,
+  CallStatus,
+  InvalidRequestError,
+  PhoneNumber,
+} from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import { type Request, Router } from 'express';
+import { z } from 'zod';
+import { TwilioError } from '../errors.js';
+import type { GatewayRegistry } from '../registry.js';
+import { withinBudget } from '../retry.js';
+import type { OutboundCaller } from '../twilio-client.js';
+
+export const PlaceCallBody = z.strictObject({
+  to: PhoneNumber,
+  from: PhoneNumber.optional(),
+  agentId: AgentId.optional(),
+});
+
+const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(CALL_LIST_MAX_LIMIT).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+  status: CallStatus.optional(),
+});
+
+export interface ApiCallsDeps {
+  registry: GatewayRegistry;
+  /** Undefined when Twilio credentials are not configured: placing calls is then refused with 503. */
+  outbound: OutboundCaller | undefined;
+  publicBaseUrl: string;
+  /** Caller id when the request names none. */
+  defaultFromNumber: string | undefined;
+  registryTimeoutMs: number;
+  /** All the registry gets to register a call just placed, retries included. */
+  registerBudgetMs: number;
+  log: Logger;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
+  throw new InvalidRequestError(`invalid ${what}: ${issues.join('; ')}`, {
+    details: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+  });
+}
+
+function callSidParam(req: Request): string {
+  return parse(CallSid, req.params.callSid, 'callSid');
+}
+
+/** `/api/calls…`, behind the API key check. */
+export function apiCallsRouter(deps: ApiCallsDeps): Router {
+  const { registry, registryTimeoutMs: timeoutMs, log } = deps;
+  const router = Router();
+
+  router.post('/calls', async (req, res) => {
+    const call = await placeCall(deps, parse(PlaceCallBody, req.body ?? {}, 'request body'));
+    res.status(201).location(`/api/calls/${call.callSid}`).json(call);
+  });
+
+  router.get('/calls', async (req, res) => {
+    const query = parse(ListQuery, req.query, 'query');
+    res.json(await registry.callList(query, { timeoutMs }));
+  });
+
+  router.get('/calls/:callSid', async (req, res) => {
+    res.json(await registry.callBySid({ callSid: callSidParam(req) }, { timeoutMs }));
+  });
+
+  router.get('/calls/:callSid/transcript', async (req, res) => {
+    res.json(await registry.callTranscript({ callSid: callSidParam(req) }, { timeoutMs }));
+  });
+
+  log.debug('api routes ready');
+  return router;
+}
+
+/**
+ * Places the call with Twilio, then registers it with its agent. The registry has no agent lookup, so an
+ * unknown agent is found at registration: the call, still queued at Twilio, is then cancelled, as it is when
+ * registration fails for any other reason. A 201 means the call is both placed and registered.
+ */
+async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody>): Promise<Call> {
+  const { outbound, registry, log } = deps;
+  if (outbound === undefined) {
+    throw new TwilioError(
+      'outbound calls are not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN',
+      503,
+      {},
+    );
+  }
+  const from = body.from ?? deps.defaultFromNumber;
+  if (from === undefined) {
+    throw new InvalidRequestError('from is required: no TWILIO_FROM_NUMBER is configured');
+  }
+  const placed = await outbound.placeCall({
+    to: body.to,
+    from,
+    url: `${deps.publicBaseUrl}/twilio/voice`,
+    statusCallback: `${deps.publicBaseUrl}/twilio/status`,
+  });
+  const callLog = log.child({ callSid: placed.callSid });
+  callLog.info({ agentId: body.agentId }, 'outbound call placed');
+  const create = {
+    callSid: placed.callSid,
+    direction: 'outbound' as const,
+    from,
+    to: body.to,
+    ...(placed.status === undefined ? {} : { status: placed.status }),
+    ...(body.agentId === undefined ? {} : { agentId: body.agentId }),
+  };
+  try {
+    return await withinBudget(deps.registerBudgetMs, deps.registryTimeoutMs, (timeoutMs) =>
+      registry.callCreate(create, { timeoutMs }),
+    );
+  } catch (err) {
+    callLog.warn({ err }, 'outbound call not registered, cancelling it');
+    await outbound.cancelCall(placed.callSid).catch((cancelErr: unknown) => {
+      callLog.error({ err: cancelErr }, 'outbound call could not be cancelled');
+    });
+    throw err;
+  }
+}

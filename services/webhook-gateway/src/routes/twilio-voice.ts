@@ -1,0 +1,52 @@
+import { SwitchboardError } from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import type { RequestHandler, Response } from 'express';
+import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayRegistry } from '../registry.js';
+import { withinBudget } from '../retry.js';
+import { callCreateFromVoice, VoiceWebhookParams } from '../twilio-params.js';
+import { apologyTwiml, connectStreamTwiml, TWIML_CONTENT_TYPE } from '../twiml.js';
+
+export interface VoiceRouteDeps {
+  registry: GatewayRegistry;
+  mediaStreamUrl: string;
+  /** One registry request. */
+  registryTimeoutMs: number;
+  /** All the registry gets, retries included, before the caller hears the apology. */
+  voiceBudgetMs: number;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+/**
+ * `POST /twilio/voice` (signature already checked): registers the call and connects it to the media worker.
+ * Whatever goes wrong, Twilio gets 200 and TwiML: a 4xx or 5xx would make it play its own error message.
+ */
+export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
+  const { registry, mediaStreamUrl, registryTimeoutMs, voiceBudgetMs, metrics, log } = deps;
+  const apologise = (res: Response, reason: string) => {
+    metrics.voiceApologies.inc({ reason });
+    res.status(200).type(TWIML_CONTENT_TYPE).send(apologyTwiml());
+  };
+  return async (req, res) => {
+    const params = VoiceWebhookParams.safeParse(req.body ?? {});
+    if (!params.success) {
+      log.warn({ issues: params.error.issues.map((i) => i.path.join('.')) }, 'voice webhook params invalid');
+      apologise(res, 'INVALID_REQUEST');
+      return;
+    }
+    const create = callCreateFromVoice(params.data);
+    const callLog = log.child({ callSid: create.callSid });
+    try {
+      const call = await withinBudget(voiceBudgetMs, registryTimeoutMs, (timeoutMs) =>
+        registry.callCreate(create, { timeoutMs }),
+      );
+      callLog.info({ direction: call.direction, agentId: call.agent.id }, 'call registered');
+      res.status(200).type(TWIML_CONTENT_TYPE).send(connectStreamTwiml(mediaStreamUrl, call.callSid));
+    } catch (err) {
+      const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
+      callLog.error({ err, code }, 'call not registered, apologising to the caller');
+      apologise(res, code);
+    }
+  };
+}

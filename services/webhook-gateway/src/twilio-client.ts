@@ -1,0 +1,97 @@
+import { CallSid, CallStatus } from '@switchboard/contracts';
+import twilio from 'twilio';
+import type { TwilioConfig } from './config.js';
+import { TwilioError } from './errors.js';
+
+/** Status callbacks Twilio sends for an outbound call (SPEC: HTTP → outbound calls). */
+export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
+
+export interface PlaceCallRequest {
+  to: string;
+  from: string;
+  /** Twilio fetches the call's TwiML here once the callee answers. */
+  url: string;
+  statusCallback: string;
+}
+
+export interface PlacedCall {
+  callSid: string;
+  /** Twilio's status of the new call, `queued` as a rule. */
+  status: CallStatus | undefined;
+}
+
+/** Places outbound calls through Twilio's REST API. */
+export interface OutboundCaller {
+  placeCall(request: PlaceCallRequest): Promise<PlacedCall>;
+  /** Cancels a call that is still queued or ringing (it never reaches the callee). */
+  cancelCall(callSid: string): Promise<void>;
+}
+
+/**
+ * An OutboundCaller over the twilio library, or undefined when the account SID or auth token is missing.
+ * `apiBaseUrl` replaces `https://api.twilio.com` for the Calls resource (a sandbox or a test's fake).
+ */
+export function twilioOutboundCaller(config: TwilioConfig): OutboundCaller | undefined {
+  const { accountSid, authToken } = config;
+  if (accountSid === undefined || authToken === undefined) return undefined;
+  const client = twilio(accountSid, authToken, { timeout: config.timeoutMs, autoRetry: false });
+  // The Api domain builds every request URL from its baseUrl at request time; the Calls resource lives there.
+  if (config.apiBaseUrl !== undefined) client.api.baseUrl = config.apiBaseUrl;
+  return {
+    async placeCall(request) {
+      let created: { sid: string; status: string };
+      try {
+        created = await client.calls.create({
+          to: request.to,
+          from: request.from,
+          url: request.url,
+          method: 'POST',
+          statusCallback: request.statusCallback,
+          statusCallbackMethod: 'POST',
+          statusCallbackEvent: STATUS_CALLBACK_EVENTS,
+        });
+      } catch (err) {
+        throw twilioFailure(err);
+      }
+      const sid = CallSid.safeParse(created.sid);
+      if (!sid.success) {
+        throw new TwilioError('Twilio answered with a call SID switchboard cannot read', 502, {});
+      }
+      const status = CallStatus.safeParse(created.status);
+      return { callSid: sid.data, status: status.success ? status.data : undefined };
+    },
+    async cancelCall(callSid) {
+      try {
+        await client.calls(callSid).update({ status: 'canceled' });
+      } catch (err) {
+        throw twilioFailure(err);
+      }
+    },
+  };
+}
+
+/**
+ * Twilio's 400-class answers about the request (a bad number, an unverified callee) go back to the client as
+ * they are; those about our credentials or account (401, 403, 404) and every 5xx or network failure are 502.
+ */
+export function clientStatusFor(twilioStatus: number): number {
+  if (twilioStatus === 401 || twilioStatus === 403 || twilioStatus === 404) return 502;
+  if (twilioStatus >= 400 && twilioStatus < 500) return twilioStatus;
+  return 502;
+}
+
+export function twilioFailure(err: unknown): TwilioError {
+  if (err instanceof twilio.RestException) {
+    const details: { twilioStatus: number; twilioCode?: number; moreInfo?: string } = {
+      twilioStatus: err.status,
+    };
+    if (typeof err.code === 'number') details.twilioCode = err.code;
+    if (typeof err.moreInfo === 'string') details.moreInfo = err.moreInfo;
+    const message = err.message || `Twilio answered ${err.status}`;
+    return new TwilioError(`Twilio refused the call: ${message}`, clientStatusFor(err.status), details, {
+      cause: err,
+    });
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new TwilioError(`Twilio could not be reached: ${reason}`, 502, {}, { cause: err });
+}

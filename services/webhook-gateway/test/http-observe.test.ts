@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { routeLabel } from '../src/http-observe.js';
+
+describe('route labels', () => {
+  it('maps paths to a bounded set of templates', () => {
+    const sid = `CA${'f'.repeat(32)}`;
+    expect(routeLabel('/twilio/voice')).toBe('/twilio/voice');
+    expect(routeLabel('/twilio/status/')).toBe('/twilio/status');
+    expect(routeLabel('/api/calls')).toBe('/api/calls');
+    expect(routeLabel(`/api/calls/${sid}`)).toBe('/api/calls/:callSid');
+    expect(routeLabel(`/api/calls/${sid}/transcript`)).toBe('/api/calls/:callSid/transcript');
+    expect(routeLabel('/readyz')).toBe('/readyz');
+    expect(routeLabel('/api/calls/whatever')).toBe('other');
+    expect(routeLabel('/wp-admin/index.php')).toBe('other');
+    expect(routeLabel('/')).toBe('other');
+  });
+});

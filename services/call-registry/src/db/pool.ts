@@ -33,13 +33,17 @@ export function createPool(config: PoolConfig, log: Logger): pg.Pool {
   });
   // An idle client whose connection dies emits `error` on the pool; without a listener the process exits.
   pool.on('error', (err: Error & { code?: string }) => {
-    log.warn(
-      { err: { message: err.message, code: err.code }, ...poolFigures(pool, config.max) },
-      'idle database connection lost',
-    );
+    log.warn({ err: errorFields(err), ...poolFigures(pool, config.max) }, 'idle database connection lost');
+  });
+  // A checked-out client whose connection dies between queries emits `error` on itself, where pg-pool
+  // listens only while a query runs. The query in hand fails and is retried; this keeps the process alive.
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string }) => {
+      log.debug({ err: errorFields(err) }, 'database connection lost');
+    });
+    if (config.debug) log.debug(poolFigures(pool, config.max), 'database connection opened');
   });
   if (config.debug) {
-    pool.on('connect', () => log.debug(poolFigures(pool, config.max), 'database connection opened'));
     pool.on('remove', () => log.debug(poolFigures(pool, config.max), 'database connection closed'));
   }
   return pool;
@@ -56,4 +60,8 @@ export function poolFigures(pool: pg.Pool, max: number): PoolFigures {
 export async function warmPool(pool: pg.Pool, min: number): Promise<void> {
   const clients = await Promise.all(Array.from({ length: min }, () => pool.connect()));
   for (const client of clients) client.release();
+}
+
+function errorFields(err: Error & { code?: string }) {
+  return { message: err.message, code: err.code };
 }

@@ -1,0 +1,137 @@
+import { DEFAULT_NATS_URL } from '@switchboard/bus';
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 3001;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
+/**
+ * The model the Realtime socket is dialled with while the call lookup is still running (the model is part
+ * of the URL and cannot change later). When the call's agent uses another model, that socket is dropped and
+ * a new one dialled; the default agent's model is the one to put here.
+ */
+export const DEFAULT_OPENAI_MODEL = 'gpt-realtime';
+/** Transcribes the caller's side (the agent's side comes with its audio). */
+export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
+export const DEFAULT_MAX_CONCURRENT_CALLS = 1_000;
+/** After SIGTERM, how long live calls may go on before they are closed. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 120_000;
+/** One `call.bySid` request; it is tried twice. */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 1_500;
+/** Opening the Realtime socket, up to `session.updated`. */
+export const DEFAULT_REALTIME_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Caller audio held while the Realtime session is not ready, in milliseconds of audio. Above it the call
+ * is ended rather than audio dropped; lookup (2 tries) plus connect (2 tries) fit well inside.
+ */
+export const DEFAULT_MAX_HELD_AUDIO_MS = 20_000;
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+    HOST: z.string().min(1).default(DEFAULT_HOST),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default(DEFAULT_LOG_LEVEL),
+    NATS_URL: z.string().min(1).default(DEFAULT_NATS_URL),
+    NATS_USER: optionalString,
+    NATS_PASSWORD: optionalString,
+    NATS_CREDS: optionalString,
+    /** The exact `wss://` URL Twilio was given (no params): signatures are computed over it. */
+    PUBLIC_MEDIA_URL: optionalString.pipe(z.url({ protocol: /^(wss|ws)$/ }).optional()),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_SKIP_SIGNATURE: boolean,
+    OPENAI_API_KEY: z.string().trim().min(1, 'OPENAI_API_KEY is required'),
+    OPENAI_REALTIME_URL: z.url({ protocol: /^(wss|ws)$/ }).default(DEFAULT_OPENAI_REALTIME_URL),
+    OPENAI_DEFAULT_MODEL: z.string().min(1).default(DEFAULT_OPENAI_MODEL),
+    OPENAI_TRANSCRIPTION_MODEL: z.string().min(1).default(DEFAULT_TRANSCRIPTION_MODEL),
+    MAX_CONCURRENT_CALLS: z.coerce.number().int().positive().default(DEFAULT_MAX_CONCURRENT_CALLS),
+    DRAIN_TIMEOUT_MS: milliseconds(DEFAULT_DRAIN_TIMEOUT_MS),
+    LOOKUP_TIMEOUT_MS: milliseconds(DEFAULT_LOOKUP_TIMEOUT_MS),
+    REALTIME_CONNECT_TIMEOUT_MS: milliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
+    MAX_HELD_AUDIO_MS: milliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
+  })
+  .refine((env) => env.TWILIO_AUTH_TOKEN !== undefined || env.TWILIO_SKIP_SIGNATURE, {
+    message:
+      'TWILIO_AUTH_TOKEN is required to check Twilio signatures (set TWILIO_SKIP_SIGNATURE=true to run without, never in production)',
+    path: ['TWILIO_AUTH_TOKEN'],
+  })
+  .refine((env) => env.PUBLIC_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE, {
+    message: 'PUBLIC_MEDIA_URL is required to check Twilio signatures',
+    path: ['PUBLIC_MEDIA_URL'],
+  });
+
+export interface WorkerConfig {
+  port: number;
+  host: string;
+  logLevel: string;
+  nats: {
+    url: string;
+    user: string | undefined;
+    password: string | undefined;
+    credsFile: string | undefined;
+  };
+  twilio: {
+    authToken: string | undefined;
+    skipSignature: boolean;
+    /** The URL Twilio signs the WebSocket upgrade with. */
+    publicMediaUrl: string | undefined;
+  };
+  openai: {
+    apiKey: string;
+    realtimeUrl: string;
+    defaultModel: string;
+    transcriptionModel: string;
+  };
+  maxConcurrentCalls: number;
+  drainTimeoutMs: number;
+  lookupTimeoutMs: number;
+  realtimeConnectTimeoutMs: number;
+  maxHeldAudioMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the worker's settings from an environment (`process.env` in main.ts), or throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    nats: { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, credsFile: e.NATS_CREDS },
+    twilio: {
+      authToken: e.TWILIO_AUTH_TOKEN,
+      skipSignature: e.TWILIO_SKIP_SIGNATURE,
+      publicMediaUrl: e.PUBLIC_MEDIA_URL,
+    },
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      realtimeUrl: e.OPENAI_REALTIME_URL,
+      defaultModel: e.OPENAI_DEFAULT_MODEL,
+      transcriptionModel: e.OPENAI_TRANSCRIPTION_MODEL,
+    },
+    maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    lookupTimeoutMs: e.LOOKUP_TIMEOUT_MS,
+    realtimeConnectTimeoutMs: e.REALTIME_CONNECT_TIMEOUT_MS,
+    maxHeldAudioMs: e.MAX_HELD_AUDIO_MS,
+  };
+}

@@ -21,7 +21,7 @@ describe('call events from JetStream', () => {
   afterAll(() => stack?.close());
 
   const publish = (event: CallEvent, msgId: string) => publisher.publish(event, { msgId });
-  const status = (callSid: string, s: CallEvent & { kind: 'status' }['status'], second: number, extra = {}) =>
+  const status = (callSid: string, s: CallStatus, second: number, extra = {}) =>
     ({ kind: 'status', callSid, status: s, at: at(second), ...extra }) as CallEvent;
 
   it('moves status only forward, whatever the order and however often callbacks arrive', async () => {

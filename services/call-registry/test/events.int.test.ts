@@ -4,6 +4,7 @@ import {
   CALL_EVENTS_CONSUMER,
   CALL_EVENTS_STREAM,
   type CallEvent,
+  type CallStatus,
   eventSubject,
 } from '@switchboard/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

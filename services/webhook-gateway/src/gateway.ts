@@ -12,6 +12,8 @@ import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
 
 /** Idle keep-alive connections are kept this long: longer than a load balancer's usual 60 s. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** While stopping, how often connections whose requests were answered are closed. */
+const IDLE_SWEEP_MS = 50;
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -99,12 +101,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     draining = true;
     log.info('webhook gateway stopping');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // A keep-alive connection becomes idle when its request is answered: close it then, not at its timeout.
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     server.closeIdleConnections();
     const force = setTimeout(() => {
       log.warn('requests still in flight at the shutdown timeout, closing their connections');
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     await closed;
+    clearInterval(sweep);
     clearTimeout(force);
     if (ownsConnection) await nc.drain();
     log.info('webhook gateway stopped');

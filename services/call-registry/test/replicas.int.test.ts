@@ -58,13 +58,14 @@ describe('call-registry replicas and shutdown (separate processes)', () => {
       }>();
       expect(stats.id).toBeTruthy();
       a.kill('SIGKILL');
+      expect(await a.exited).toBeNull();
       killedAt = Date.now();
       await burst;
       expect(answered).toBeGreaterThan(200);
       expect(failed.length).toBeLessThanOrEqual(concurrency);
-      // Requests sent after the kill are all answered by the survivor.
-      expect(completedAfterKill.slice(concurrency)).not.toContain(false);
-      expect(await a.exited).toBeNull();
+      // Requests sent once the killed replica is gone are all answered by the survivor.
+      expect(completedAfterKill.length).toBeGreaterThan(50);
+      expect(completedAfterKill).not.toContain(false);
 
       // Both replicas served: a fresh pair splits a burst between them.
       const c = await spawnRegistry(env);

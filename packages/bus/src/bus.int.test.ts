@@ -29,7 +29,11 @@ describe('bus against a real nats-server', () => {
   });
 
   it('serves typed endpoints, maps errors to typed classes, and reports async stats', async () => {
-    const host = await ServiceHost.start(nc, { name: 'bus-test', version: '0.0.1', description: 'test' }, { log });
+    const host = await ServiceHost.start(
+      nc,
+      { name: 'bus-test', version: '0.0.1', description: 'test' },
+      { log },
+    );
     host.addEndpoint('bySid', ENDPOINTS.callBySid, async ({ callSid }) => {
       throw CallNotFoundError.forSid(callSid);
     });

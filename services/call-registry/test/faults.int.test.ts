@@ -73,6 +73,7 @@ describe('call-registry under load and faults', () => {
 
   it('loses no lookup while backends are terminated every 200 ms (the db_termination of the incident)', async () => {
     let terminated = 0;
+    let rounds = 0;
     let killing = true;
     const killer = (async () => {
       while (killing) {
@@ -81,27 +82,34 @@ describe('call-registry under load and faults', () => {
            WHERE datname = current_database() AND application_name = 'switchboard-call-registry'`,
         );
         terminated += rowCount ?? 0;
+        rounds++;
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
     const failures: unknown[] = [];
     let done = 0;
-    const until = Date.now() + 2_500;
     await Promise.all(
       Array.from({ length: 32 }, async (_, worker) => {
-        for (let i = 0; Date.now() < until; i++) {
+        // Until the killer has struck ten times and at least 500 operations ran through it.
+        for (let i = 0; rounds < 10 || done + failures.length < 500; i++) {
           const callSid = sids[(worker * 7 + i) % sids.length]!;
           try {
-            const call =
-              i % 5 === 0
-                ? await stack.client.callCreate({
-                    callSid,
-                    direction: 'inbound',
-                    from: '+15551230000',
-                    to: '+15559870000',
-                  })
-                : await stack.client.callBySid({ callSid });
-            expect(call.callSid).toBe(callSid);
+            // Lookups (pg), idempotent creates (pg, in a transaction) and list pages (through Prisma).
+            if (i % 7 === 3) {
+              const page = await stack.client.callList({ limit: 5 });
+              expect(page.calls).toHaveLength(5);
+            } else {
+              const call =
+                i % 5 === 0
+                  ? await stack.client.callCreate({
+                      callSid,
+                      direction: 'inbound',
+                      from: '+15551230000',
+                      to: '+15559870000',
+                    })
+                  : await stack.client.callBySid({ callSid });
+              expect(call.callSid).toBe(callSid);
+            }
             done++;
           } catch (err) {
             failures.push(err);
@@ -112,8 +120,7 @@ describe('call-registry under load and faults', () => {
     killing = false;
     await killer;
     expect(terminated).toBeGreaterThan(5);
-    expect(done).toBeGreaterThan(100);
-    expect(failures).toEqual([]);
+    expect(failures.map((e) => (e as Error).message)).toEqual([]);
   });
 
   it('answers 503 within the connect timeout while PostgreSQL is unreachable, and recovers by itself', async () => {
@@ -158,7 +165,7 @@ describe('call-registry under load and faults', () => {
     stack.proxy!.restore();
     const call = await eventually(
       () => stack.client.callBySid({ callSid }),
-      (c) => c?.status === 'completed',
+      (c) => c?.status === 'completed' && c.answeredAt !== null,
       20_000,
     );
     expect(call).toMatchObject({ status: 'completed', durationSeconds: 3 });

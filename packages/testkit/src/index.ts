@@ -6,6 +6,14 @@ export {
   type TestDatabaseOptions,
 } from './database.js';
 export {
+  DEFAULT_FAKE_RESPONSE,
+  FAKE_OPENAI_API_KEY,
+  type FakeRealtimeOptions,
+  FakeRealtimeServer,
+  SILENCE_20MS,
+} from './fake-realtime-server.js';
+export { FakeRealtimeSession, type FakeResponseScript } from './fake-realtime-session.js';
+export {
   type FakeTwilioCall,
   FakeTwilioRest,
   type FakeTwilioRestOptions,
@@ -15,6 +23,11 @@ export {
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
 export { TcpProxy } from './tcp-proxy.js';
+export {
+  TwilioMediaClient,
+  type TwilioMediaClientOptions,
+  UpgradeRefusedError,
+} from './twilio-media-client.js';
 export {
   type SignedTwilioRequest,
   signedTwilioRequest,

@@ -1,0 +1,131 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RealtimeClientEvent } from '@switchboard/contracts';
+import { WebSocketServer } from 'ws';
+import {
+  FakeRealtimeSession,
+  type FakeResponseScript,
+  type FakeSessionHooks,
+} from './fake-realtime-session.js';
+
+export const FAKE_OPENAI_API_KEY = 'sk-test-switchboard';
+
+export interface FakeRealtimeOptions {
+  /** The key callers must present as `Authorization: Bearer …`. */
+  apiKey?: string;
+  /** What each response says; a function can script per session (default: one second of a greeting). */
+  response?: FakeResponseScript | ((session: FakeRealtimeSession) => FakeResponseScript);
+  /** Caller audio equal to `payload` makes the fake hear `transcript` (and answer when `respond`). */
+  speechTrigger?: { payload: string; transcript: string; respond?: boolean };
+  /** Keep every appended audio frame (default true; load tests turn it off). */
+  recordAudio?: boolean;
+  onCallerAudio?: (session: FakeRealtimeSession, audio: string) => void;
+  onEvent?: (session: FakeRealtimeSession, event: RealtimeClientEvent) => void;
+}
+
+/** 20 ms of mu-law "silence" (0xff), base64. */
+export const SILENCE_20MS = Buffer.alloc(160, 0xff).toString('base64');
+
+export const DEFAULT_FAKE_RESPONSE: FakeResponseScript = {
+  audio: Array.from({ length: 50 }, () => SILENCE_20MS),
+  transcript: 'Hello! How can I help you today?',
+};
+
+/**
+ * A fake OpenAI Realtime API over a real WebSocket: `ws://127.0.0.1:<port>/v1/realtime?model=…` with
+ * `Authorization: Bearer <apiKey>`. It can refuse connections, drop them, and script each session.
+ */
+export class FakeRealtimeServer {
+  readonly sessions: FakeRealtimeSession[] = [];
+  /** Upgrades refused so far, with their status. */
+  readonly refused: Array<{ status: number; model: string | null }> = [];
+  private refuseWith: number | undefined;
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(options: FakeRealtimeOptions = {}): Promise<FakeRealtimeServer> {
+    const apiKey = options.apiKey ?? FAKE_OPENAI_API_KEY;
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+    const server = createServer((_req, res) => {
+      res.writeHead(426).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeRealtimeServer(server, (server.address() as AddressInfo).port);
+    const script = options.response ?? DEFAULT_FAKE_RESPONSE;
+    const hooks: FakeSessionHooks = {
+      script: typeof script === 'function' ? script : () => script,
+      speechTrigger: options.speechTrigger ? { respond: false, ...options.speechTrigger } : undefined,
+      recordAudio: options.recordAudio ?? true,
+      onCallerAudio: options.onCallerAudio,
+      onEvent: options.onEvent,
+    };
+
+    server.on('upgrade', (req: IncomingMessage, duplex: Duplex, head: Buffer) => {
+      const socket = duplex as Socket;
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const model = url.searchParams.get('model');
+      let status: number | undefined;
+      if (fake.refuseWith !== undefined) status = fake.refuseWith;
+      else if (url.pathname !== '/v1/realtime') status = 404;
+      else if (req.headers.authorization !== `Bearer ${apiKey}`) status = 401;
+      else if (!model) status = 400;
+      if (status !== undefined) {
+        fake.refused.push({ status, model });
+        socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        fake.sessions.push(new FakeRealtimeSession(model as string, ws, hooks));
+        for (const wake of fake.waiters.splice(0)) wake();
+      });
+    });
+    return fake;
+  }
+
+  /** The URL to give as `OPENAI_REALTIME_URL`. */
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/v1/realtime`;
+  }
+
+  /** Answer every upgrade with `status` (e.g. 503) until called with `false`. */
+  refuseConnections(status: number | false): void {
+    this.refuseWith = status === false ? undefined : status;
+  }
+
+  /** Waits until at least `count` sessions have connected, and returns the last of those. */
+  async waitForSession(count = this.sessions.length + 1, timeoutMs = 5_000): Promise<FakeRealtimeSession> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`expected ${count} Realtime sessions, got ${this.sessions.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.sessions[count - 1] as FakeRealtimeSession;
+  }
+
+  /** Drops every open session's connection. */
+  dropAll(): void {
+    for (const session of this.sessions) if (!session.closed) session.drop();
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -8,7 +8,7 @@ import {
 import { assertNever } from '../assert-never.js';
 import { MarkQueue } from './mark-queue.js';
 import { greetingResponse, sessionUpdateFor } from './session-config.js';
-import type { BridgeInput, BridgeOutput } from './types.js';
+import type { BridgeEndCause, BridgeInput, BridgeOutput } from './types.js';
 
 export interface BridgeOptions {
   callSid: string;
@@ -138,7 +138,7 @@ export class CallBridge {
     this.held.push(payload);
     this.heldBytes += base64ByteLength(payload);
     if (this.heldBytes > this.options.maxHeldAudioMs * MULAW_BYTES_PER_MS) {
-      return this.end(HELD_AUDIO_OVERFLOW_REASON);
+      return this.end('realtime-not-ready', HELD_AUDIO_OVERFLOW_REASON);
     }
     return [];
   }
@@ -311,18 +311,18 @@ export class CallBridge {
   /** Once the agent asked to hang up, the stream ends when its response is over and all audio played. */
   private finishIfEnding(out: BridgeOutput[]): BridgeOutput[] {
     if (this.ending && this.activeResponseId === undefined && this.marks.size === 0) {
-      out.push(...this.end(END_CALL_REASON));
+      out.push(...this.end('agent-hung-up', END_CALL_REASON));
     }
     return out;
   }
 
-  private end(reason: string): BridgeOutput[] {
+  private end(cause: BridgeEndCause, reason: string): BridgeOutput[] {
     if (this.ended) return [];
     this.ended = true;
     this.held = [];
     this.heldBytes = 0;
     this.marks.clear();
-    return [{ to: 'end', reason }];
+    return [{ to: 'end', cause, reason }];
   }
 
   /** Adds to a Map or Set, forgetting the oldest entry beyond `max`. */

@@ -38,4 +38,7 @@ export type BridgeOutput =
   /** A call event for JetStream; `msgId` makes retries and replays idempotent. */
   | { to: 'events'; event: TranscriptEvent; msgId: string }
   /** End the stream: close both sockets; the TwiML after `<Connect>` takes over. */
-  | { to: 'end'; reason: string };
+  | { to: 'end'; cause: BridgeEndCause; reason: string };
+
+/** Why the bridge ends a call: the agent hung up, or the Realtime session never became ready. */
+export type BridgeEndCause = 'agent-hung-up' | 'realtime-not-ready';

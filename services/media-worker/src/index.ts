@@ -1,0 +1,11 @@
+export { CallBridge, END_CALL_REASON } from './bridge/call-bridge.js';
+export {
+  END_CALL_TOOL,
+  END_CALL_TOOL_NAME,
+  greetingResponse,
+  sessionUpdateFor,
+} from './bridge/session-config.js';
+export type { BridgeInput, BridgeOutput } from './bridge/types.js';
+export { ConfigError, loadConfig, type WorkerConfig } from './config.js';
+export { MEDIA_STREAM_PATH } from './server.js';
+export { SERVICE_NAME, startWorker, type Worker, type WorkerDeps } from './worker.js';

@@ -1,0 +1,485 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { RegistryClient } from '@switchboard/bus';
+import {
+  type Call,
+  type CallEvent,
+  CallNotFoundError,
+  CallSid,
+  type RealtimeClientEvent,
+  SwitchboardError,
+  type TwilioOutboundMessage,
+  type TwilioStartMessage,
+} from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import WebSocket, { type RawData } from 'ws';
+import { CallBridge } from './bridge/call-bridge.js';
+import type { BridgeInput, BridgeOutput } from './bridge/types.js';
+import { encodeRealtime } from './codecs/openai.js';
+import { decodeTwilioFrame, encodeTwilio } from './codecs/twilio.js';
+import type { WorkerConfig } from './config.js';
+import type { EventOutbox } from './event-outbox.js';
+import type { LiveCalls } from './live-calls.js';
+import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
+import { RealtimeConnection } from './realtime-connection.js';
+import { realtimeInput } from './realtime-input.js';
+
+/** Dials of the Realtime socket after the first, per call: one, as the issue asks. */
+export const REALTIME_RECONNECTS = 1;
+/** After the agent asks to hang up, how long its queued audio may take to play before the stream closes. */
+export const END_CALL_MAX_WAIT_MS = 30_000;
+/** After our close frame, how long Twilio gets to answer before the socket is destroyed. */
+export const TWILIO_CLOSE_GRACE_MS = 2_000;
+
+export interface SessionDeps {
+  config: WorkerConfig;
+  log: Logger;
+  registry: Pick<RegistryClient, 'callBySid'>;
+  outbox: EventOutbox;
+  metrics: WorkerMetrics;
+  calls: LiveCalls<MediaSession>;
+}
+
+export type EndOutcome =
+  | 'stopped'
+  | 'twilio_closed'
+  | 'bad_start'
+  | 'unknown_call'
+  | 'lookup_failed'
+  | 'realtime_failed'
+  | 'realtime_not_ready'
+  | 'agent_ended'
+  | 'replaced'
+  | 'drained';
+
+interface Ending {
+  outcome: EndOutcome;
+  reason: string;
+  /** WebSocket close code for Twilio: 1000/1001 let the TwiML after `<Connect>` go on; 4xxx say what was wrong. */
+  code: number;
+  /** Whether to publish an `ended` event (the worker ended the call, rather than Twilio). */
+  publishEnded: boolean;
+}
+
+/**
+ * One call's media: one Twilio socket, one Realtime socket at a time, and the call bridge between them.
+ * This class only moves bytes and runs the lifecycle (lookup, dial, reconnect, end); what to send when is
+ * the bridge's business.
+ */
+export class MediaSession {
+  private log: Logger;
+  private bridge: CallBridge | undefined;
+  private callSid = '';
+  private streamSid = '';
+  private startedAt = 0;
+  private call: Call | undefined;
+  private realtime: RealtimeConnection | undefined;
+  /** Whether the bridge was told the current Realtime socket is open (so it must hear when it is lost). */
+  private realtimeFed = false;
+  private reconnectsLeft = REALTIME_RECONNECTS;
+  private readyTimer: NodeJS.Timeout | undefined;
+  private endCallTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+  /** `stream started` is published once the registry knows the call; events before it wait here. */
+  private callKnown = false;
+  private pendingEvents: Array<{ event: CallEvent; msgId: string }> = [];
+  private firstAudioSent = false;
+  private framesIn = 0;
+  private dtmfCount = 0;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly twilio: WebSocket,
+    private readonly twilioTcp: Socket,
+    private readonly deps: SessionDeps,
+  ) {
+    this.log = deps.log;
+    twilio.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) this.badFrame('twilio', 'binary frame');
+      else this.onTwilioFrame(data.toString());
+    });
+    twilio.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
+    twilio.on('close', () =>
+      this.end({
+        outcome: 'twilio_closed',
+        reason: 'Twilio closed the stream',
+        code: 1000,
+        publishEnded: false,
+      }),
+    );
+  }
+
+  /** A newer stream for the same call took over. */
+  replace(): void {
+    this.end({
+      outcome: 'replaced',
+      reason: 'a newer stream for this call replaced this one',
+      code: 4409,
+      publishEnded: false,
+    });
+  }
+
+  /** The worker is shutting down and the drain time is over. */
+  shutDown(): void {
+    this.end({
+      outcome: 'drained',
+      reason: 'the media worker is shutting down',
+      code: 1001,
+      publishEnded: true,
+    });
+  }
+
+  private onTwilioFrame(text: string): void {
+    const frame = decodeTwilioFrame(text);
+    switch (frame.event) {
+      case 'media':
+        if (this.bridge === undefined) this.badFrame('twilio', 'media before start');
+        else this.onCallerAudio(frame.media.payload, Number(frame.media.timestamp));
+        break;
+      case 'mark':
+        this.feed({ kind: 'mark-echoed', name: frame.mark.name });
+        break;
+      case 'start':
+        this.onStart(frame);
+        break;
+      case 'dtmf':
+        if (this.bridge === undefined) this.badFrame('twilio', 'dtmf before start');
+        else this.onDtmf(frame.dtmf.digit, frame.sequenceNumber);
+        break;
+      case 'stop':
+        this.end({
+          outcome: 'stopped',
+          reason: 'Twilio stopped the stream',
+          code: 1000,
+          publishEnded: false,
+        });
+        break;
+      case 'connected':
+        break;
+      case '#unknown':
+        this.log.debug({ event: frame.name }, 'twilio event ignored');
+        break;
+      case '#invalid':
+        this.badFrame('twilio', frame.reason);
+        break;
+    }
+  }
+
+  /** The hot path from the caller: one frame in, one `input_audio_buffer.append` out (or held). */
+  private onCallerAudio(payload: string, timestampMs: number): void {
+    if (++this.framesIn % RELAY_SAMPLE_EVERY !== 0) {
+      this.feed({ kind: 'caller-audio', payload, timestampMs });
+      return;
+    }
+    const t0 = performance.now();
+    this.feed({ kind: 'caller-audio', payload, timestampMs });
+    this.deps.metrics.relaySeconds.observe({ direction: 'caller_to_agent' }, (performance.now() - t0) / 1000);
+  }
+
+  private onDtmf(digit: string, sequenceNumber: string | number | undefined): void {
+    this.publish(
+      { kind: 'dtmf', callSid: this.callSid, streamSid: this.streamSid, digit, at: new Date().toISOString() },
+      `dtmf:${this.callSid}:${this.streamSid}:${sequenceNumber ?? `n${++this.dtmfCount}`}`,
+    );
+  }
+
+  private onStart(message: TwilioStartMessage): void {
+    if (this.bridge !== undefined || this.ended) {
+      this.badFrame('twilio', 'second start');
+      return;
+    }
+    const { callSid, customParameters } = message.start;
+    this.streamSid = message.streamSid;
+    this.log = this.deps.log.child({ callSid, streamSid: this.streamSid });
+    if (customParameters.callSid !== callSid || !CallSid.safeParse(callSid).success) {
+      const reason =
+        customParameters.callSid === undefined
+          ? 'the stream has no callSid parameter'
+          : 'the callSid parameter does not match the call of the stream';
+      this.end({ outcome: 'bad_start', reason, code: 4400, publishEnded: false });
+      return;
+    }
+    this.callSid = callSid;
+    this.startedAt = Date.now();
+    const { config } = this.deps;
+    this.bridge = new CallBridge({
+      callSid,
+      streamSid: this.streamSid,
+      streamStartedAt: this.startedAt,
+      transcriptionModel: config.openai.transcriptionModel,
+      maxHeldAudioMs: config.maxHeldAudioMs,
+    });
+    this.deps.calls.claim(callSid, this);
+    this.log.info('stream started');
+    // The Realtime socket is dialled while the lookup runs, with the model most agents use.
+    this.dial(config.openai.defaultModel);
+    void this.lookUp();
+  }
+
+  private async lookUp(): Promise<void> {
+    let call: Call;
+    try {
+      call = await this.lookUpWithRetry();
+    } catch (err) {
+      if (this.ended) return;
+      if (err instanceof CallNotFoundError) {
+        this.log.warn('stream for an unknown call');
+        return this.end({
+          outcome: 'unknown_call',
+          reason: 'unknown callSid',
+          code: 4404,
+          publishEnded: false,
+        });
+      }
+      this.log.error({ err }, 'call lookup failed');
+      return this.end({
+        outcome: 'lookup_failed',
+        reason: 'the call could not be looked up',
+        code: 1011,
+        publishEnded: true,
+      });
+    }
+    if (this.ended) return;
+    this.call = call;
+    this.callKnown = true;
+    this.publish(
+      {
+        kind: 'stream',
+        action: 'started',
+        callSid: this.callSid,
+        streamSid: this.streamSid,
+        at: new Date(this.startedAt).toISOString(),
+      },
+      `stream:${this.callSid}:${this.streamSid}:started`,
+    );
+    for (const { event, msgId } of this.pendingEvents.splice(0)) this.publish(event, msgId);
+    this.feed({ kind: 'call-found', agent: call.agent });
+    const rt = this.realtime;
+    if (rt !== undefined && rt.model !== call.agent.model) {
+      this.log.debug({ model: call.agent.model }, 'agent uses another model: dialling again');
+      this.realtime = undefined;
+      rt.close();
+      this.dial(call.agent.model);
+    } else if (rt?.isOpen) {
+      this.realtimeConfirmed(rt);
+    }
+  }
+
+  private async lookUpWithRetry(): Promise<Call> {
+    const timeoutMs = this.deps.config.lookupTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.registry.callBySid({ callSid: this.callSid }, { timeoutMs });
+      } catch (err) {
+        if (attempt >= 2 || this.ended || !(err instanceof SwitchboardError) || !err.retryable) throw err;
+        this.log.warn({ err }, 'call lookup failed, trying again');
+      }
+    }
+  }
+
+  private dial(model: string): void {
+    const { openai, realtimeConnectTimeoutMs } = this.deps.config;
+    const rt: RealtimeConnection = new RealtimeConnection(
+      { url: openai.realtimeUrl, model, apiKey: openai.apiKey, timeoutMs: realtimeConnectTimeoutMs },
+      {
+        onOpen: () => {
+          if (rt === this.realtime && this.call?.agent.model === rt.model) this.realtimeConfirmed(rt);
+        },
+        onFrame: (text) => {
+          if (rt === this.realtime) this.onRealtimeFrame(text);
+        },
+        onClose: (info) => {
+          if (rt === this.realtime) this.onRealtimeLost(info);
+        },
+      },
+    );
+    this.realtime = rt;
+    this.realtimeFed = false;
+  }
+
+  /** The socket is open and for the agent's model: configure the session, and give it until ready. */
+  private realtimeConfirmed(rt: RealtimeConnection): void {
+    this.realtimeFed = true;
+    this.feed({ kind: 'realtime-open' });
+    clearTimeout(this.readyTimer);
+    this.readyTimer = setTimeout(() => {
+      this.log.warn('realtime session not ready in time');
+      rt.close();
+    }, this.deps.config.realtimeConnectTimeoutMs);
+  }
+
+  private onRealtimeLost(info: {
+    opened: boolean;
+    code: number;
+    reason: string;
+    error: Error | undefined;
+  }): void {
+    if (this.ended) return;
+    clearTimeout(this.readyTimer);
+    this.realtime = undefined;
+    if (this.realtimeFed) this.feed({ kind: 'realtime-lost' });
+    this.realtimeFed = false;
+    const fields = { opened: info.opened, code: info.code, reason: info.reason, err: info.error };
+    if (this.reconnectsLeft > 0) {
+      this.reconnectsLeft--;
+      this.deps.metrics.realtimeReconnects.inc();
+      this.log.warn(fields, 'realtime socket lost, dialling again');
+      this.dial(this.call?.agent.model ?? this.deps.config.openai.defaultModel);
+      return;
+    }
+    this.log.error(fields, 'realtime socket lost for good');
+    this.end({
+      outcome: 'realtime_failed',
+      reason: 'the OpenAI Realtime session failed',
+      code: 1000,
+      publishEnded: true,
+    });
+  }
+
+  private onRealtimeFrame(text: string): void {
+    const input = realtimeInput(text, this.log);
+    if (input === undefined) return;
+    if (input === 'bad') {
+      this.badFrame('realtime', 'malformed event');
+      return;
+    }
+    if (input.kind === 'realtime-ready') clearTimeout(this.readyTimer);
+    if (input.kind === 'end-call-requested') {
+      this.log.info('agent asked to end the call');
+      this.endCallTimer ??= setTimeout(
+        () =>
+          this.end({
+            outcome: 'agent_ended',
+            reason: 'the agent ended the call',
+            code: 1000,
+            publishEnded: true,
+          }),
+        END_CALL_MAX_WAIT_MS,
+      );
+    }
+    if (input.kind === 'agent-audio' && ++this.framesIn % RELAY_SAMPLE_EVERY === 0) {
+      const t0 = performance.now();
+      this.feed(input);
+      this.deps.metrics.relaySeconds.observe(
+        { direction: 'agent_to_caller' },
+        (performance.now() - t0) / 1000,
+      );
+      return;
+    }
+    this.feed(input);
+  }
+
+  private feed(input: BridgeInput): void {
+    const bridge = this.bridge;
+    if (bridge === undefined || this.ended) return;
+    this.apply(bridge.handle(input, Date.now()));
+  }
+
+  /** Carries out the bridge's outputs in order; several frames leave each socket in one write. */
+  private apply(outputs: BridgeOutput[]): void {
+    if (outputs.length === 0) return;
+    const rtTcp = this.realtime?.tcp;
+    const cork = outputs.length > 1;
+    if (cork) {
+      this.twilioTcp.cork();
+      rtTcp?.cork();
+    }
+    try {
+      for (const output of outputs) {
+        switch (output.to) {
+          case 'twilio':
+            this.sendTwilio(output.message);
+            break;
+          case 'realtime':
+            this.sendRealtime(output.message);
+            break;
+          case 'events':
+            this.publish(output.event, output.msgId);
+            break;
+          case 'end':
+            this.end({
+              outcome: output.cause === 'agent-hung-up' ? 'agent_ended' : 'realtime_not_ready',
+              reason: output.reason,
+              code: 1000,
+              publishEnded: true,
+            });
+            break;
+        }
+      }
+    } finally {
+      if (cork) {
+        this.twilioTcp.uncork();
+        rtTcp?.uncork();
+      }
+    }
+  }
+
+  private sendTwilio(message: TwilioOutboundMessage): void {
+    if (this.twilio.readyState !== WebSocket.OPEN) return;
+    this.twilio.send(encodeTwilio(message));
+    if (message.event === 'media') {
+      this.deps.metrics.frames.agentToCaller++;
+      if (!this.firstAudioSent) {
+        this.firstAudioSent = true;
+        this.deps.metrics.firstAudioSeconds.observe((Date.now() - this.startedAt) / 1000);
+      }
+    } else if (message.event === 'clear') {
+      this.deps.metrics.bargeIns.inc();
+      this.log.debug('caller barged in');
+    }
+  }
+
+  private sendRealtime(message: RealtimeClientEvent): void {
+    if (this.realtime?.send(encodeRealtime(message))) {
+      if (message.type === 'input_audio_buffer.append') this.deps.metrics.frames.callerToAgent++;
+    } else {
+      this.log.debug({ type: message.type }, 'realtime socket not open: event not sent');
+    }
+  }
+
+  private publish(event: CallEvent, msgId: string): void {
+    if (this.callKnown) this.deps.outbox.publish(event, msgId);
+    else this.pendingEvents.push({ event, msgId });
+  }
+
+  private badFrame(source: 'twilio' | 'realtime', reason: string): void {
+    this.deps.metrics.badFrames.inc({ source });
+    const key = `${source}:${reason}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn({ source, reason }, 'frame ignored');
+  }
+
+  /** Ends everything for the call, once: the Realtime socket, timers, buffers, the Twilio socket. */
+  private end(ending: Ending): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.readyTimer);
+    clearTimeout(this.endCallTimer);
+    this.deps.metrics.streams.inc({ outcome: ending.outcome });
+    this.log.info({ outcome: ending.outcome, reason: ending.reason }, 'stream ended');
+    if (this.callSid !== '') this.deps.calls.release(this.callSid, this);
+    const rt = this.realtime;
+    this.realtime = undefined;
+    rt?.close();
+    this.bridge = undefined;
+    if (this.callKnown) {
+      const at = new Date().toISOString();
+      this.publish(
+        { kind: 'stream', action: 'stopped', callSid: this.callSid, streamSid: this.streamSid, at },
+        `stream:${this.callSid}:${this.streamSid}:stopped`,
+      );
+      if (ending.publishEnded) {
+        this.publish(
+          { kind: 'ended', callSid: this.callSid, reason: ending.reason, at },
+          `ended:${this.callSid}:${this.streamSid}`,
+        );
+      }
+    }
+    this.pendingEvents = [];
+    if (this.twilio.readyState === WebSocket.OPEN || this.twilio.readyState === WebSocket.CONNECTING) {
+      this.twilio.close(ending.code, ending.reason.slice(0, 120));
+      setTimeout(() => this.twilio.terminate(), TWILIO_CLOSE_GRACE_MS).unref();
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import WebSocket, { type RawData } from 'ws';
+
+/** After our close frame, how long the Realtime server gets to answer before the socket is destroyed. */
+export const REALTIME_CLOSE_GRACE_MS = 1_000;
+/** Larger than any event the Realtime API sends (an audio delta of several seconds is a few hundred KiB). */
+const MAX_REALTIME_FRAME_BYTES = 16 * 1024 * 1024;
+
+export interface RealtimeDial {
+  /** `OPENAI_REALTIME_URL`; `?model=` is added. */
+  url: string;
+  model: string;
+  apiKey: string;
+  /** For the WebSocket handshake. */
+  timeoutMs: number;
+}
+
+export interface RealtimeHandlers {
+  onOpen(): void;
+  onFrame(text: string): void;
+  /** Once, whether it opened or not. `error` says why when it failed. */
+  onClose(info: { opened: boolean; code: number; reason: string; error: Error | undefined }): void;
+}
+
+export function realtimeUrl(base: string, model: string): string {
+  const url = new URL(base);
+  url.searchParams.set('model', model);
+  return url.toString();
+}
+
+/** One WebSocket to the OpenAI Realtime API: dials, moves text frames, closes. No protocol logic here. */
+export class RealtimeConnection {
+  readonly model: string;
+  private readonly ws: WebSocket;
+  private socket: Socket | undefined;
+  private opened = false;
+  private error: Error | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(dial: RealtimeDial, handlers: RealtimeHandlers) {
+    this.model = dial.model;
+    this.ws = new WebSocket(realtimeUrl(dial.url, dial.model), {
+      headers: { Authorization: `Bearer ${dial.apiKey}` },
+      handshakeTimeout: dial.timeoutMs,
+      // Audio in base64 barely compresses, and deflate would cost CPU on every frame both ways.
+      perMessageDeflate: false,
+      maxPayload: MAX_REALTIME_FRAME_BYTES,
+    });
+    this.ws.on('upgrade', (res: IncomingMessage) => {
+      this.socket = res.socket as Socket;
+    });
+    this.ws.on('open', () => {
+      this.opened = true;
+      handlers.onOpen();
+    });
+    this.ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) handlers.onFrame(data.toString());
+    });
+    this.ws.on('error', (err: Error) => {
+      this.error ??= err;
+    });
+    this.ws.on('close', (code: number, reason: Buffer) => {
+      clearTimeout(this.closeTimer);
+      handlers.onClose({ opened: this.opened, code, reason: reason.toString(), error: this.error });
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** The TCP socket under the WebSocket once open: corked around bursts so they leave in one write. */
+  get tcp(): Socket | undefined {
+    return this.socket;
+  }
+
+  /** Sends a text frame if the socket is open; false if it is not. */
+  send(text: string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  /** Closes politely, and for good after REALTIME_CLOSE_GRACE_MS. `onClose` still fires. */
+  close(code = 1000, reason = ''): void {
+    const state = this.ws.readyState;
+    if (state === WebSocket.CLOSED) return;
+    if (state === WebSocket.CONNECTING) {
+      this.ws.terminate();
+      return;
+    }
+    if (state === WebSocket.OPEN) this.ws.close(code, reason);
+    this.closeTimer ??= setTimeout(() => this.ws.terminate(), REALTIME_CLOSE_GRACE_MS);
+  }
+}

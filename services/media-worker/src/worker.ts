@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
+import type { Logger } from '@switchboard/logger';
+import type { WebSocket } from 'ws';
+import type { WorkerConfig } from './config.js';
+import { DEFAULT_OUTBOX_OPTIONS, EventOutbox } from './event-outbox.js';
+import { LiveCalls } from './live-calls.js';
+import { MediaSession, TWILIO_CLOSE_GRACE_MS } from './media-session.js';
+import { createMetrics } from './metrics.js';
+import { createMediaServer } from './server.js';
+
+export const SERVICE_NAME = 'media-worker';
+/** On close, how long call events still waiting for JetStream get. */
+export const EVENTS_FLUSH_TIMEOUT_MS = 5_000;
+
+export interface WorkerDeps {
+  config: WorkerConfig;
+  log: Logger;
+  /** A connection to use instead of dialling `config.nats`; the worker leaves it open on close. */
+  nc?: NatsConnection;
+}
+
+export interface Worker {
+  /** Where `/media-stream`, `/healthz`, `/readyz` and `/metrics` are served. */
+  port: number;
+  /** Media streams open right now. */
+  readonly liveStreams: number;
+  /**
+   * Stops taking new streams (`/readyz` and upgrades answer 503) and waits for live calls to end, up to
+   * `DRAIN_TIMEOUT_MS`; then closes those still open.
+   */
+  drain(): Promise<void>;
+  /** Closes every stream now, the server, and (if it dialled it) the NATS connection. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the media worker: Twilio Media Streams in, OpenAI Realtime out. */
+export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Promise<Worker> {
+  const nc = givenNc ?? (await connectBus({ ...config.nats, name: SERVICE_NAME, log }));
+  const streams = new Map<WebSocket, MediaSession>();
+  const metrics = createMetrics(() => streams.size);
+  const outbox = new EventOutbox(new EventPublisher(nc, log), log, {
+    ...DEFAULT_OUTBOX_OPTIONS,
+    onDrop: () => metrics.eventsDropped.inc(),
+  });
+  const calls = new LiveCalls<MediaSession>();
+  const registry = registryClient(nc, { timeoutMs: config.lookupTimeoutMs });
+  let accepting = true;
+  let natsUp = true;
+  // nats.js' status iterator has a `stop()` its type does not show; without it, a shared connection would
+  // keep this loop (and the worker) referenced after close.
+  const natsStatus = nc.status() as ReturnType<NatsConnection['status']> & { stop?: () => void };
+  void (async () => {
+    for await (const status of natsStatus) {
+      if (status.type === 'disconnect') natsUp = false;
+      else if (status.type === 'reconnect') natsUp = true;
+    }
+  })().catch(() => undefined);
+
+  let emptied: (() => void) | undefined;
+  const server = createMediaServer({
+    config,
+    log,
+    metrics,
+    registry: metrics.registry,
+    accepting: () => accepting,
+    ready: () => natsUp && !nc.isClosed(),
+    liveStreams: () => streams.size,
+    onStream: (ws, tcp) => {
+      const session = new MediaSession(ws, tcp, { config, log, registry, outbox, metrics, calls });
+      streams.set(ws, session);
+      ws.once('close', () => {
+        streams.delete(ws);
+        if (streams.size === 0) emptied?.();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, host: config.host }, 'media worker listening');
+
+  /** Resolves when no stream is left, or after `ms`. */
+  const whenEmpty = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (streams.size === 0) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        emptied = undefined;
+        resolve();
+      }
+      emptied = done;
+    });
+
+  const closeStreams = async () => {
+    for (const session of streams.values()) session.shutDown();
+    await whenEmpty(TWILIO_CLOSE_GRACE_MS + 500);
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    get liveStreams() {
+      return streams.size;
+    },
+    async drain() {
+      if (accepting) log.info({ liveStreams: streams.size, timeoutMs: config.drainTimeoutMs }, 'draining');
+      accepting = false;
+      await whenEmpty(config.drainTimeoutMs);
+      if (streams.size > 0) log.warn({ liveStreams: streams.size }, 'drain time over: closing live streams');
+      await closeStreams();
+    },
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        await closeStreams();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await outbox.flush(EVENTS_FLUSH_TIMEOUT_MS);
+        natsStatus.stop?.();
+        if (!givenNc) await nc.close();
+        log.info('media worker closed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connectBus, type RegistryClient, registryClient } from '@switchboard/bus';
+import {
+  loadConfig as loadRegistryConfig,
+  MIGRATIONS_KEY,
+  migrate,
+  type Registry,
+  startRegistry,
+} from '@switchboard/call-registry';
+import {
+  type Agent,
+  CALL_EVENTS_STREAM,
+  CallEvent,
+  type CallEventKind,
+  eventSubject,
+  type TranscriptSegment,
+} from '@switchboard/contracts';
+import { createLogger } from '@switchboard/logger';
+import {
+  createTestDatabase,
+  FAKE_OPENAI_API_KEY,
+  type FakeRealtimeOptions,
+  FakeRealtimeServer,
+  type TestDatabase,
+  TestNatsServer,
+  TwilioMediaClient,
+  type TwilioMediaClientOptions,
+} from '@switchboard/testkit';
+import { loadConfig, startWorker, type Worker } from '../src/index.js';
+
+export const log = createLogger({ name: 'media-worker-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export const AUTH_TOKEN = 'test-auth-token';
+export const PUBLIC_MEDIA_URL = 'wss://media.example.com/media-stream';
+
+export function newCallSid(): string {
+  return `CA${randomBytes(16).toString('hex')}`;
+}
+
+/** `ms` of mu-law audio whose bytes are all `fill`, base64. */
+export function audio(ms: number, fill: number): string {
+  return Buffer.alloc(ms * 8, fill).toString('base64');
+}
+
+/** 20 ms frames that are each different (frame i is filled with i), so order and loss show. */
+export function frames(count: number, from = 0): string[] {
+  return Array.from({ length: count }, (_, i) => audio(20, (from + i) % 256));
+}
+
+/** The last event of `kind` the worker published for the call, waiting for it to be stored. */
+export async function lastEvent<K extends CallEventKind>(
+  nc: NatsConnection,
+  callSid: string,
+  kind: K,
+): Promise<Extract<CallEvent, { kind: K }>> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const msg = await jsm.streams
+      .getMessage(CALL_EVENTS_STREAM, { last_by_subj: eventSubject(callSid, kind) })
+      .catch(() => null);
+    if (msg) return CallEvent.parse(msg.json()) as Extract<CallEvent, { kind: K }>;
+    if (Date.now() > deadline) throw new Error(`no ${kind} event for ${callSid}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Polls until `predicate` holds, or throws after `timeoutMs`. */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface Stack {
+  nats: TestNatsServer;
+  db: TestDatabase;
+  registry: Registry;
+  nc: NatsConnection;
+  client: RegistryClient;
+  fake: FakeRealtimeServer;
+  worker: Worker;
+  mediaUrl: string;
+  /** Registers a call (inbound, default agent unless `agentId`), as the gateway does on /twilio/voice. */
+  newCall(agentId?: string): Promise<string>;
+  upsertAgent(agent: Agent): Promise<void>;
+  /** A Twilio media client for `callSid`, signed, connected, and started. */
+  stream(callSid: string, options?: Partial<TwilioMediaClientOptions>): Promise<TwilioMediaClient>;
+  /** Waits until `call.transcript` has at least `count` segments. */
+  transcript(callSid: string, count: number): Promise<TranscriptSegment[]>;
+  close(): Promise<void>;
+}
+
+/** nats-server, database, the real registry, the fake Realtime API and a media worker. */
+export async function startStack(
+  env: Record<string, string> = {},
+  fakeOptions: FakeRealtimeOptions = {},
+): Promise<Stack> {
+  const nats = await TestNatsServer.start();
+  const db = await createTestDatabase({
+    templateKey: MIGRATIONS_KEY,
+    migrate: (url) => migrate(url).then(() => undefined),
+  });
+  const registry = await startRegistry({
+    config: loadRegistryConfig({
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      PORT: '0',
+      MIGRATE_ON_START: 'false',
+    }),
+    log,
+  });
+  const nc = await connectBus({ url: nats.url, name: 'media-worker-test' });
+  const client = registryClient(nc, { timeoutMs: 5_000 });
+  const fake = await FakeRealtimeServer.start(fakeOptions);
+  const worker = await startWorker({
+    config: loadConfig({
+      PORT: '0',
+      NATS_URL: nats.url,
+      PUBLIC_MEDIA_URL,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
+      OPENAI_REALTIME_URL: fake.url,
+      ...env,
+    }),
+    log,
+  });
+  const mediaUrl = `ws://127.0.0.1:${worker.port}/media-stream`;
+  const clients: TwilioMediaClient[] = [];
+
+  return {
+    nats,
+    db,
+    registry,
+    nc,
+    client,
+    fake,
+    worker,
+    mediaUrl,
+    async newCall(agentId) {
+      const callSid = newCallSid();
+      await client.callCreate({
+        callSid,
+        direction: 'inbound',
+        from: '+15551230000',
+        to: '+15559870000',
+        status: 'in-progress',
+        ...(agentId === undefined ? {} : { agentId }),
+      });
+      return callSid;
+    },
+    async upsertAgent(agent) {
+      await client.agentUpsert(agent);
+    },
+    async stream(callSid, options = {}) {
+      const twilio = await TwilioMediaClient.connect({
+        url: mediaUrl,
+        authToken: AUTH_TOKEN,
+        signedUrl: PUBLIC_MEDIA_URL,
+        ...options,
+      });
+      clients.push(twilio);
+      twilio.sendConnected();
+      twilio.sendStart(callSid);
+      return twilio;
+    },
+    async transcript(callSid, count) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const { segments } = await client.callTranscript({ callSid });
+        if (segments.length >= count) return segments;
+        if (Date.now() > deadline) throw new Error(`transcript has ${segments.length} of ${count} segments`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      for (const twilio of clients) if (twilio.isOpen) twilio.terminate();
+      await worker.close();
+      await fake.close();
+      await nc.close();
+      await registry.close();
+      await nats.close();
+      await db.drop();
+    },
+  };
+}

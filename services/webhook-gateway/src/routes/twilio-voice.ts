@@ -5,7 +5,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayRegistry } from '../registry.js';
 import { withinBudget } from '../retry.js';
 import { callCreateFromVoice, VoiceWebhookParams } from '../twilio-params.js';
-import { apologyTwiml, connectStreamTwiml, TWIML_CONTENT_TYPE } from '../twiml.js';
+import { apologyTwiml, connectStreamTemplate, TWIML_CONTENT_TYPE } from '../twiml.js';
 
 export interface VoiceRouteDeps {
   registry: GatewayRegistry;
@@ -24,9 +24,11 @@ export interface VoiceRouteDeps {
  */
 export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
   const { registry, mediaStreamUrl, registryTimeoutMs, voiceBudgetMs, metrics, log } = deps;
+  const connectStream = connectStreamTemplate(mediaStreamUrl);
+  const apology = apologyTwiml();
   const apologise = (res: Response, reason: string) => {
     metrics.voiceApologies.inc({ reason });
-    res.status(200).type(TWIML_CONTENT_TYPE).send(apologyTwiml());
+    res.status(200).type(TWIML_CONTENT_TYPE).send(apology);
   };
   return async (req, res) => {
     const params = VoiceWebhookParams.safeParse(req.body ?? {});
@@ -42,7 +44,7 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
         registry.callCreate(create, { timeoutMs }),
       );
       callLog.info({ direction: call.direction, agentId: call.agent.id }, 'call registered');
-      res.status(200).type(TWIML_CONTENT_TYPE).send(connectStreamTwiml(mediaStreamUrl, call.callSid));
+      res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(call.callSid));
     } catch (err) {
       const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
       callLog.error({ err, code }, 'call not registered, apologising to the caller');

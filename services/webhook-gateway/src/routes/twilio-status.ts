@@ -1,5 +1,9 @@
-import type { CallEvent } from '@switchboard/contracts';
-import { InvalidRequestError } from '@switchboard/contracts';
+import {
+  type CallEvent,
+  EventsUnavailableError,
+  InvalidRequestError,
+  SwitchboardError,
+} from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { RequestHandler } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
@@ -43,7 +47,10 @@ export function twilioStatusHandler({
     } catch (err) {
       metrics.eventsPublished.inc({ kind: 'status', outcome: 'failed' });
       log.error({ err, callSid: event.callSid, msgId }, 'status event not stored, asking Twilio to retry');
-      throw err;
+      // Whatever went wrong, the answer is a 503: Twilio retries those, and the msgId makes a retry harmless.
+      throw err instanceof SwitchboardError && err.status === 503
+        ? err
+        : new EventsUnavailableError(`event ${msgId} was not stored`, { cause: err, callSid: event.callSid });
     }
     metrics.eventsPublished.inc({ kind: 'status', outcome: 'stored' });
     log.debug({ callSid: event.callSid, status: event.status, msgId }, 'status event stored');

@@ -1,6 +1,11 @@
 import type { Agent } from '@switchboard/contracts';
 import { describe, expect, it } from 'vitest';
-import { CallBridge, END_CALL_REASON, HELD_AUDIO_OVERFLOW_REASON } from '../src/bridge/call-bridge.js';
+import {
+  CallBridge,
+  END_CALL_REASON,
+  HELD_AUDIO_OVERFLOW_REASON,
+  REPLAY_FRAMES,
+} from '../src/bridge/call-bridge.js';
 import type { BridgeInput, BridgeOutput } from '../src/bridge/types.js';
 
 const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
@@ -476,6 +481,32 @@ describe('reconnect', () => {
       'realtime append 9',
       'realtime append 10',
     ]);
+  });
+
+  it('sends the new session the last frames sent before the drop (they may have died with the socket)', () => {
+    const bridge = readyBridge();
+    run(bridge, [callerAudio(1, 0), callerAudio(2, 20)]);
+    expect(run(bridge, [{ kind: 'realtime-lost' }, callerAudio(3, 40), open, ready])).toEqual([
+      'realtime session.update',
+      'realtime append 1',
+      'realtime append 2',
+      'realtime append 3',
+    ]);
+    // ...and speech offsets on the new session count from the first of them.
+    expect(
+      run(bridge, [speech('item_u1', 30), { kind: 'caller-transcript', itemId: 'item_u1', text: 'Hi' }]),
+    ).toEqual([`event caller "Hi" at 2026-11-27T10:00:00.030Z (transcript:${CALL_SID}:item_u1)`]);
+  });
+
+  it('replays at most REPLAY_FRAMES frames', () => {
+    const bridge = readyBridge();
+    run(
+      bridge,
+      Array.from({ length: REPLAY_FRAMES + 5 }, (_, i) => callerAudio(i % 256, i * 20)),
+    );
+    const out = run(bridge, [{ kind: 'realtime-lost' }, open, ready]);
+    expect(out.filter((line) => line.startsWith('realtime append'))).toHaveLength(REPLAY_FRAMES);
+    expect(out[1]).toBe('realtime append 5');
   });
 
   it('speech offsets count from the first frame sent on the new connection', () => {

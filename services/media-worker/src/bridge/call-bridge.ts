@@ -7,6 +7,7 @@ import {
 } from '@switchboard/contracts';
 import { assertNever } from '../assert-never.js';
 import { MarkQueue } from './mark-queue.js';
+import { RecentAudio } from './recent-audio.js';
 import { greetingResponse, sessionUpdateFor } from './session-config.js';
 import type { BridgeEndCause, BridgeInput, BridgeOutput } from './types.js';
 
@@ -38,6 +39,8 @@ interface AgentItem {
 }
 
 const MAX_TRACKED_ITEMS = 64;
+/** Caller frames (20 ms each) sent again to a new Realtime session after a drop: 2 s. */
+export const REPLAY_FRAMES = 100;
 const MAX_TRACKED_RESPONSES = 32;
 const MAX_TRANSCRIPT_CHARS = 20_000;
 export const END_CALL_REASON = 'the agent ended the call';
@@ -56,8 +59,9 @@ export class CallBridge {
   /** Counts Realtime connections; items and their marks carry the one they came from. */
   private connection = 0;
   private held: string[] = [];
+  private heldTimestamps: number[] = [];
   private heldBytes = 0;
-  private heldFirstTimestampMs = 0;
+  private readonly recent = new RecentAudio(REPLAY_FRAMES);
   /** Twilio timestamp of the first frame appended on this connection: `audio_start_ms` counts from it. */
   private inputOriginMs: number | undefined;
   private greeted = false;
@@ -132,10 +136,11 @@ export class CallBridge {
   private onCallerAudio(payload: string, timestampMs: number): BridgeOutput[] {
     if (this.phase === 'ready') {
       if (this.inputOriginMs === undefined) this.inputOriginMs = timestampMs;
+      this.recent.push(payload, timestampMs);
       return [{ to: 'realtime', message: { type: 'input_audio_buffer.append', audio: payload } }];
     }
-    if (this.held.length === 0) this.heldFirstTimestampMs = timestampMs;
     this.held.push(payload);
+    this.heldTimestamps.push(timestampMs);
     this.heldBytes += base64ByteLength(payload);
     if (this.heldBytes > this.options.maxHeldAudioMs * MULAW_BYTES_PER_MS) {
       return this.end('realtime-not-ready', HELD_AUDIO_OVERFLOW_REASON);
@@ -148,11 +153,13 @@ export class CallBridge {
     this.phase = 'ready';
     const out: BridgeOutput[] = [];
     if (this.held.length > 0) {
-      this.inputOriginMs = this.heldFirstTimestampMs;
-      for (const audio of this.held) {
+      this.inputOriginMs = this.heldTimestamps[0];
+      this.held.forEach((audio, i) => {
         out.push({ to: 'realtime', message: { type: 'input_audio_buffer.append', audio } });
-      }
+        this.recent.push(audio, this.heldTimestamps[i] ?? 0);
+      });
       this.held = [];
+      this.heldTimestamps = [];
       this.heldBytes = 0;
     }
     const greeting = this.agent?.greeting;
@@ -164,6 +171,12 @@ export class CallBridge {
   }
 
   private onLost(): BridgeOutput[] {
+    const { payloads, timestamps } = this.recent.drain();
+    if (payloads.length > 0) {
+      this.held = payloads.concat(this.held);
+      this.heldTimestamps = timestamps.concat(this.heldTimestamps);
+      for (const audio of payloads) this.heldBytes += base64ByteLength(audio);
+    }
     this.phase = 'closed';
     this.activeResponseId = undefined;
     this.inputOriginMs = undefined;
@@ -320,6 +333,7 @@ export class CallBridge {
     if (this.ended) return [];
     this.ended = true;
     this.held = [];
+    this.heldTimestamps = [];
     this.heldBytes = 0;
     this.marks.clear();
     return [{ to: 'end', cause, reason }];

@@ -80,8 +80,8 @@ export class MediaSession {
   private readyTimer: NodeJS.Timeout | undefined;
   private endCallTimer: NodeJS.Timeout | undefined;
   private ended = false;
-  /** `stream started` is published once the registry knows the call; events before it wait here. */
-  private callKnown = false;
+  /** Events are published once the registry knows the call; until then they wait, and an unknown call's are dropped. */
+  private lookup: 'pending' | 'found' | 'failed' = 'pending';
   private pendingEvents: Array<{ event: CallEvent; msgId: string }> = [];
   private firstAudioSent = false;
   private framesIn = 0;
@@ -221,6 +221,8 @@ export class MediaSession {
     try {
       call = await this.lookUpWithRetry();
     } catch (err) {
+      this.lookup = 'failed';
+      this.pendingEvents = [];
       if (this.ended) return;
       if (err instanceof CallNotFoundError) {
         this.log.warn('stream for an unknown call');
@@ -236,12 +238,11 @@ export class MediaSession {
         outcome: 'lookup_failed',
         reason: 'the call could not be looked up',
         code: 1011,
-        publishEnded: true,
+        publishEnded: false,
       });
     }
-    if (this.ended) return;
     this.call = call;
-    this.callKnown = true;
+    this.lookup = 'found';
     this.publish(
       {
         kind: 'stream',
@@ -252,7 +253,9 @@ export class MediaSession {
       },
       `stream:${this.callSid}:${this.streamSid}:started`,
     );
+    // Events of a stream that ended while the lookup ran (stopped, ended) follow its start.
     for (const { event, msgId } of this.pendingEvents.splice(0)) this.publish(event, msgId);
+    if (this.ended) return;
     this.feed({ kind: 'call-found', agent: call.agent });
     const rt = this.realtime;
     if (rt !== undefined && rt.model !== call.agent.model) {
@@ -438,8 +441,8 @@ export class MediaSession {
   }
 
   private publish(event: CallEvent, msgId: string): void {
-    if (this.callKnown) this.deps.outbox.publish(event, msgId);
-    else this.pendingEvents.push({ event, msgId });
+    if (this.lookup === 'found') this.deps.outbox.publish(event, msgId);
+    else if (this.lookup === 'pending') this.pendingEvents.push({ event, msgId });
   }
 
   private badFrame(source: 'twilio' | 'realtime', reason: string): void {
@@ -463,7 +466,7 @@ export class MediaSession {
     this.realtime = undefined;
     rt?.close();
     this.bridge = undefined;
-    if (this.callKnown) {
+    if (this.callSid !== '') {
       const at = new Date().toISOString();
       this.publish(
         { kind: 'stream', action: 'stopped', callSid: this.callSid, streamSid: this.streamSid, at },
@@ -476,7 +479,6 @@ export class MediaSession {
         );
       }
     }
-    this.pendingEvents = [];
     if (this.twilio.readyState === WebSocket.OPEN || this.twilio.readyState === WebSocket.CONNECTING) {
       this.twilio.close(ending.code, ending.reason.slice(0, 120));
       setTimeout(() => this.twilio.terminate(), TWILIO_CLOSE_GRACE_MS).unref();

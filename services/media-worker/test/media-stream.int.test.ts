@@ -45,10 +45,11 @@ describe('media stream', () => {
 
   it('relays audio both ways unchanged and in order, the first frames included', async () => {
     const callSid = await stack.newCall();
+    const before = stack.fake.sessions.length;
     const twilio = await stack.stream(callSid);
     // Twilio streams from the first moment: these frames arrive before the Realtime session is ready.
     for (const frame of frames(25)) twilio.sendMedia(frame);
-    const session = await stack.fake.waitForSession(stack.fake.sessions.length + 1);
+    const session = await stack.fake.waitForSession(before + 1);
     await until(() => session.audio.length >= 25, 'the first 25 frames');
     for (const frame of frames(25, 25)) twilio.sendMedia(frame);
     await until(() => session.audio.length >= 50, 'all 50 frames');
@@ -75,8 +76,7 @@ describe('media stream', () => {
   it('on barge-in mid-answer, clears Twilio, cancels, and truncates at the audio actually played', async () => {
     paced = true;
     const callSid = await stack.newCall();
-    const twilio = await stack.stream(callSid, { playback: 'manual' });
-    const session = await stack.fake.waitForSession(stack.fake.sessions.length + 1);
+    const { twilio, session } = await stack.call(callSid, { playback: 'manual' });
     await twilio.waitFor(() => twilio.media.length >= 20, 5_000, 'part of the greeting');
     paced = false;
     twilio.play(300);
@@ -99,8 +99,7 @@ describe('media stream', () => {
 
   it('on barge-in after the whole answer arrived, truncates it at what was heard', async () => {
     const callSid = await stack.newCall();
-    const twilio = await stack.stream(callSid, { playback: 'manual' });
-    const session = await stack.fake.waitForSession(stack.fake.sessions.length + 1);
+    const { twilio, session } = await stack.call(callSid, { playback: 'manual' });
     await twilio.waitFor(() => twilio.media.length === GREETING_AUDIO.length, 5_000, 'the greeting');
     twilio.play(740);
     await flushTwilio(session, twilio);
@@ -124,8 +123,7 @@ describe('media stream', () => {
 
   it('deletes the answer when the caller barges in before any of it played', async () => {
     const callSid = await stack.newCall();
-    const twilio = await stack.stream(callSid, { playback: 'manual' });
-    const session = await stack.fake.waitForSession(stack.fake.sessions.length + 1);
+    const { twilio, session } = await stack.call(callSid, { playback: 'manual' });
     await twilio.waitFor(() => twilio.media.length === GREETING_AUDIO.length, 5_000, 'the greeting');
     session.speechStarted();
     await until(() => session.eventsOf('conversation.item.delete').length === 1, 'the delete');
@@ -135,8 +133,7 @@ describe('media stream', () => {
 
   it('publishes both sides of the conversation, which reach call.transcript in spoken order', async () => {
     const callSid = await stack.newCall();
-    const twilio = await stack.stream(callSid);
-    const session = await stack.fake.waitForSession(stack.fake.sessions.length + 1);
+    const { twilio, session } = await stack.call(callSid);
     await twilio.waitFor(() => twilio.echoed.length === GREETING_AUDIO.length, 5_000, 'the greeting to play');
     twilio.sendMedia(SPEECH);
     const segments = await stack.transcript(callSid, 3);
@@ -159,8 +156,7 @@ describe('media stream', () => {
   it('ends the stream when the agent calls end_call, once its goodbye has played', async () => {
     const callSid = await stack.newCall();
     const goodbye = frames(10, 50);
-    const twilio = await stack.stream(callSid);
-    const session = await stack.fake.waitForSession(stack.fake.sessions.length + 1);
+    const { twilio, session } = await stack.call(callSid);
     await twilio.waitFor(() => twilio.echoed.length === GREETING_AUDIO.length, 5_000, 'the greeting to play');
     session.startResponse({ audio: goodbye, transcript: 'Goodbye!', functionCall: { name: 'end_call' } });
     const { code } = await twilio.closed;

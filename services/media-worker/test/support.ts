@@ -23,6 +23,7 @@ import {
   FAKE_OPENAI_API_KEY,
   type FakeRealtimeOptions,
   FakeRealtimeServer,
+  type FakeRealtimeSession,
   type TestDatabase,
   TestNatsServer,
   TwilioMediaClient,
@@ -90,6 +91,11 @@ export interface Stack {
   upsertAgent(agent: Agent): Promise<void>;
   /** A Twilio media client for `callSid`, signed, connected, and started. */
   stream(callSid: string, options?: Partial<TwilioMediaClientOptions>): Promise<TwilioMediaClient>;
+  /** `stream()`, and the Realtime session the worker dials for it. */
+  call(
+    callSid: string,
+    options?: Partial<TwilioMediaClientOptions>,
+  ): Promise<{ twilio: TwilioMediaClient; session: FakeRealtimeSession }>;
   /** Waits until `call.transcript` has at least `count` segments. */
   transcript(callSid: string, count: number): Promise<TranscriptSegment[]>;
   close(): Promise<void>;
@@ -131,6 +137,21 @@ export async function startStack(
   });
   const mediaUrl = `ws://127.0.0.1:${worker.port}/media-stream`;
   const clients: TwilioMediaClient[] = [];
+  async function stream(
+    callSid: string,
+    options: Partial<TwilioMediaClientOptions> = {},
+  ): Promise<TwilioMediaClient> {
+    const twilio = await TwilioMediaClient.connect({
+      url: mediaUrl,
+      authToken: AUTH_TOKEN,
+      signedUrl: PUBLIC_MEDIA_URL,
+      ...options,
+    });
+    clients.push(twilio);
+    twilio.sendConnected();
+    twilio.sendStart(callSid);
+    return twilio;
+  }
 
   return {
     nats,
@@ -156,17 +177,11 @@ export async function startStack(
     async upsertAgent(agent) {
       await client.agentUpsert(agent);
     },
-    async stream(callSid, options = {}) {
-      const twilio = await TwilioMediaClient.connect({
-        url: mediaUrl,
-        authToken: AUTH_TOKEN,
-        signedUrl: PUBLIC_MEDIA_URL,
-        ...options,
-      });
-      clients.push(twilio);
-      twilio.sendConnected();
-      twilio.sendStart(callSid);
-      return twilio;
+    stream,
+    async call(callSid, options) {
+      const before = fake.sessions.length;
+      const twilio = await stream(callSid, options);
+      return { twilio, session: await fake.waitForSession(before + 1) };
     },
     async transcript(callSid, count) {
       const deadline = Date.now() + 10_000;

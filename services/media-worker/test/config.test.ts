@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_OPENAI_REALTIME_URL, DEFAULT_PORT, loadConfig } from '../src/config.js';
+
+const BASE = {
+  OPENAI_API_KEY: 'sk-test',
+  TWILIO_AUTH_TOKEN: 'token',
+  PUBLIC_MEDIA_URL: 'wss://media.example.com/media-stream',
+};
+
+describe('worker settings', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig(BASE);
+    expect(config.port).toBe(DEFAULT_PORT);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.openai.realtimeUrl).toBe(DEFAULT_OPENAI_REALTIME_URL);
+    expect(config.twilio).toEqual({
+      authToken: 'token',
+      skipSignature: false,
+      publicMediaUrl: BASE.PUBLIC_MEDIA_URL,
+    });
+  });
+
+  it('refuses to start without TWILIO_AUTH_TOKEN unless TWILIO_SKIP_SIGNATURE=true', () => {
+    const { TWILIO_AUTH_TOKEN: _, ...withoutToken } = BASE;
+    expect(() => loadConfig(withoutToken)).toThrow(ConfigError);
+    expect(() => loadConfig(withoutToken)).toThrow(/TWILIO_AUTH_TOKEN/);
+    expect(loadConfig({ ...withoutToken, TWILIO_SKIP_SIGNATURE: 'true' }).twilio.skipSignature).toBe(true);
+  });
+
+  it('needs PUBLIC_MEDIA_URL to check signatures', () => {
+    const { PUBLIC_MEDIA_URL: _, ...withoutUrl } = BASE;
+    expect(() => loadConfig(withoutUrl)).toThrow(/PUBLIC_MEDIA_URL/);
+  });
+
+  it.each([
+    [{ OPENAI_API_KEY: '' }, /OPENAI_API_KEY/],
+    [{ OPENAI_REALTIME_URL: 'https://api.openai.com/v1/realtime' }, /OPENAI_REALTIME_URL/],
+    [{ PUBLIC_MEDIA_URL: 'https://media.example.com' }, /PUBLIC_MEDIA_URL/],
+    [{ MAX_CONCURRENT_CALLS: '0' }, /MAX_CONCURRENT_CALLS/],
+    [{ DRAIN_TIMEOUT_MS: 'soon' }, /DRAIN_TIMEOUT_MS/],
+  ])('refuses %j', (override, message) => {
+    expect(() => loadConfig({ ...BASE, ...override })).toThrow(message);
+  });
+
+  it('accepts ws:// for local sandboxes', () => {
+    expect(
+      loadConfig({ ...BASE, OPENAI_REALTIME_URL: 'ws://127.0.0.1:9000/v1/realtime' }).openai.realtimeUrl,
+    ).toBe('ws://127.0.0.1:9000/v1/realtime');
+  });
+});

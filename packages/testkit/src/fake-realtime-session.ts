@@ -44,7 +44,10 @@ interface ActiveResponse {
 /** How long after scripted speech the fake's "VAD" ends the turn. */
 const VAD_SILENCE_MS = 50;
 
-const id = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
+/** Ids unique in this process: a random prefix, then a counter (cheap enough for every audio delta). */
+const ID_PREFIX = randomBytes(4).toString('hex');
+let idCounter = 0;
+const id = (prefix: string) => `${prefix}_${ID_PREFIX}${(++idCounter).toString(36)}`;
 
 /**
  * One Realtime session on the fake server: it answers `session.update`, streams scripted responses, hears

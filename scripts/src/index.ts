@@ -1,4 +1,15 @@
 export {
+  ASSETS,
+  FRAME_BYTES,
+  FRAME_MS,
+  MULAW_SILENCE,
+  mulawFrames,
+  mulawRms,
+  mulawToLinear,
+  mulawWav,
+  readMulawAu,
+} from './audio.js';
+export {
   COMPOSE_SPEC_SCHEMA_PATH,
   type ComposeCheck,
   type ComposeDocument,
@@ -9,4 +20,13 @@ export {
   validateAgainstSchema,
 } from './compose-check.js';
 export { interpolate, interpolateDocument } from './compose-interpolate.js';
+export { type DemoCallOptions, type DemoCallResult, type DemoEvent, placeDemoCall } from './demo-call.js';
+export { CallsApi, TwilioWebhooks } from './demo-webhooks.js';
 export { type DockerfilePlan, readDockerfile, withBuildArgs } from './dockerfile-plan.js';
+export {
+  type RealtimeSandbox,
+  SANDBOX_GREETING_TRANSCRIPT,
+  SANDBOX_REPLY_TRANSCRIPT,
+  startRealtimeSandbox,
+} from './realtime-sandbox.js';
+export { parseStreamTwiml, type StreamInstruction, sayText } from './twiml.js';

@@ -187,9 +187,9 @@ export async function placeDemoCall(options: DemoCallOptions): Promise<DemoCallR
   client.sendStop(callSid);
   client.close();
   await client.closed;
+  progress({ kind: 'ended', callSid });
   await twilio.status(callSid, 'completed', { CallDuration: String(durationSeconds) });
   progress({ kind: 'status', status: 'completed' });
-  progress({ kind: 'ended', callSid });
 
   const { call, transcript } = options.apiKey
     ? await readBack(new CallsApi(options.gatewayUrl, options.apiKey), callSid, agentTurns)

@@ -113,8 +113,8 @@ describe('the demo call, end to end', () => {
       'caller-speaking',
       'barge-in',
       'agent-speaking:2',
-      'status',
       'ended',
+      'status',
     ]);
     expect(result.bargeIns).toBe(1);
     expect(result.clearedMs).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // `pnpm demo`: places one simulated inbound call through the running stack (`pnpm start` or docker compose)
 // exactly as Twilio would, shows its progress and timings, prints the transcript and writes the agent's
 // audio to a WAV file. Settings come from .env (the same file the stack reads).
-//   pnpm demo [--out demo-agent.wav] [--env-file .env] [--caller <8 kHz mu-law .au>]
+//   pnpm demo [--out demo-agent.wav] [--dotenv .env] [--caller <8 kHz mu-law .au>]
 //             [--gateway http://127.0.0.1:3000] [--media ws://127.0.0.1:3001/media-stream]
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,14 +16,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     out: { type: 'string', default: 'demo-agent.wav' },
-    'env-file': { type: 'string', default: `${root}.env` },
+    dotenv: { type: 'string', default: `${root}.env` },
     gateway: { type: 'string' },
     media: { type: 'string' },
     caller: { type: 'string' },
   },
 });
 
-const env: Record<string, string> = { ...readDotEnv(resolve(args['env-file'])) };
+const env: Record<string, string> = { ...readDotEnv(resolve(args.dotenv)) };
 for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
 const settings = loadStackSettings(env);
 const authToken = env.TWILIO_AUTH_TOKEN?.trim();

@@ -2,7 +2,7 @@
 // answer, else an embedded PostgreSQL and a nats-server of its own (data in .data/); migrations; the three
 // services with readable, prefixed logs; the local Realtime sandbox when there is no OPENAI_API_KEY.
 // Ctrl-C stops the services first (they drain), then what it started. Settings: .env (see .env.example).
-//   pnpm start [--env-file <path>]   (default: .env, created from .env.example when missing)
+//   pnpm start [--dotenv <path>]   (default: .env, created from .env.example when missing)
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,10 +27,10 @@ if (unbuilt.length > 0) {
   process.exit(1);
 }
 
-const { values: args } = parseArgs({ options: { 'env-file': { type: 'string', default: `${root}.env` } } });
-const prepared = prepareEnv(resolve(args['env-file']), `${root}.env.example`, process.env);
-if (prepared.createdFromExample) say(`created ${args['env-file']} from .env.example`);
-for (const key of prepared.written) say(`wrote a generated dev ${key} to ${args['env-file']}`);
+const { values: args } = parseArgs({ options: { dotenv: { type: 'string', default: `${root}.env` } } });
+const prepared = prepareEnv(resolve(args.dotenv), `${root}.env.example`, process.env);
+if (prepared.createdFromExample) say(`created ${args.dotenv} from .env.example`);
+for (const key of prepared.written) say(`wrote a generated dev ${key} to ${args.dotenv}`);
 
 let stack: LocalStack | undefined;
 let stopping = false;

@@ -23,10 +23,13 @@ export { interpolate, interpolateDocument } from './compose-interpolate.js';
 export { type DemoCallOptions, type DemoCallResult, type DemoEvent, placeDemoCall } from './demo-call.js';
 export { CallsApi, TwilioWebhooks } from './demo-webhooks.js';
 export { type DockerfilePlan, readDockerfile, withBuildArgs } from './dockerfile-plan.js';
+export { prepareEnv, readDotEnv, setInEnvFile } from './env-file.js';
+export { ensureDatabase, natsReachable, tcpReachable } from './local-servers.js';
 export {
   type RealtimeSandbox,
   SANDBOX_GREETING_TRANSCRIPT,
   SANDBOX_REPLY_TRANSCRIPT,
   startRealtimeSandbox,
 } from './realtime-sandbox.js';
+export { loadStackSettings, type StackSettings } from './stack-settings.js';
 export { parseStreamTwiml, type StreamInstruction, sayText } from './twiml.js';

@@ -16,6 +16,11 @@ export class Latencies {
     this.values[this.size++] = ms;
   }
 
+  /** Adds every sample of `other`. */
+  merge(other: Latencies): void {
+    for (let i = 0; i < other.size; i++) this.record(other.values[i] as number);
+  }
+
   /** The p-th percentile (0–100) by nearest rank, or NaN with no samples. */
   percentile(p: number): number {
     if (this.size === 0) return Number.NaN;

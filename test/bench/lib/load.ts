@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Latencies, type LatencySummary } from './latency.js';
+import { Latencies } from './latency.js';
 
 /**
  * One request of the system under test. `signal` aborts when the measured window is over: an operation
@@ -7,7 +7,9 @@ import { Latencies, type LatencySummary } from './latency.js';
  */
 export type Operation = (signal: AbortSignal) => Promise<void>;
 
-export interface LoadResult extends LatencySummary {
+export interface LoadResult {
+  /** Answer times of the operations that succeeded inside the measured window, in ms. */
+  latencies: Latencies;
   /** Operations completed inside the measured window. */
   completed: number;
   /** Operations that failed inside the measured window. */
@@ -20,6 +22,11 @@ export interface LoadResult extends LatencySummary {
    * recorded as the time they had waited so far, so percentiles are lower bounds when this is not 0.
    */
   unfinished: number;
+  /**
+   * Open loop only: how late the generator itself sent requests after their scheduled time (its timer
+   * granularity and event-loop stalls). It is part of the measured latency; this shows how much.
+   */
+  sendLag: Latencies | undefined;
 }
 
 export interface ClosedLoopOptions {
@@ -57,7 +64,7 @@ export async function closedLoop(op: Operation, options: ClosedLoopOptions): Pro
   };
   await Promise.all(Array.from({ length: concurrency }, requester));
   clearTimeout(stop);
-  return tally.result(latencies, durationMs, 0);
+  return tally.result(latencies, latencies.count, durationMs, 0, undefined);
 }
 
 export interface OpenLoopOptions {
@@ -78,22 +85,26 @@ export async function openLoop(op: Operation, options: OpenLoopOptions): Promise
   const { ratePerSecond, warmupMs, durationMs, graceMs } = options;
   const controller = new AbortController();
   const latencies = new Latencies();
+  const lags = new Latencies();
   const tally = new Tally();
   const intervalMs = 1_000 / ratePerSecond;
   const start = performance.now();
   const measureFrom = start + warmupMs;
   const end = measureFrom + durationMs;
   const outstanding = new Set<number>();
-  let answeredInWindow = 0;
+  let answered = 0;
 
   const send = (scheduled: number) => {
     const measured = scheduled >= measureFrom;
-    if (measured) outstanding.add(scheduled);
+    if (measured) {
+      outstanding.add(scheduled);
+      lags.record(performance.now() - scheduled);
+    }
     op(controller.signal).then(
       () => {
         if (!measured || !outstanding.delete(scheduled)) return;
         latencies.record(performance.now() - scheduled);
-        answeredInWindow++;
+        answered++;
       },
       (err: unknown) => {
         if (measured && outstanding.delete(scheduled)) tally.fail(err);
@@ -114,29 +125,57 @@ export async function openLoop(op: Operation, options: OpenLoopOptions): Promise
   const now = performance.now();
   for (const scheduled of outstanding) latencies.record(now - scheduled);
   outstanding.clear();
-  tally.completed = answeredInWindow;
-  return tally.result(latencies, durationMs, unfinished);
+  return tally.result(latencies, answered, durationMs, unfinished, lags);
+}
+
+/**
+ * Several measurements of the same thing, taken in turns with other contenders so that a noisy
+ * neighbour hits them all alike: the median throughput, and latency percentiles over every sample.
+ */
+export function combineRounds(rounds: readonly LoadResult[]): LoadResult {
+  const latencies = new Latencies();
+  const sendLag = rounds.some((r) => r.sendLag) ? new Latencies() : undefined;
+  for (const round of rounds) {
+    latencies.merge(round.latencies);
+    if (round.sendLag) sendLag?.merge(round.sendLag);
+  }
+  const sum = (pick: (r: LoadResult) => number) => rounds.reduce((total, r) => total + pick(r), 0);
+  const throughputs = rounds.map((r) => r.throughput).sort((a, b) => a - b);
+  return {
+    latencies,
+    completed: sum((r) => r.completed),
+    errors: sum((r) => r.errors),
+    firstError: rounds.find((r) => r.firstError)?.firstError,
+    throughput: throughputs[Math.floor((throughputs.length - 1) / 2)] ?? Number.NaN,
+    unfinished: sum((r) => r.unfinished),
+    sendLag,
+  };
 }
 
 class Tally {
   errors = 0;
   firstError: string | undefined;
-  completed: number | undefined;
 
   fail(err: unknown): void {
     this.errors++;
     this.firstError ??= err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
 
-  result(latencies: Latencies, durationMs: number, unfinished: number): LoadResult {
-    const completed = this.completed ?? latencies.count;
+  result(
+    latencies: Latencies,
+    completed: number,
+    durationMs: number,
+    unfinished: number,
+    sendLag: Latencies | undefined,
+  ): LoadResult {
     return {
-      ...latencies.summary(),
+      latencies,
       completed,
       errors: this.errors,
       firstError: this.firstError,
       throughput: completed / (durationMs / 1_000),
       unfinished,
+      sendLag,
     };
   }
 }

@@ -6,14 +6,18 @@
 // gateway as child processes (each on its own event loop, as in production, at their default log level).
 // The load generator runs here. Then, in the same run, the registry is replaced by a NATS responder that
 // answers `call.create` with a fixed Call without touching a database: the gateway's own share.
-// BENCH_RATES (comma-separated requests/s) and BENCH_STEP_SECONDS override the defaults;
-// BENCH_SYNCHRONOUS_COMMIT=off sets PostgreSQL's synchronous_commit on the bench's database (to show what
-// waiting for the WAL flush costs on this machine).
+//   pnpm bench gateway [--rates 50,200,500] [--step-seconds 15] [--synchronous-commit off]
+//                      [--profile-gateway <folder>]
+// --synchronous-commit sets PostgreSQL's synchronous_commit on the bench's own database, to show what waiting
+// for the WAL flush costs on this machine. The load average is printed: other work on the machine shows up
+// in the tail latencies, and in "gen lag" (how late the generator itself sent).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { connectBus } from '@switchboard/bus';
 
 type NatsConnection = Awaited<ReturnType<typeof connectBus>>;
@@ -28,8 +32,17 @@ import {
 } from '@switchboard/testkit';
 import pg from 'pg';
 
-const RATES = (process.env.BENCH_RATES ?? '50,200,500').split(',').map(Number);
-const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 15);
+const { values: args } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '50,200,500' },
+    'step-seconds': { type: 'string', default: '15' },
+    'synchronous-commit': { type: 'string' },
+    /** Writes a V8 CPU profile of the gateway into this folder when it exits. */
+    'profile-gateway': { type: 'string' },
+  },
+});
+const RATES = args.rates.split(',').map(Number);
+const STEP_SECONDS = Number(args['step-seconds']);
 const WARMUP_SECONDS = 3;
 const WARMUP_RATE = 50;
 /** The issue's target: p99 under 20 ms at 200 requests/s with zero errors. */
@@ -59,7 +72,8 @@ async function spawnService(
   env: Record<string, string>,
   port: number,
 ): Promise<Service> {
-  const prof = name === 'gateway' && process.env.GW_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : [];
+  const profileDir = args['profile-gateway'];
+  const prof = name === 'gateway' && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...prof, '--conditions=switchboard-src', '--import', 'tsx', main], {
     env: {
       ...process.env,
@@ -292,13 +306,18 @@ async function runSteps(
 }
 
 export async function main(): Promise<void> {
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  console.log(`${availableParallelism()} cores, load average ${load()}`);
   console.log('starting nats-server, database, call-registry and webhook-gateway…');
   const nats = await TestNatsServer.start();
   const db = await createTestDatabase({
     templateKey: MIGRATIONS_KEY,
     migrate: (url) => migrate(url).then(() => undefined),
   });
-  const synchronousCommit = process.env.BENCH_SYNCHRONOUS_COMMIT;
+  const synchronousCommit = args['synchronous-commit'];
   if (synchronousCommit !== undefined) {
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
@@ -365,6 +384,7 @@ export async function main(): Promise<void> {
     );
     console.log(table(ceiling.results));
 
+    console.log(`\nload average at the end: ${load()}`);
     const settings = synchronousCommit === undefined ? '' : ` (synchronous_commit=${synchronousCommit})`;
     console.log(`\nfull stack${settings}:`);
     const target = results.find((r) => r.rate === TARGET_RATE);

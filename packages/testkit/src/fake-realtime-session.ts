@@ -90,7 +90,12 @@ export class FakeRealtimeSession {
 
   /** Sends a server event as is. */
   emit(event: RealtimeServerEvent | Record<string, unknown>): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(event));
+    this.emitRaw(JSON.stringify(event));
+  }
+
+  /** Sends a text frame as is (for malformed events too). */
+  emitRaw(text: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
   }
 
   /**
@@ -196,7 +201,10 @@ export class FakeRealtimeSession {
           delta: transcript,
         });
       }
-      this.emit({ type: 'response.output_audio.delta', event_id: id('event'), ...part, delta: chunk });
+      // Built by hand: this is most of what the fake sends, and load tests should measure the server.
+      this.emitRaw(
+        `{"type":"response.output_audio.delta","event_id":"${id('event')}","response_id":"${response.id}","item_id":"${response.itemId}","output_index":0,"content_index":0,"delta":"${chunk}"}`,
+      );
       const ms = base64ByteLength(chunk) / MULAW_BYTES_PER_MS;
       this.audioMsByItem.set(response.itemId, (this.audioMsByItem.get(response.itemId) ?? 0) + ms);
       response.sent++;

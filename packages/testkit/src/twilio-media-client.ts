@@ -55,7 +55,7 @@ export class TwilioMediaClient {
   readonly invalid: string[] = [];
   /** Audio payloads received, in order (when `record`). */
   readonly media: string[] = [];
-  /** Names of the marks echoed back, in order. */
+  /** Names of the marks echoed back, in order (when `record`). */
   readonly echoed: string[] = [];
   clears = 0;
   /** Milliseconds of audio played so far. */
@@ -285,14 +285,11 @@ export class TwilioMediaClient {
   }
 
   private echo(name: string): void {
-    this.echoed.push(name);
+    if (this.options.record ?? true) this.echoed.push(name);
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.send({
-      event: 'mark',
-      sequenceNumber: String(++this.sequence),
-      streamSid: this.streamSid,
-      mark: { name },
-    });
+    this.ws.send(
+      `{"event":"mark","sequenceNumber":"${++this.sequence}","streamSid":"${this.streamSid}","mark":{"name":${JSON.stringify(name)}}}`,
+    );
   }
 
   private wake(): void {

@@ -84,7 +84,7 @@ export function mulawToLinear(byte: number): number {
   const exponent = (u >> 4) & 0x07;
   const magnitude = ((u & 0x0f) << 3) + 0x84;
   const sample = (magnitude << exponent) - 0x84;
-  return u & 0x80 ? -sample : sample;
+  return u & 0x80 && sample !== 0 ? -sample : sample;
 }
 
 /** Root mean square of a frame of mu-law audio, on the 16-bit scale. */

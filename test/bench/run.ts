@@ -1,6 +1,7 @@
-// `pnpm bench [registry|gateway|media-worker|all] [--options for the benches]`: runs each named benchmark
-// as a process of its own, one after the other (they would skew each other's figures if run together).
-// Arguments starting with `--` are passed to every benchmark run.
+// `pnpm bench [registry|gateway|media-worker|all] [options]`: runs each named benchmark as a process of its
+// own, one after the other (run together they would skew each other's figures); no name means all.
+// Arguments after a name go to that benchmark (`pnpm bench registry --reseed gateway --rates 50`);
+// arguments before any name, or after `all`, go to every benchmark run.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,19 +11,28 @@ type Bench = (typeof BENCHES)[number];
 
 const isBench = (name: string): name is Bench => (BENCHES as readonly string[]).includes(name);
 
-const args = process.argv.slice(2);
-const flags = args.filter((a) => a.startsWith('--'));
-const names = args.filter((a) => !a.startsWith('--'));
-const unknown = names.filter((n) => n !== 'all' && !isBench(n));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown benchmark ${unknown.join(', ')}: choose from ${BENCHES.join(', ')} or all\n`);
-  process.exit(2);
+const common: string[] = [];
+const chosen = new Map<Bench, string[]>();
+let current: string[] = common;
+for (const arg of process.argv.slice(2)) {
+  if (arg === 'all') {
+    for (const bench of BENCHES) if (!chosen.has(bench)) chosen.set(bench, []);
+    current = common;
+  } else if (isBench(arg)) {
+    current = chosen.get(arg) ?? [];
+    chosen.set(arg, current);
+  } else if (!arg.startsWith('-') && current === common && !common.at(-1)?.startsWith('--')) {
+    process.stderr.write(`unknown benchmark ${arg}: choose from ${BENCHES.join(', ')} or all\n`);
+    process.exit(2);
+  } else {
+    current.push(arg);
+  }
 }
-const chosen: Bench[] = names.length === 0 || names.includes('all') ? [...BENCHES] : names.filter(isBench);
+if (chosen.size === 0) for (const bench of BENCHES) chosen.set(bench, []);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const failed: string[] = [];
-for (const bench of chosen) {
+for (const [bench, own] of chosen) {
   const script = `test/bench/${bench}.ts`;
   if (!existsSync(`${root}${script}`)) {
     process.stderr.write(`bench ${bench}: ${script} does not exist\n`);
@@ -33,7 +43,7 @@ for (const bench of chosen) {
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=switchboard-src', '--import', 'tsx', script, ...flags],
+      ['--conditions=switchboard-src', '--import', 'tsx', script, ...common, ...own],
       { cwd: root, stdio: 'inherit' },
     );
     child.once('exit', (exitCode, signal) => resolve(signal ? 128 : exitCode));

@@ -102,7 +102,8 @@ export function cpuTable(rows: readonly Measurement[]): string {
 export interface Verdict {
   target: string;
   measured: string;
-  met: boolean;
+  /** Undefined when the phases or contenders it needs were not run. */
+  met: boolean | undefined;
 }
 
 function find(rows: readonly Measurement[], contender: string, label: string): LoadResult | undefined {
@@ -140,7 +141,8 @@ export function verdicts({ rows, poolMax, maxConnections }: VerdictInputs): Verd
   const out: Verdict[] = [];
   const atLeast = (target: string, a: string, b: string, label: string, min: number) => {
     const value = throughputRatio(rows, a, b, label);
-    out.push({ target, measured: Number.isNaN(value) ? 'not run' : ratio(value), met: value >= min });
+    const run = !Number.isNaN(value);
+    out.push({ target, measured: run ? ratio(value) : 'not run', met: run ? value >= min : undefined });
   };
   atLeast('registry >= 1.5x direct pool at 64', 'registry', 'direct', 'closed 64', 1.5);
   atLeast('registry >= 2x direct pool at 256', 'registry', 'direct', 'closed 256', 2);
@@ -170,5 +172,6 @@ export function verdicts({ rows, poolMax, maxConnections }: VerdictInputs): Verd
 }
 
 export function verdictLines(list: readonly Verdict[]): string {
-  return list.map((v) => `${v.met ? 'MET   ' : 'MISSED'}  ${v.target}: ${v.measured}`).join('\n');
+  const word = (met: boolean | undefined) => (met === undefined ? 'N/A   ' : met ? 'MET   ' : 'MISSED');
+  return list.map((v) => `${word(v.met)}  ${v.target}: ${v.measured}`).join('\n');
 }

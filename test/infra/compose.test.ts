@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { loadConfig as registryConfig } from '@switchboard/call-registry';
+import { loadConfig as workerConfig } from '@switchboard/media-worker';
 import {
   type ComposeDocument,
   checkComposeFile,
@@ -11,6 +13,7 @@ import {
   readEnvFile,
   serviceEnvironment,
 } from '@switchboard/scripts';
+import { loadConfig as gatewayConfig } from '@switchboard/webhook-gateway';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, REPO_ROOT } from '../support.js';
 
@@ -135,6 +138,10 @@ describe('docker-compose.yml', () => {
     expect(userOf('call-registry')).toBe(NATS_USERS.registry.user);
     expect(userOf('webhook-gateway')).toBe(NATS_USERS.gateway.user);
     expect(userOf('media-worker')).toBe(NATS_USERS.worker.user);
+    // Each service accepts what it is given, as its main.ts would at start.
+    expect(() => registryConfig(serviceEnvironment(services['call-registry'] ?? {}))).not.toThrow();
+    expect(() => gatewayConfig(serviceEnvironment(services['webhook-gateway'] ?? {}))).not.toThrow();
+    expect(() => workerConfig(serviceEnvironment(services['media-worker'] ?? {}))).not.toThrow();
     // The worker checks signatures over the same URL the gateway puts in the TwiML.
     expect(serviceEnvironment(services['media-worker'] ?? {}).PUBLIC_MEDIA_URL).toBe(
       serviceEnvironment(services['webhook-gateway'] ?? {}).MEDIA_STREAM_URL,

@@ -55,7 +55,7 @@ function callSidParam(req: Request): string {
 
 /** `/api/calls…`, behind the API key check. */
 export function apiCallsRouter(deps: ApiCallsDeps): Router {
-  const { registry, registryTimeoutMs: timeoutMs, log } = deps;
+  const { registry, registryTimeoutMs: timeoutMs } = deps;
   const router = Router();
 
   router.post('/calls', async (req, res) => {
@@ -76,7 +76,6 @@ export function apiCallsRouter(deps: ApiCallsDeps): Router {
     res.json(await registry.callTranscript({ callSid: callSidParam(req) }, { timeoutMs }));
   });
 
-  log.debug('api routes ready');
   return router;
 }
 

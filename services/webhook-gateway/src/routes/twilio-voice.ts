@@ -38,16 +38,16 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
       return;
     }
     const create = callCreateFromVoice(params.data);
-    const callLog = log.child({ callSid: create.callSid });
+    const { callSid } = create;
     try {
       const call = await withinBudget(voiceBudgetMs, registryTimeoutMs, (timeoutMs) =>
         registry.callCreate(create, { timeoutMs }),
       );
-      callLog.info({ direction: call.direction, agentId: call.agent.id }, 'call registered');
+      log.info({ callSid, direction: call.direction, agentId: call.agent.id }, 'call registered');
       res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(call.callSid));
     } catch (err) {
       const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
-      callLog.error({ err, code }, 'call not registered, apologising to the caller');
+      log.error({ err, callSid, code }, 'call not registered, apologising to the caller');
       apologise(res, code);
     }
   };

@@ -1,4 +1,5 @@
 import type { Agent, Call, CallStatus, Direction } from '@switchboard/contracts';
+import pg from 'pg';
 
 /** The columns every query that returns Calls selects: the call joined with its agent. */
 export const CALL_COLUMNS = `
@@ -9,16 +10,17 @@ export const CALL_COLUMNS = `
 
 export const CALLS_JOIN_AGENTS = 'calls c JOIN agents a ON a.id = c.agent_id';
 
+/** A call row as read with `TIMESTAMPS_AS_TEXT`: timestamps as PostgreSQL writes them. */
 export interface CallRow {
   call_sid: string;
   direction: Direction;
   from_number: string;
   to_number: string;
   status: CallStatus;
-  created_at: Date;
-  updated_at: Date;
-  answered_at: Date | null;
-  ended_at: Date | null;
+  created_at: string;
+  updated_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
   duration_seconds: number | null;
   agent_id: string;
   agent_phone_number: string | null;
@@ -60,10 +62,38 @@ export function toCall(row: CallRow): Call {
       model: row.agent_model,
       greeting: row.agent_greeting,
     }),
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-    answeredAt: row.answered_at?.toISOString() ?? null,
-    endedAt: row.ended_at?.toISOString() ?? null,
+    createdAt: isoTime(row.created_at),
+    updatedAt: isoTime(row.updated_at),
+    answeredAt: row.answered_at === null ? null : isoTime(row.answered_at),
+    endedAt: row.ended_at === null ? null : isoTime(row.ended_at),
     durationSeconds: row.duration_seconds,
   };
+}
+
+const TIMESTAMPTZ_OID = 1184;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text');
+
+/**
+ * Query option for reading `CallRow`s: timestamps stay text and `isoTime` formats them. Parsing them into
+ * Dates and formatting those again was half of the registry's cost of decoding a lookup row
+ * (`pnpm bench registry`, see test/bench/README.md).
+ */
+export const TIMESTAMPS_AS_TEXT: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ_OID
+      ? (text: string) => text
+      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * A `timestamptz(3)` as PostgreSQL writes it in a UTC session (`2026-01-01 00:00:01.5+00`) → the ISO string
+ * `Date#toISOString` gives (`2026-01-01T00:00:01.500Z`), without making a Date. Any other shape (another
+ * session time zone, years past 9999) goes through node-postgres's own parser.
+ */
+export function isoTime(text: string): string {
+  if (text.length >= 22 && text.length <= 26 && text[10] === ' ' && text.endsWith('+00')) {
+    const fraction = text.length > 22 ? text.slice(19, -3).padEnd(4, '0') : '.000';
+    return `${text.slice(0, 10)}T${text.slice(11, 19)}${fraction}Z`;
+  }
+  return (parseTimestamptz(text) as Date).toISOString();
 }

@@ -6,10 +6,10 @@ import {
   CallEvent,
   CallNotFoundError,
 } from '@switchboard/contracts';
-import pg from 'pg';
+import type pg from 'pg';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
-import { CALL_COLUMNS, CALLS_JOIN_AGENTS, type CallRow, toAgent, toCall } from './call-row.js';
+import { CALL_COLUMNS, CALLS_JOIN_AGENTS, type CallRow, TIMESTAMPS_AS_TEXT, toCall } from './call-row.js';
 import { applyStatus, lockCall, statusReportOf } from './call-status-sql.js';
 
 const CALLS_BY_SIDS = {
@@ -17,73 +17,15 @@ const CALLS_BY_SIDS = {
   text: `SELECT ${CALL_COLUMNS} FROM ${CALLS_JOIN_AGENTS} WHERE c.call_sid = ANY($1::text[])`,
 };
 
-/**
- * One indexed query for any number of callSids: the batched lookup path. Its timestamps are read as text
- * and turned into ISO strings directly: parsing them into Dates and formatting those again was half of the
- * registry's cost of decoding a row (measured with `pnpm bench registry`, see test/bench/README.md).
- */
+/** One indexed query for any number of callSids: the batched lookup path. */
 export async function findCallsBySids(
   pool: pg.Pool,
   callSids: readonly string[],
 ): Promise<Map<string, Call>> {
   const { rows } = await withDbRetry(() =>
-    pool.query<LookupRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
+    pool.query<CallRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
   );
-  return new Map(rows.map((row) => [row.call_sid, lookupRowToCall(row)]));
-}
-
-const TIMESTAMPTZ_OID = 1184;
-const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text');
-const TIMESTAMPS_AS_TEXT: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMPTZ_OID
-      ? (text: string) => text
-      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
-};
-
-type TimestampColumn = 'created_at' | 'updated_at' | 'answered_at' | 'ended_at';
-type LookupRow = Omit<CallRow, TimestampColumn> & {
-  created_at: string;
-  updated_at: string;
-  answered_at: string | null;
-  ended_at: string | null;
-};
-
-/** `toCall` for a row whose timestamps came as PostgreSQL's text. */
-function lookupRowToCall(row: LookupRow): Call {
-  return {
-    callSid: row.call_sid,
-    direction: row.direction,
-    from: row.from_number,
-    to: row.to_number,
-    status: row.status,
-    agent: toAgent({
-      id: row.agent_id,
-      phoneNumber: row.agent_phone_number,
-      instructions: row.agent_instructions,
-      voice: row.agent_voice,
-      model: row.agent_model,
-      greeting: row.agent_greeting,
-    }),
-    createdAt: isoTime(row.created_at),
-    updatedAt: isoTime(row.updated_at),
-    answeredAt: row.answered_at === null ? null : isoTime(row.answered_at),
-    endedAt: row.ended_at === null ? null : isoTime(row.ended_at),
-    durationSeconds: row.duration_seconds,
-  };
-}
-
-/**
- * A `timestamptz(3)` as PostgreSQL writes it in a UTC session (`2026-01-01 00:00:01.5+00`) → the ISO string
- * `Date#toISOString` gives (`2026-01-01T00:00:01.500Z`), without making a Date. Any other shape (another
- * session time zone, years past 9999) goes through node-postgres's own parser.
- */
-function isoTime(text: string): string {
-  if (text.length >= 22 && text.length <= 26 && text[10] === ' ' && text.endsWith('+00')) {
-    const fraction = text.length > 22 ? text.slice(19, -3).padEnd(4, '0') : '.000';
-    return `${text.slice(0, 10)}T${text.slice(11, 19)}${fraction}Z`;
-  }
-  return (parseTimestamptz(text) as Date).toISOString();
+  return new Map(rows.map((row) => [row.call_sid, toCall(row)]));
 }
 
 // The agent: the one asked for, else (inbound) the agent answering the dialled number, else `default`.
@@ -133,7 +75,11 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
           throw err;
         });
       if (inserted.rowCount === 1) await foldEarlyEvents(client, request.callSid);
-      const { rows } = await client.query<CallRow>({ ...CALL_BY_SID, values: [request.callSid] });
+      const { rows } = await client.query<CallRow>({
+        ...CALL_BY_SID,
+        values: [request.callSid],
+        types: TIMESTAMPS_AS_TEXT,
+      });
       return { row: rows[0], created: inserted.rowCount === 1 };
     }),
   );

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { connectBus, EventPublisher, registryClient, ServiceHost } from '@switchboard/bus';
 import { loadConfig, type Registry, startRegistry } from '@switchboard/call-registry';
-import { CALL_EVENTS_CONSUMER, CALL_EVENTS_STREAM, ENDPOINTS } from '@switchboard/contracts';
+import { CALL_EVENTS_CONSUMER, CALL_EVENTS_STREAM, ENDPOINTS, inboxPrefixFor } from '@switchboard/contracts';
 import { type TestDatabase, TestNatsServer } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,9 +25,22 @@ let db: TestDatabase;
 let registry: Registry;
 const connections: NatsConnection[] = [];
 
+const INBOX_PREFIXES: Record<Role, string> = {
+  registry: inboxPrefixFor('call-registry'),
+  gateway: inboxPrefixFor('webhook-gateway'),
+  worker: inboxPrefixFor('media-worker'),
+  ops: '_INBOX.ops',
+};
+
 async function connectAs(role: Role): Promise<NatsConnection> {
   const { user, password } = NATS_USERS[role];
-  const nc = await connectBus({ url: nats.url, name: `permissions-test-${role}`, user, password });
+  const nc = await connectBus({
+    url: nats.url,
+    name: `permissions-test-${role}`,
+    user,
+    password,
+    inboxPrefix: INBOX_PREFIXES[role],
+  });
   connections.push(nc);
   return nc;
 }
@@ -133,10 +146,22 @@ describe('infra/nats/auth.conf', () => {
     await denied;
   });
 
-  it('keeps the worker and the gateway from subscribing to any registry subject', async () => {
+  it("keeps the worker and the gateway from subscribing to registry subjects or anyone else's replies", async () => {
     for (const role of ['worker', 'gateway'] as const) {
       const nc = await connectAs(role);
-      for (const subject of ['call.>', 'agent.upsert', 'registry.health', '$SRV.PING', 'events.call.>']) {
+      const others = [
+        '_INBOX.>',
+        '_INBOX.call-registry.>',
+        INBOX_PREFIXES[role === 'worker' ? 'gateway' : 'worker'],
+      ];
+      for (const subject of [
+        'call.>',
+        'agent.upsert',
+        'registry.health',
+        '$SRV.PING',
+        'events.call.>',
+        ...others,
+      ]) {
         const sub = nc.subscribe(subject);
         // The server answers the SUB (with -ERR when denied) before the PONG of this flush.
         await nc.flush();

@@ -16,13 +16,15 @@ export interface BusOptions {
   /** Path to a `.creds` file (JWT + nkey seed). */
   credsFile?: string | undefined;
   log?: Logger;
+  /** Prefix of this connection's reply subjects (`inboxPrefixFor` in contracts); nats.js' `_INBOX` if unset. */
+  inboxPrefix?: string | undefined;
   /** Keep trying the first connect too, instead of failing when the server is not up yet. */
   waitOnFirstConnect?: boolean;
 }
 
 /** Connects to NATS with reconnects that never give up, logging each change of state. */
 export async function connectBus(options: BusOptions): Promise<NatsConnection> {
-  const { url = DEFAULT_NATS_URL, name, user, password, credsFile, log } = options;
+  const { url = DEFAULT_NATS_URL, name, user, password, credsFile, log, inboxPrefix } = options;
   const nc = await connect({
     servers: url.split(',').map((s) => s.trim()),
     name,
@@ -33,6 +35,7 @@ export async function connectBus(options: BusOptions): Promise<NatsConnection> {
     reconnectTimeWait: RECONNECT_WAIT_MS,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
     pingInterval: 10_000,
+    ...(inboxPrefix ? { inboxPrefix } : {}),
   });
   if (log) void watchStatus(nc, log);
   return nc;

@@ -20,3 +20,11 @@ export const CALL_EVENTS_CONSUMER = 'call-registry';
 export function eventSubject(callSid: string, kind: string): string {
   return `events.call.${callSid}.${kind}`;
 }
+
+/**
+ * Where a service's replies arrive: each service user may subscribe to its own inbox prefix only, so no
+ * service can read another's replies (or the events the registry pulls). See infra/nats/auth.conf.
+ */
+export function inboxPrefixFor(service: 'call-registry' | 'webhook-gateway' | 'media-worker'): string {
+  return `_INBOX.${service}`;
+}

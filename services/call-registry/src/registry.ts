@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
-import { type Call, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
+import { type Call, inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { BatchLoader } from './calls/batch-loader.js';
 import { findCallsBySids } from './calls/call-store.js';
@@ -48,7 +48,14 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
   const prisma = createPrisma(pool);
   const metrics = createMetrics(figures);
 
-  const nc = givenNc ?? (await connectBus({ ...config.nats, name: REGISTRY_SERVICE_NAME, log }));
+  const nc =
+    givenNc ??
+    (await connectBus({
+      ...config.nats,
+      name: REGISTRY_SERVICE_NAME,
+      inboxPrefix: inboxPrefixFor(REGISTRY_SERVICE_NAME),
+      log,
+    }));
   await ensureCallEventsStream(nc);
 
   const lookups = new BatchLoader<string, Call>(

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
+import { inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { WebSocket } from 'ws';
 import type { WorkerConfig } from './config.js';
@@ -37,7 +38,14 @@ export interface Worker {
 
 /** Builds and starts the media worker: Twilio Media Streams in, OpenAI Realtime out. */
 export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Promise<Worker> {
-  const nc = givenNc ?? (await connectBus({ ...config.nats, name: SERVICE_NAME, log }));
+  const nc =
+    givenNc ??
+    (await connectBus({
+      ...config.nats,
+      name: SERVICE_NAME,
+      inboxPrefix: inboxPrefixFor(SERVICE_NAME),
+      log,
+    }));
   const streams = new Map<WebSocket, MediaSession>();
   const metrics = createMetrics(() => streams.size);
   const outbox = new EventOutbox(new EventPublisher(nc, log), log, {

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, EventPublisher, ensureCallEventsStream, registryClient } from '@switchboard/bus';
+import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
+import { inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
@@ -52,18 +53,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     (await connectBus({
       url: config.nats.url,
       name: 'webhook-gateway',
+      inboxPrefix: inboxPrefixFor('webhook-gateway'),
       user: config.nats.user,
       password: config.nats.password,
       credsFile: config.nats.credsFile,
       log,
     }));
   const ownsConnection = options.nc === undefined;
-  try {
-    await ensureCallEventsStream(nc);
-  } catch (err) {
-    // Not fatal: publishes retry until the stream exists (the registry creates it too).
-    log.warn({ err }, 'call events stream not ensured');
-  }
+  // The registry owns CALL_EVENTS and creates it; until it has, publishes retry (and status callbacks get
+  // 503 after their deadline, so Twilio redelivers).
 
   if (config.twilio.skipSignature) log.warn('TWILIO_SKIP_SIGNATURE=true: Twilio signatures are NOT checked');
   if (config.apiKeys.length === 0) log.warn('API_KEYS is empty: every /api request will be refused');

@@ -82,6 +82,8 @@ interface StepResult {
   /** Share of the worker's CPU spent in the kernel. */
   kernelShare: number;
   rssMb: number;
+  /** The worker's V8 heap in use once the step's streams are gone (its /metrics), to spot leaks. */
+  heapAfterMb: number;
   /** How late this process's event loop ran (p99): its own lateness is part of the latencies. */
   loadgenLagMs: number;
 }
@@ -137,6 +139,14 @@ function cpuSplitMs(pid: number): { user: number; system: number } {
 function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   return kb / 1024;
+}
+
+/** `nodejs_heap_size_used_bytes` of a bridge serving /metrics (the worker), in MiB; NaN for others. */
+async function heapUsedMb(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  if (!res.ok) return Number.NaN;
+  const bytes = /^nodejs_heap_size_used_bytes (\d+)/m.exec(await res.text())?.[1];
+  return bytes === undefined ? Number.NaN : Number(bytes) / 2 ** 20;
 }
 
 async function liveStreams(port: number): Promise<number> {
@@ -255,6 +265,8 @@ async function runStep(
   while ((await liveStreams(port)) > 0 && Date.now() < deadline) await sleep(100);
   for (const call of calls) call.twilio?.close();
   fake.tell({ type: 'drop' });
+  await sleep(2_000);
+  const heapAfterMb = await heapUsedMb(port);
 
   const cpuMs = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
   const down = summarise(downSamples);
@@ -275,6 +287,7 @@ async function runStep(
     framesPerSecond: framesRelayed / (wallMs / 1_000),
     kernelShare: (cpuAfter.system - cpuBefore.system) / Math.max(1, cpuMs),
     rssMb: rss,
+    heapAfterMb,
     loadgenLagMs: lag.percentile(99) / 1e6,
   };
 }
@@ -300,6 +313,7 @@ function printResults(results: StepResult[]): void {
     'frames/s',
     'kernel',
     'RSS MB',
+    'heap after MB',
     'loadgen lag p99',
   ];
   const rows = results.map((r) => [
@@ -320,6 +334,7 @@ function printResults(results: StepResult[]): void {
     r.framesPerSecond.toFixed(0),
     `${(r.kernelShare * 100).toFixed(0)}%`,
     r.rssMb.toFixed(0),
+    ms(r.heapAfterMb),
     ms(r.loadgenLagMs),
   ]);
   console.log(`\n${formatTable(header, rows)}`);
@@ -389,34 +404,36 @@ async function main(): Promise<void> {
       `media-worker bench: ${CALLS.join(', ')} calls, ${STEP_SECONDS} s measured each after ${RAMP_MS / 1000} s ramp + ${WARMUP_MS / 1000} s warm-up; load avg ${load()}`,
     );
     const results: StepResult[] = [];
-    for (const contender of CONTENDERS) {
-      const port = await freePort();
-      const bridge = spawnTsNode(
-        MAINS[contender] ?? contender,
-        {
-          PORT: String(port),
-          NATS_URL: nats.url,
-          PUBLIC_MEDIA_URL,
-          TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-          OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
-          OPENAI_REALTIME_URL: fake.url,
-          MAX_CONCURRENT_CALLS: '2000',
-          LOG_LEVEL: 'warn',
-        },
-        { stdio: 'ignore', nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] },
-      );
-      stops.push(() => bridge.stop());
-      await waitForPort(port, 60_000);
-      console.log(`${contender}: idle RSS ${rssMb(bridge.pid).toFixed(0)} MB`);
-      for (const n of CALLS) {
+    // Each load level runs through every contender in turn, each in a fresh process, so that they are
+    // compared under the same conditions (this machine's other load changes by the minute).
+    for (const n of CALLS) {
+      for (const contender of CONTENDERS) {
+        const port = await freePort();
+        const bridge = spawnTsNode(
+          MAINS[contender] ?? contender,
+          {
+            PORT: String(port),
+            NATS_URL: nats.url,
+            PUBLIC_MEDIA_URL,
+            TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+            OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
+            OPENAI_REALTIME_URL: fake.url,
+            MAX_CONCURRENT_CALLS: '2000',
+            LOG_LEVEL: 'warn',
+          },
+          { stdio: 'ignore', nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] },
+        );
+        stops.push(() => bridge.stop());
+        await waitForPort(port, 60_000);
+        const idleRss = rssMb(bridge.pid);
         const r = await runStep(contender, n, { fake, registry: client, workerPid: bridge.pid, port });
         results.push(r);
         console.log(
-          `  ${n} calls: up p99 ${r.up.p99.toFixed(1)} ms, down p99 ${r.down.p99.toFixed(1)} ms, CPU ${r.cpuPercent.toFixed(0)}% (${r.cpuPerFrameUs.toFixed(1)} µs/frame at ${r.framesPerSecond.toFixed(0)} frames/s), load avg ${load()}`,
+          `  ${contender} ${n} calls: up p99 ${r.up.p99.toFixed(1)} ms, down p99 ${r.down.p99.toFixed(1)} ms, CPU ${r.cpuPercent.toFixed(0)}% (${r.cpuPerFrameUs.toFixed(1)} µs/frame at ${r.framesPerSecond.toFixed(0)} frames/s), RSS ${idleRss.toFixed(0)} MB idle, load avg ${load()}`,
         );
+        await bridge.stop();
         await sleep(1_000);
       }
-      await bridge.stop();
     }
     await nc.close();
     printResults(results);

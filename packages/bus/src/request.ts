@@ -80,6 +80,7 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     callList: call(ENDPOINTS.callList),
     callTranscript: call(ENDPOINTS.callTranscript),
     agentUpsert: call(ENDPOINTS.agentUpsert),
+    agentGet: call(ENDPOINTS.agentGet),
     registryHealth: call(ENDPOINTS.registryHealth),
   };
 }

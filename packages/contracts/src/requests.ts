@@ -36,6 +36,8 @@ export type CallListReply = z.infer<typeof CallListReply>;
 
 export const CallTranscriptRequest = z.object({ callSid: CallSid });
 
+export const AgentGetRequest = z.object({ id: AgentId });
+
 export const HealthRequest = z.object({});
 
 export const PoolFigures = z.object({
@@ -59,6 +61,7 @@ export const ENDPOINTS = {
   callList: { subject: SUBJECTS.callList, request: CallListRequest, reply: CallListReply },
   callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
+  agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },
   registryHealth: { subject: SUBJECTS.registryHealth, request: HealthRequest, reply: HealthReply },
 } as const;
 

@@ -5,6 +5,7 @@ export const SUBJECTS = {
   callList: 'call.list',
   callTranscript: 'call.transcript',
   agentUpsert: 'agent.upsert',
+  agentGet: 'agent.get',
   registryHealth: 'registry.health',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];

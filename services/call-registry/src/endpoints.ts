@@ -1,7 +1,7 @@
 import type { ServiceHost } from '@switchboard/bus';
 import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
 import type pg from 'pg';
-import { upsertAgent } from './agents/agent-store.js';
+import { getAgent, upsertAgent } from './agents/agent-store.js';
 import type { BatchLoader } from './calls/batch-loader.js';
 import { listCalls } from './calls/call-list.js';
 import { createCall } from './calls/call-store.js';
@@ -41,6 +41,8 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   );
 
   host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, (agent) => upsertAgent(prisma, agent));
+
+  host.addEndpoint('agentGet', ENDPOINTS.agentGet, ({ id }) => getAgent(prisma, id));
 
   host.addEndpoint('health', ENDPOINTS.registryHealth, async (): Promise<HealthReply> => {
     const ok = await deps.databaseAnswers();

@@ -46,6 +46,8 @@ describe('call-registry endpoints', () => {
       greeting: 'Sales, hello!',
     });
     expect(agent).toMatchObject({ id: 'sales', phoneNumber: '+15550001111' });
+    expect(await stack.client.agentGet({ id: 'sales' })).toEqual(agent);
+    await expect(stack.client.agentGet({ id: 'nobody' })).rejects.toBeInstanceOf(AgentNotFoundError);
     const call = await stack.client.callCreate(inbound(newCallSid(), '+15550001111'));
     expect(call.agent).toEqual(agent);
     const outbound = await stack.client.callCreate({
@@ -170,7 +172,15 @@ describe('call-registry endpoints', () => {
       endpoints: { subject: string; queue_group: string }[];
     }>();
     expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
-      ['agent.upsert', 'call.bySid', 'call.create', 'call.list', 'call.transcript', 'registry.health'].sort(),
+      [
+        'agent.get',
+        'agent.upsert',
+        'call.bySid',
+        'call.create',
+        'call.list',
+        'call.transcript',
+        'registry.health',
+      ].sort(),
     );
     expect(info.endpoints.every((e) => e.queue_group === 'q')).toBe(true);
     await stack.client.callBySid({ callSid: newCallSid() }).catch(() => undefined);

@@ -136,18 +136,29 @@ describe('the API through the real registry and a fake of Twilio REST API', () =
     expect(stack.twilio.requests).toHaveLength(0);
   });
 
-  it('answers 404 for an unknown agent, and cancels the call Twilio had queued', async () => {
+  it('answers 404 for an unknown agent without placing a call', async () => {
     const res = await api(stack.gateway, '/api/calls', {
       method: 'POST',
       body: JSON.stringify({ to: CALLEE, agentId: 'nobody' }),
     });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'AGENT_NOT_FOUND' } });
-    const [placed] = [...stack.twilio.calls.values()];
-    expect(placed?.status).toBe('canceled');
-    await expect(stack.client.callBySid({ callSid: placed?.sid ?? '' })).rejects.toMatchObject({
-      code: 'CALL_NOT_FOUND',
-    });
+    expect(stack.twilio.calls.size).toBe(0);
+  });
+
+  it('cancels the call Twilio queued when it cannot be registered, and says so', async () => {
+    await stack.stopRegistry();
+    try {
+      const res = await api(stack.gateway, '/api/calls', {
+        method: 'POST',
+        body: JSON.stringify({ to: CALLEE }),
+      });
+      expect(res.status).toBe(503);
+      const placed = [...stack.twilio.calls.values()].at(-1);
+      expect(placed?.status).toBe('canceled');
+    } finally {
+      await stack.restartRegistry();
+    }
   });
 
   it("turns Twilio's refusals into clear answers carrying Twilio's code and message", async () => {

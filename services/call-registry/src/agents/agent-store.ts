@@ -1,4 +1,4 @@
-import { type Agent, AgentConflictError } from '@switchboard/contracts';
+import { type Agent, AgentConflictError, AgentNotFoundError } from '@switchboard/contracts';
 import { toAgent } from '../calls/call-row.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -28,4 +28,10 @@ export async function upsertAgent(prisma: PrismaClient, agent: Agent): Promise<A
     }
     throw err;
   }
+}
+
+export async function getAgent(prisma: PrismaClient, id: string): Promise<Agent> {
+  const row = await withDbRetry(() => prisma.agent.findUnique({ where: { id } }));
+  if (!row) throw AgentNotFoundError.forId(id);
+  return toAgent(row);
 }

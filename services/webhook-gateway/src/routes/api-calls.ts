@@ -80,9 +80,8 @@ export function apiCallsRouter(deps: ApiCallsDeps): Router {
 }
 
 /**
- * Places the call with Twilio, then registers it with its agent. The registry has no agent lookup, so an
- * unknown agent is found at registration: the call, still queued at Twilio, is then cancelled, as it is when
- * registration fails for any other reason. A 201 means the call is both placed and registered.
+ * Checks the agent, places the call with Twilio, then registers it with its agent. Should registration fail
+ * all the same, the call, still queued at Twilio, is cancelled: a 201 means placed and registered.
  */
 async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody>): Promise<Call> {
   const { outbound, registry, log } = deps;
@@ -96,6 +95,9 @@ async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody
   const from = body.from ?? deps.defaultFromNumber;
   if (from === undefined) {
     throw new InvalidRequestError('from is required: no TWILIO_FROM_NUMBER is configured');
+  }
+  if (body.agentId !== undefined) {
+    await registry.agentGet({ id: body.agentId }, { timeoutMs: deps.registryTimeoutMs });
   }
   const placed = await outbound.placeCall({
     to: body.to,

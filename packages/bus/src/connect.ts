@@ -35,6 +35,9 @@ export async function connectBus(options: BusOptions): Promise<NatsConnection> {
     reconnectTimeWait: RECONNECT_WAIT_MS,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
     pingInterval: 10_000,
+    // Otherwise every request builds two stack-traced Errors up front in case it fails: a measurable share of
+    // a busy service's CPU (test/bench/README.md). Our errors name the subject instead.
+    noAsyncTraces: true,
     ...(inboxPrefix ? { inboxPrefix } : {}),
   });
   if (log) void watchStatus(nc, log);

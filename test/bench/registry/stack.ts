@@ -78,7 +78,7 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
       registry.exited.then((code) => Promise.reject(new Error(`registry exited with ${code}`))),
     ]);
     for (let i = 0; i < options.natsConnections; i++) {
-      clients.push(withoutAsyncTraces(await connectBus({ url: options.natsUrl, name: `bench-load-${i}` })));
+      clients.push(await connectBus({ url: options.natsUrl, name: `bench-load-${i}` }));
     }
     const client = clients[0] as NatsConnection;
     // A real reply, so the fixed responder answers with a Call of exactly the registry's size.
@@ -142,20 +142,6 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
     await close();
     throw err;
   }
-}
-
-/**
- * nats.js builds two Error objects (stack traces included) for every request up front, in case it times
- * out: about a fifth of the load generator's CPU, taken from the processes it measures on a small machine.
- * Its `noAsyncTraces` connection option turns that off; `connectBus` does not expose it, so it is set on
- * the connection's options, which `request()` reads on every call. Callers on machines of their own pay
- * this cost in their own CPU, not the registry's.
- */
-function withoutAsyncTraces(nc: NatsConnection): NatsConnection {
-  const internals = nc as unknown as { protocol?: { options?: { noAsyncTraces?: boolean } } };
-  if (!internals.protocol?.options) throw new Error('nats.js internals changed: cannot set noAsyncTraces');
-  internals.protocol.options.noAsyncTraces = true;
-  return nc;
 }
 
 /** Asks until a reply comes back without an error (the responder may still be starting); returns its JSON. */

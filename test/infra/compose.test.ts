@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig as registryConfig } from '@switchboard/call-registry';
-import { loadConfig as workerConfig } from '@switchboard/media-worker';
+import { loadConfig as registryConfig, SETTINGS as registrySettings } from '@switchboard/call-registry';
+import { loadConfig as workerConfig, SETTINGS as workerSettings } from '@switchboard/media-worker';
 import {
   type ComposeDocument,
   checkComposeFile,
@@ -13,7 +13,7 @@ import {
   readEnvFile,
   serviceEnvironment,
 } from '@switchboard/scripts';
-import { loadConfig as gatewayConfig } from '@switchboard/webhook-gateway';
+import { loadConfig as gatewayConfig, SETTINGS as gatewaySettings } from '@switchboard/webhook-gateway';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, REPO_ROOT } from '../support.js';
 
@@ -36,9 +36,14 @@ const APP_SERVICES = {
 } as const;
 
 /** The environment variables a service's src/config.ts reads (the keys of its zod schema). */
+const SETTINGS_OF: Record<string, readonly string[]> = {
+  'call-registry': registrySettings,
+  'webhook-gateway': gatewaySettings,
+  'media-worker': workerSettings,
+};
+
 function settingsOf(service: string): Set<string> {
-  const source = readFileSync(join(REPO_ROOT, 'services', service, 'src/config.ts'), 'utf8');
-  return new Set([...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):\s/gm)].map((m) => m[1] as string));
+  return new Set(SETTINGS_OF[service]);
 }
 
 function compose(env = filledEnv): ComposeDocument {

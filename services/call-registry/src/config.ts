@@ -1,8 +1,16 @@
+import {
+  ConfigError,
+  envBoolean,
+  envFlag,
+  type NatsSettings,
+  natsEnv,
+  natsSettings,
+  parseEnv,
+  serviceEnv,
+} from '@switchboard/config';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 3002;
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const DEFAULT_DB_POOL_MAX = 20;
 export const DEFAULT_DB_POOL_MIN = 2;
 export const DEFAULT_DB_IDLE_TIMEOUT_MS = 30_000;
@@ -13,9 +21,6 @@ export const DEFAULT_POOL_LOG_INTERVAL_MS = 30_000;
 export const APPLICATION_NAME = 'switchboard-call-registry';
 
 const int = (min: number) => z.coerce.number().int().min(min);
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const Env = z.object({
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
@@ -25,18 +30,16 @@ const Env = z.object({
   DB_CONNECT_TIMEOUT_MS: int(1).default(DEFAULT_DB_CONNECT_TIMEOUT_MS),
   DB_STATEMENT_TIMEOUT_MS: int(0).default(DEFAULT_DB_STATEMENT_TIMEOUT_MS),
   /** Log every query with its time (the origin's DEBUG_DB). */
-  DEBUG_DB: bool.default(false),
+  DEBUG_DB: envBoolean,
   DB_POOL_LOG_INTERVAL_MS: int(0).default(DEFAULT_POOL_LOG_INTERVAL_MS),
   /** Apply pending migrations at start, under an advisory lock. */
-  MIGRATE_ON_START: bool.default(true),
-  NATS_URL: z.string().default(DEFAULT_NATS_URL),
-  NATS_USER: z.string().optional(),
-  NATS_PASSWORD: z.string().optional(),
-  NATS_CREDS: z.string().optional(),
-  PORT: int(0).default(DEFAULT_PORT),
-  HOST: z.string().default(DEFAULT_HOST),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MIGRATE_ON_START: envFlag(true),
+  ...natsEnv,
+  ...serviceEnv(DEFAULT_PORT),
 });
+
+/** Every environment variable the registry reads. */
+export const SETTINGS: readonly string[] = Object.keys(Env.shape);
 
 /**
  * TLS follows `sslmode` in DATABASE_URL and node-postgres verifies the certificate for `require`,
@@ -56,21 +59,16 @@ export interface RegistryConfig {
   db: PoolConfig;
   poolLogIntervalMs: number;
   migrateOnStart: boolean;
-  nats: { url: string; user?: string; password?: string; credsFile?: string };
+  nats: NatsSettings;
   http: { port: number; host: string };
   logLevel: string;
 }
 
-/** Parses the registry's settings from the environment; throws one error naming every bad setting. */
+/** Parses the registry's settings from the environment; throws one ConfigError naming every bad setting. */
 export function loadConfig(env: Record<string, string | undefined>): RegistryConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid call-registry settings: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(Env, env, 'call-registry');
   if (e.DB_POOL_MIN > e.DB_POOL_MAX) {
-    throw new Error('invalid call-registry settings: DB_POOL_MIN must not exceed DB_POOL_MAX');
+    throw new ConfigError('invalid call-registry settings: DB_POOL_MIN must not exceed DB_POOL_MAX');
   }
   return {
     db: {
@@ -84,12 +82,7 @@ export function loadConfig(env: Record<string, string | undefined>): RegistryCon
     },
     poolLogIntervalMs: e.DB_POOL_LOG_INTERVAL_MS,
     migrateOnStart: e.MIGRATE_ON_START,
-    nats: {
-      url: e.NATS_URL,
-      ...(e.NATS_USER === undefined ? {} : { user: e.NATS_USER }),
-      ...(e.NATS_PASSWORD === undefined ? {} : { password: e.NATS_PASSWORD }),
-      ...(e.NATS_CREDS === undefined ? {} : { credsFile: e.NATS_CREDS }),
-    },
+    nats: natsSettings(e),
     http: { port: e.PORT, host: e.HOST },
     logLevel: e.LOG_LEVEL,
   };

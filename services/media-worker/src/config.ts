@@ -1,9 +1,16 @@
-import { DEFAULT_NATS_URL } from '@switchboard/bus';
+import {
+  envBoolean,
+  envMilliseconds,
+  envString,
+  type NatsSettings,
+  natsEnv,
+  natsSettings,
+  parseEnv,
+  serviceEnv,
+} from '@switchboard/config';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 3001;
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 /**
  * The model the Realtime socket is dialled with while the call lookup is still running (the model is part
@@ -26,40 +33,23 @@ export const DEFAULT_REALTIME_CONNECT_TIMEOUT_MS = 5_000;
  */
 export const DEFAULT_MAX_HELD_AUDIO_MS = 20_000;
 
-const boolean = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((v) => v === 'true' || v === '1');
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
 const EnvSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
-    HOST: z.string().min(1).default(DEFAULT_HOST),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default(DEFAULT_LOG_LEVEL),
-    NATS_URL: z.string().min(1).default(DEFAULT_NATS_URL),
-    NATS_USER: optionalString,
-    NATS_PASSWORD: optionalString,
-    NATS_CREDS: optionalString,
+    ...serviceEnv(DEFAULT_PORT),
+    ...natsEnv,
     /** The exact `wss://` URL Twilio was given (no params): signatures are computed over it. */
-    PUBLIC_MEDIA_URL: optionalString.pipe(z.url({ protocol: /^(wss|ws)$/ }).optional()),
-    TWILIO_AUTH_TOKEN: optionalString,
-    TWILIO_SKIP_SIGNATURE: boolean,
+    PUBLIC_MEDIA_URL: envString.pipe(z.url({ protocol: /^(wss|ws)$/ }).optional()),
+    TWILIO_AUTH_TOKEN: envString,
+    TWILIO_SKIP_SIGNATURE: envBoolean,
     OPENAI_API_KEY: z.string().trim().min(1, 'OPENAI_API_KEY is required'),
     OPENAI_REALTIME_URL: z.url({ protocol: /^(wss|ws)$/ }).default(DEFAULT_OPENAI_REALTIME_URL),
     OPENAI_DEFAULT_MODEL: z.string().min(1).default(DEFAULT_OPENAI_MODEL),
     OPENAI_TRANSCRIPTION_MODEL: z.string().min(1).default(DEFAULT_TRANSCRIPTION_MODEL),
     MAX_CONCURRENT_CALLS: z.coerce.number().int().positive().default(DEFAULT_MAX_CONCURRENT_CALLS),
-    DRAIN_TIMEOUT_MS: milliseconds(DEFAULT_DRAIN_TIMEOUT_MS),
-    LOOKUP_TIMEOUT_MS: milliseconds(DEFAULT_LOOKUP_TIMEOUT_MS),
-    REALTIME_CONNECT_TIMEOUT_MS: milliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
-    MAX_HELD_AUDIO_MS: milliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
+    DRAIN_TIMEOUT_MS: envMilliseconds(DEFAULT_DRAIN_TIMEOUT_MS),
+    LOOKUP_TIMEOUT_MS: envMilliseconds(DEFAULT_LOOKUP_TIMEOUT_MS),
+    REALTIME_CONNECT_TIMEOUT_MS: envMilliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
+    MAX_HELD_AUDIO_MS: envMilliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
   })
   .refine((env) => env.TWILIO_AUTH_TOKEN !== undefined || env.TWILIO_SKIP_SIGNATURE, {
     message:
@@ -71,16 +61,14 @@ const EnvSchema = z
     path: ['PUBLIC_MEDIA_URL'],
   });
 
+/** Every environment variable the worker reads. */
+export const SETTINGS: readonly string[] = Object.keys(EnvSchema.shape);
+
 export interface WorkerConfig {
   port: number;
   host: string;
   logLevel: string;
-  nats: {
-    url: string;
-    user: string | undefined;
-    password: string | undefined;
-    credsFile: string | undefined;
-  };
+  nats: NatsSettings;
   twilio: {
     authToken: string | undefined;
     skipSignature: boolean;
@@ -100,23 +88,16 @@ export interface WorkerConfig {
   maxHeldAudioMs: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError } from '@switchboard/config';
 
 /** Reads the worker's settings from an environment (`process.env` in main.ts), or throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env, 'media-worker');
   return {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
-    nats: { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, credsFile: e.NATS_CREDS },
+    nats: natsSettings(e),
     twilio: {
       authToken: e.TWILIO_AUTH_TOKEN,
       skipSignature: e.TWILIO_SKIP_SIGNATURE,

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, envBoolean, envString, natsEnv, natsSettings, parseEnv, serviceEnv } from './index.js';
+
+describe('parseEnv', () => {
+  const Schema = z.object({ ...serviceEnv(3000), ...natsEnv, FLAG: envBoolean, NAME: envString });
+
+  it('applies the shared defaults', () => {
+    const e = parseEnv(Schema, {}, 'test');
+    expect(e).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', LOG_LEVEL: 'info', FLAG: false });
+    expect(natsSettings(e)).toEqual({
+      url: 'nats://127.0.0.1:4222',
+      user: undefined,
+      password: undefined,
+      credsFile: undefined,
+    });
+  });
+
+  it('reads booleans and blank strings the same way in every service', () => {
+    for (const [raw, flag] of [
+      ['true', true],
+      ['1', true],
+      ['yes', true],
+      ['false', false],
+      ['', false],
+    ] as const) {
+      expect(parseEnv(Schema, { FLAG: raw }, 'test').FLAG).toBe(flag);
+    }
+    expect(parseEnv(Schema, { NAME: '  ' }, 'test').NAME).toBeUndefined();
+  });
+
+  it('names every bad setting in one error', () => {
+    const error = (() => {
+      try {
+        parseEnv(Schema, { PORT: 'x', LOG_LEVEL: 'loud', FLAG: 'maybe' }, 'test');
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toMatch(/invalid test settings: PORT.*LOG_LEVEL.*FLAG/);
+  });
+});

@@ -1,0 +1,79 @@
+import { DEFAULT_NATS_URL } from '@switchboard/bus';
+import { z } from 'zod';
+
+/**
+ * The pieces every service's `config.ts` parses its environment with, so that the same setting reads the
+ * same way everywhere: `PORT`, `HOST`, `LOG_LEVEL`, the `NATS_*` connection, booleans, durations.
+ */
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_LOG_LEVEL = 'info';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** `true`/`1`/`yes` or `false`/`0`/`no`; unset or empty is `fallback`. */
+export const envFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+/** A flag that is off unless set. */
+export const envBoolean = envFlag(false);
+
+/** A string setting; unset, empty or blank is undefined. */
+export const envString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** A duration in milliseconds, with its default. */
+export const envMilliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** `PORT` (0 picks a free one, for tests), `HOST`, `LOG_LEVEL`. */
+export function serviceEnv(defaultPort: number) {
+  return {
+    PORT: z.coerce.number().int().min(0).max(65_535).default(defaultPort),
+    HOST: z.string().min(1).default(DEFAULT_HOST),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL),
+  };
+}
+
+/** `NATS_URL` (comma-separated for a cluster), `NATS_USER`/`NATS_PASSWORD` or `NATS_CREDS`. */
+export const natsEnv = {
+  NATS_URL: z.string().min(1).default(DEFAULT_NATS_URL),
+  NATS_USER: envString,
+  NATS_PASSWORD: envString,
+  NATS_CREDS: envString,
+};
+
+export interface NatsSettings {
+  url: string;
+  user: string | undefined;
+  password: string | undefined;
+  credsFile: string | undefined;
+}
+
+export function natsSettings(env: {
+  NATS_URL: string;
+  NATS_USER: string | undefined;
+  NATS_PASSWORD: string | undefined;
+  NATS_CREDS: string | undefined;
+}): NatsSettings {
+  return { url: env.NATS_URL, user: env.NATS_USER, password: env.NATS_PASSWORD, credsFile: env.NATS_CREDS };
+}
+
+/** Parses an environment with a service's schema; throws one ConfigError naming every bad setting. */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  service: string,
+): z.output<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  throw new ConfigError(`invalid ${service} settings: ${problems.join('; ')}`);
+}

@@ -66,6 +66,35 @@ export function natsSettings(env: {
   return { url: env.NATS_URL, user: env.NATS_USER, password: env.NATS_PASSWORD, credsFile: env.NATS_CREDS };
 }
 
+/** The settings `serviceEnv` and `natsEnv` read, in the shape the services' configs keep them. */
+export function serviceSettings(env: {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: string;
+  NATS_URL: string;
+  NATS_USER: string | undefined;
+  NATS_PASSWORD: string | undefined;
+  NATS_CREDS: string | undefined;
+}): { port: number; host: string; logLevel: string; nats: NatsSettings } {
+  return { port: env.PORT, host: env.HOST, logLevel: env.LOG_LEVEL, nats: natsSettings(env) };
+}
+
+/**
+ * The rule of every service Twilio calls: no signature check without `TWILIO_AUTH_TOKEN`, unless
+ * `TWILIO_SKIP_SIGNATURE=true` says so explicitly. For `.refine()` on a schema with both settings.
+ */
+export const TWILIO_TOKEN_REQUIRED: [
+  check: (env: { TWILIO_AUTH_TOKEN: string | undefined; TWILIO_SKIP_SIGNATURE: boolean }) => boolean,
+  options: { message: string; path: string[] },
+] = [
+  (env) => env.TWILIO_AUTH_TOKEN !== undefined || env.TWILIO_SKIP_SIGNATURE,
+  {
+    message:
+      'TWILIO_AUTH_TOKEN is required to check Twilio signatures (set TWILIO_SKIP_SIGNATURE=true to run without, never in production)',
+    path: ['TWILIO_AUTH_TOKEN'],
+  },
+];
+
 /** Parses an environment with a service's schema; throws one ConfigError naming every bad setting. */
 export function parseEnv<S extends z.ZodType>(
   schema: S,

@@ -4,9 +4,10 @@ import {
   envString,
   type NatsSettings,
   natsEnv,
-  natsSettings,
   parseEnv,
   serviceEnv,
+  serviceSettings,
+  TWILIO_TOKEN_REQUIRED,
 } from '@switchboard/config';
 import { z } from 'zod';
 
@@ -51,11 +52,7 @@ const EnvSchema = z
     REALTIME_CONNECT_TIMEOUT_MS: envMilliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
     MAX_HELD_AUDIO_MS: envMilliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
   })
-  .refine((env) => env.TWILIO_AUTH_TOKEN !== undefined || env.TWILIO_SKIP_SIGNATURE, {
-    message:
-      'TWILIO_AUTH_TOKEN is required to check Twilio signatures (set TWILIO_SKIP_SIGNATURE=true to run without, never in production)',
-    path: ['TWILIO_AUTH_TOKEN'],
-  })
+  .refine(...TWILIO_TOKEN_REQUIRED)
   .refine((env) => env.PUBLIC_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE, {
     message: 'PUBLIC_MEDIA_URL is required to check Twilio signatures',
     path: ['PUBLIC_MEDIA_URL'],
@@ -94,10 +91,7 @@ export { ConfigError } from '@switchboard/config';
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
   const e = parseEnv(EnvSchema, env, 'media-worker');
   return {
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
-    nats: natsSettings(e),
+    ...serviceSettings(e),
     twilio: {
       authToken: e.TWILIO_AUTH_TOKEN,
       skipSignature: e.TWILIO_SKIP_SIGNATURE,

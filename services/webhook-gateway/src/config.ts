@@ -4,9 +4,10 @@ import {
   envString,
   type NatsSettings,
   natsEnv,
-  natsSettings,
   parseEnv,
   serviceEnv,
+  serviceSettings,
+  TWILIO_TOKEN_REQUIRED,
 } from '@switchboard/config';
 import { PhoneNumber } from '@switchboard/contracts';
 import { z } from 'zod';
@@ -58,11 +59,7 @@ const EnvSchema = z
     STATUS_PUBLISH_DEADLINE_MS: envMilliseconds(DEFAULT_STATUS_PUBLISH_DEADLINE_MS),
     SHUTDOWN_TIMEOUT_MS: envMilliseconds(DEFAULT_SHUTDOWN_TIMEOUT_MS),
   })
-  .refine((env) => env.TWILIO_AUTH_TOKEN !== undefined || env.TWILIO_SKIP_SIGNATURE, {
-    message:
-      'TWILIO_AUTH_TOKEN is required to check Twilio signatures (set TWILIO_SKIP_SIGNATURE=true to run without, never in production)',
-    path: ['TWILIO_AUTH_TOKEN'],
-  });
+  .refine(...TWILIO_TOKEN_REQUIRED);
 
 /** Every environment variable the gateway reads. */
 export const SETTINGS: readonly string[] = Object.keys(EnvSchema.shape);
@@ -102,10 +99,7 @@ export { ConfigError } from '@switchboard/config';
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
   const e = parseEnv(EnvSchema, env, 'webhook-gateway');
   return {
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
-    nats: natsSettings(e),
+    ...serviceSettings(e),
     publicBaseUrl: e.PUBLIC_BASE_URL,
     mediaStreamUrl: e.MEDIA_STREAM_URL,
     twilio: {

@@ -18,11 +18,13 @@ import type { BridgeInput, BridgeOutput } from './bridge/types.js';
 import { encodeRealtime } from './codecs/openai.js';
 import { decodeTwilioFrame, encodeTwilio } from './codecs/twilio.js';
 import type { WorkerConfig } from './config.js';
+import { EventGate } from './event-gate.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { LiveCalls } from './live-calls.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
 import { RealtimeConnection } from './realtime-connection.js';
 import { realtimeInput } from './realtime-input.js';
+import { type EndOutcome, STREAM_ENDINGS } from './stream-endings.js';
 
 /** Dials of the Realtime socket after the first, per call: one, as the issue asks. */
 export const REALTIME_RECONNECTS = 1;
@@ -38,27 +40,6 @@ export interface SessionDeps {
   outbox: EventOutbox;
   metrics: WorkerMetrics;
   calls: LiveCalls<MediaSession>;
-}
-
-export type EndOutcome =
-  | 'stopped'
-  | 'twilio_closed'
-  | 'bad_start'
-  | 'unknown_call'
-  | 'lookup_failed'
-  | 'realtime_failed'
-  | 'realtime_not_ready'
-  | 'agent_ended'
-  | 'replaced'
-  | 'drained';
-
-interface Ending {
-  outcome: EndOutcome;
-  reason: string;
-  /** WebSocket close code for Twilio: 1000/1001 let the TwiML after `<Connect>` go on; 4xxx say what was wrong. */
-  code: number;
-  /** Whether to publish an `ended` event (the worker ended the call, rather than Twilio). */
-  publishEnded: boolean;
 }
 
 /**
@@ -80,9 +61,7 @@ export class MediaSession {
   private readyTimer: NodeJS.Timeout | undefined;
   private endCallTimer: NodeJS.Timeout | undefined;
   private ended = false;
-  /** Events are published once the registry knows the call; until then they wait, and an unknown call's are dropped. */
-  private lookup: 'pending' | 'found' | 'failed' = 'pending';
-  private pendingEvents: Array<{ event: CallEvent; msgId: string }> = [];
+  private readonly events: EventGate;
   private firstAudioSent = false;
   private framesIn = 0;
   private dtmfCount = 0;
@@ -94,39 +73,23 @@ export class MediaSession {
     private readonly deps: SessionDeps,
   ) {
     this.log = deps.log;
+    this.events = new EventGate((event, msgId) => deps.outbox.publish(event, msgId));
     twilio.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) this.badFrame('twilio', 'binary frame');
       else this.onTwilioFrame(data.toString());
     });
     twilio.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
-    twilio.on('close', () =>
-      this.end({
-        outcome: 'twilio_closed',
-        reason: 'Twilio closed the stream',
-        code: 1000,
-        publishEnded: false,
-      }),
-    );
+    twilio.on('close', () => this.end('twilio_closed'));
   }
 
   /** A newer stream for the same call took over. */
   replace(): void {
-    this.end({
-      outcome: 'replaced',
-      reason: 'a newer stream for this call replaced this one',
-      code: 4409,
-      publishEnded: false,
-    });
+    this.end('replaced');
   }
 
   /** The worker is shutting down and the drain time is over. */
   shutDown(): void {
-    this.end({
-      outcome: 'drained',
-      reason: 'the media worker is shutting down',
-      code: 1001,
-      publishEnded: true,
-    });
+    this.end('drained');
   }
 
   private onTwilioFrame(text: string): void {
@@ -147,12 +110,7 @@ export class MediaSession {
         else this.onDtmf(frame.dtmf.digit, frame.sequenceNumber);
         break;
       case 'stop':
-        this.end({
-          outcome: 'stopped',
-          reason: 'Twilio stopped the stream',
-          code: 1000,
-          publishEnded: false,
-        });
+        this.end('stopped');
         break;
       case 'connected':
         break;
@@ -196,7 +154,7 @@ export class MediaSession {
         customParameters.callSid === undefined
           ? 'the stream has no callSid parameter'
           : 'the callSid parameter does not match the call of the stream';
-      this.end({ outcome: 'bad_start', reason, code: 4400, publishEnded: false });
+      this.end('bad_start', reason);
       return;
     }
     this.callSid = callSid;
@@ -221,40 +179,27 @@ export class MediaSession {
     try {
       call = await this.lookUpWithRetry();
     } catch (err) {
-      this.lookup = 'failed';
-      this.pendingEvents = [];
+      this.events.shut();
       if (this.ended) return;
       if (err instanceof CallNotFoundError) {
         this.log.warn('stream for an unknown call');
-        return this.end({
-          outcome: 'unknown_call',
-          reason: 'unknown callSid',
-          code: 4404,
-          publishEnded: false,
-        });
+        return this.end('unknown_call');
       }
       this.log.error({ err }, 'call lookup failed');
-      return this.end({
-        outcome: 'lookup_failed',
-        reason: 'the call could not be looked up',
-        code: 1011,
-        publishEnded: false,
-      });
+      return this.end('lookup_failed');
     }
     this.call = call;
-    this.lookup = 'found';
-    this.publish(
-      {
+    // Events of a stream that ended while the lookup ran (stopped, ended) follow its start.
+    this.events.open({
+      event: {
         kind: 'stream',
         action: 'started',
         callSid: this.callSid,
         streamSid: this.streamSid,
         at: new Date(this.startedAt).toISOString(),
       },
-      `stream:${this.callSid}:${this.streamSid}:started`,
-    );
-    // Events of a stream that ended while the lookup ran (stopped, ended) follow its start.
-    for (const { event, msgId } of this.pendingEvents.splice(0)) this.publish(event, msgId);
+      msgId: `stream:${this.callSid}:${this.streamSid}:started`,
+    });
     if (this.ended) return;
     this.feed({ kind: 'call-found', agent: call.agent });
     const rt = this.realtime;
@@ -331,12 +276,7 @@ export class MediaSession {
       return;
     }
     this.log.error(fields, 'realtime socket lost for good');
-    this.end({
-      outcome: 'realtime_failed',
-      reason: 'the OpenAI Realtime session failed',
-      code: 1000,
-      publishEnded: true,
-    });
+    this.end('realtime_failed');
   }
 
   private onRealtimeFrame(text: string): void {
@@ -349,16 +289,7 @@ export class MediaSession {
     if (input.kind === 'realtime-ready') clearTimeout(this.readyTimer);
     if (input.kind === 'end-call-requested') {
       this.log.info('agent asked to end the call');
-      this.endCallTimer ??= setTimeout(
-        () =>
-          this.end({
-            outcome: 'agent_ended',
-            reason: 'the agent ended the call',
-            code: 1000,
-            publishEnded: true,
-          }),
-        END_CALL_MAX_WAIT_MS,
-      );
+      this.endCallTimer ??= setTimeout(() => this.end('agent_ended'), END_CALL_MAX_WAIT_MS);
     }
     if (input.kind === 'agent-audio' && ++this.framesIn % RELAY_SAMPLE_EVERY === 0) {
       const t0 = performance.now();
@@ -400,12 +331,7 @@ export class MediaSession {
             this.publish(output.event, output.msgId);
             break;
           case 'end':
-            this.end({
-              outcome: output.cause === 'agent-hung-up' ? 'agent_ended' : 'realtime_not_ready',
-              reason: output.reason,
-              code: 1000,
-              publishEnded: true,
-            });
+            this.end(output.cause === 'agent-hung-up' ? 'agent_ended' : 'realtime_not_ready', output.reason);
             break;
         }
       }
@@ -441,8 +367,7 @@ export class MediaSession {
   }
 
   private publish(event: CallEvent, msgId: string): void {
-    if (this.lookup === 'found') this.deps.outbox.publish(event, msgId);
-    else if (this.lookup === 'pending') this.pendingEvents.push({ event, msgId });
+    this.events.send(event, msgId);
   }
 
   private badFrame(source: 'twilio' | 'realtime', reason: string): void {
@@ -454,13 +379,14 @@ export class MediaSession {
   }
 
   /** Ends everything for the call, once: the Realtime socket, timers, buffers, the Twilio socket. */
-  private end(ending: Ending): void {
+  private end(outcome: EndOutcome, reason: string = STREAM_ENDINGS[outcome].reason): void {
     if (this.ended) return;
     this.ended = true;
+    const { code, publishEnded } = STREAM_ENDINGS[outcome];
     clearTimeout(this.readyTimer);
     clearTimeout(this.endCallTimer);
-    this.deps.metrics.streams.inc({ outcome: ending.outcome });
-    this.log.info({ outcome: ending.outcome, reason: ending.reason }, 'stream ended');
+    this.deps.metrics.streams.inc({ outcome });
+    this.log.info({ outcome, reason }, 'stream ended');
     if (this.callSid !== '') this.deps.calls.release(this.callSid, this);
     const rt = this.realtime;
     this.realtime = undefined;
@@ -472,15 +398,15 @@ export class MediaSession {
         { kind: 'stream', action: 'stopped', callSid: this.callSid, streamSid: this.streamSid, at },
         `stream:${this.callSid}:${this.streamSid}:stopped`,
       );
-      if (ending.publishEnded) {
+      if (publishEnded) {
         this.publish(
-          { kind: 'ended', callSid: this.callSid, reason: ending.reason, at },
+          { kind: 'ended', callSid: this.callSid, reason, at },
           `ended:${this.callSid}:${this.streamSid}`,
         );
       }
     }
     if (this.twilio.readyState === WebSocket.OPEN || this.twilio.readyState === WebSocket.CONNECTING) {
-      this.twilio.close(ending.code, ending.reason.slice(0, 120));
+      this.twilio.close(code, reason.slice(0, 120));
       setTimeout(() => this.twilio.terminate(), TWILIO_CLOSE_GRACE_MS).unref();
     }
   }

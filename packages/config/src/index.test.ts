@@ -40,4 +40,11 @@ describe('parseEnv', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(String(error)).toMatch(/invalid test settings: PORT.*LOG_LEVEL.*FLAG/);
   });
+
+  it('says plainly which required setting is missing', () => {
+    const Required = z.object({ DATABASE_URL: z.string().min(1) });
+    expect(() => parseEnv(Required, {}, 'registry')).toThrow(
+      'invalid registry settings: DATABASE_URL is required',
+    );
+  });
 });

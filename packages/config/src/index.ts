@@ -103,6 +103,11 @@ export function parseEnv<S extends z.ZodType>(
 ): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  const problems = parsed.error.issues.map((i) => {
+    const name = i.path.join('.') || '(env)';
+    const missing =
+      i.code === 'invalid_type' && typeof i.path[0] === 'string' && env[i.path[0]] === undefined;
+    return missing ? `${name} is required` : `${name}: ${i.message}`;
+  });
   throw new ConfigError(`invalid ${service} settings: ${problems.join('; ')}`);
 }

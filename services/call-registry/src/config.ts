@@ -64,6 +64,8 @@ export interface RegistryConfig {
   logLevel: string;
 }
 
+export { ConfigError };
+
 /** Parses the registry's settings from the environment; throws one ConfigError naming every bad setting. */
 export function loadConfig(env: Record<string, string | undefined>): RegistryConfig {
   const e = parseEnv(Env, env, 'call-registry');

@@ -1,9 +1,18 @@
 // The call-registry process: reads the environment, starts the service, stops it on SIGINT/SIGTERM.
 import { createLogger, redactUrl } from '@switchboard/logger';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { startRegistry } from './registry.js';
 
-const config = loadConfig(process.env);
+const config = (() => {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    const bootLog = createLogger({ name: 'call-registry' });
+    if (err instanceof ConfigError) bootLog.fatal({ problems: err.message }, 'invalid configuration');
+    else bootLog.fatal({ err }, 'call-registry failed to start');
+    process.exit(1);
+  }
+})();
 const log = createLogger({ name: 'call-registry', level: config.logLevel });
 log.info(
   { database: redactUrl(config.db.connectionString), nats: config.nats.url },

@@ -2,18 +2,11 @@ import { createLogger } from '@switchboard/logger';
 import { ConfigError, loadConfig } from './config.js';
 import { SERVICE_NAME, startWorker } from './worker.js';
 
+const bootLog = createLogger({ name: SERVICE_NAME });
+
 /** The only module that touches the process: environment, signals, exit code. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig(process.env);
   const log = createLogger({ name: SERVICE_NAME, level: config.logLevel });
   if (config.twilio.skipSignature) {
     log.warn('TWILIO_SKIP_SIGNATURE=true: media streams are accepted without checking X-Twilio-Signature');
@@ -43,6 +36,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  if (err instanceof ConfigError) bootLog.fatal({ problems: err.message }, 'invalid configuration');
+  else bootLog.fatal({ err }, 'media worker failed to start');
   process.exit(1);
 });

@@ -13,7 +13,6 @@
 // in the tail latencies, and in "gen lag" (how late the generator itself sent).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,8 @@ import {
   waitForPort,
 } from '@switchboard/testkit';
 import pg from 'pg';
+import { processCpuMs } from './lib/cpu.js';
+import { Latencies } from './lib/latency.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,7 +59,6 @@ const ACCOUNT_SID = `AC${'b'.repeat(32)}`;
 
 const REGISTRY_MAIN = fileURLToPath(new URL('../../services/call-registry/src/main.ts', import.meta.url));
 const GATEWAY_MAIN = fileURLToPath(new URL('../../services/webhook-gateway/src/main.ts', import.meta.url));
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Service {
   name: string;
@@ -99,11 +99,9 @@ async function stopService(service: Service): Promise<void> {
 }
 
 /** CPU seconds (user + system) a process has used so far. */
+/** CPU seconds a process has used so far (0 once it is gone). */
 function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  return pid === undefined ? 0 : (processCpuMs(pid) ?? 0) / 1_000;
 }
 
 interface Prepared {
@@ -173,11 +171,6 @@ interface StepResult {
   cpu: Record<string, number>;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 /** Sends `rate` requests per second for `seconds`, on schedule whatever the answers (open loop). */
 async function step(
   agent: Agent,
@@ -210,7 +203,8 @@ async function step(
   services.forEach((s, i) => {
     cpu[s.name] = ((cpuSeconds(s.child.pid) - (cpuBefore[i] ?? 0)) / elapsedSeconds) * 100;
   });
-  const latencies = outcomes.map((o) => o.ms).sort((a, b) => a - b);
+  const latencies = new Latencies();
+  for (const o of outcomes) latencies.record(o.ms);
   const errors = new Map<string, number>();
   for (const o of outcomes) if (!o.ok) errors.set(o.reason, (errors.get(o.reason) ?? 0) + 1);
   const ok = outcomes.filter((o) => o.ok).length;
@@ -220,9 +214,7 @@ async function step(
     ok,
     errors,
     throughput: ok / elapsedSeconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.at(-1) ?? Number.NaN,
+    ...latencies.summary(),
     maxLagMs,
     cpu,
   };

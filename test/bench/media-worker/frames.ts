@@ -2,6 +2,8 @@
 // its first bytes when it was sent, by which call and in what order. The worker relays audio unchanged, so
 // the receiving side, in another process, reads the stamp back.
 
+import { Latencies } from '../lib/latency.js';
+
 export const FRAME_MS = 20;
 const FRAME_BYTES = 160;
 /** The stamp's bytes: a multiple of 3, so its base64 stands on its own before the silence's. */
@@ -42,9 +44,7 @@ export class FrameTally {
 
 /** Latency samples, summarised where they were taken (percentiles by nearest rank). */
 export function summarise(samples: number[]): { p50: number; p99: number; count: number } {
-  if (samples.length === 0) return { p50: Number.NaN, p99: Number.NaN, count: 0 };
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99), count: sorted.length };
+  const latencies = new Latencies();
+  for (const sample of samples) latencies.record(sample);
+  return { p50: latencies.percentile(50), p99: latencies.percentile(99), count: latencies.count };
 }

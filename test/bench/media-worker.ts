@@ -12,7 +12,8 @@
 // The same load then goes through a minimal reference bridge (test/bench/media-worker/reference-bridge.ts)
 // and a socket floor (floor-relay.ts) for comparison on the same machine.
 // BENCH_CALLS (comma-separated), BENCH_STEP_SECONDS and BENCH_CONTENDERS (worker,reference,floor, or entry
-// point paths) override the defaults; BENCH_WORKER_PROFILE_DIR writes V8 CPU profiles of the contenders.
+// point paths) override the defaults; BENCH_WORKER_PROFILE_DIR writes V8 CPU profiles of the contenders;
+// BENCH_NODE_ARGS gives the contenders Node flags (`--trace-gc`, `--max-semi-space-size=32`) and their output.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ import type { FakeCommand, FakeReport } from './media-worker/fake-openai.js';
 import { FRAME_MS, FrameTally, nowMs, readStamp, stampedFrame, summarise } from './media-worker/frames.js';
 
 const PROFILE_DIR = process.env.BENCH_WORKER_PROFILE_DIR;
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CALLS = (process.env.BENCH_CALLS ?? '50,100,200,400').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 15);
 const CONTENDERS = (process.env.BENCH_CONTENDERS ?? 'worker,reference,floor').split(',');
@@ -421,7 +423,10 @@ async function main(): Promise<void> {
             MAX_CONCURRENT_CALLS: '2000',
             LOG_LEVEL: 'warn',
           },
-          { stdio: 'ignore', nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] },
+          {
+            stdio: NODE_ARGS.length > 0 ? 'inherit' : 'ignore',
+            nodeArgs: [...NODE_ARGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
+          },
         );
         stops.push(() => bridge.stop());
         await waitForPort(port, 60_000);

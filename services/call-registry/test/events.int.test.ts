@@ -7,6 +7,7 @@ import {
   type CallStatus,
   eventSubject,
 } from '@switchboard/contracts';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, log, newCallSid, type RegistryStack, startStack } from './support.js';
 
@@ -74,6 +75,36 @@ describe('call events from JetStream', () => {
       status: 'initiated',
     });
     expect(call).toMatchObject({ status: 'in-progress', answeredAt: at(3) });
+  });
+
+  it('folds in an event recorded while the registration waited for the call lock', async () => {
+    const callSid = newCallSid();
+    const db = new pg.Client({ connectionString: stack.db.url });
+    await db.connect();
+    try {
+      // What the event consumer does for a call not registered yet, held open: take the lock, record.
+      await db.query('BEGIN');
+      await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [callSid]);
+      await db.query(
+        `INSERT INTO call_events (msg_id, call_sid, kind, payload, occurred_at) VALUES ($1, $2, 'status', $3, $4)`,
+        [`${callSid}:held`, callSid, JSON.stringify(status(callSid, 'in-progress', 3)), at(3)],
+      );
+      const created = stack.client.callCreate({
+        callSid,
+        direction: 'outbound',
+        from: '+15550001111',
+        to: '+15557770000',
+      });
+      await eventually(
+        async () =>
+          (await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rowCount,
+        (waiting) => waiting === 1,
+      );
+      await db.query('COMMIT');
+      expect(await created).toMatchObject({ status: 'in-progress', answeredAt: at(3) });
+    } finally {
+      await db.end();
+    }
   });
 
   it('marks a call answered when its media stream starts', async () => {

@@ -53,6 +53,8 @@ describe('migrations', () => {
       `SELECT * FROM calls WHERE status = 'ringing' AND id < 100 ORDER BY id DESC LIMIT 51`,
       `SELECT * FROM transcript_segments WHERE call_sid = 'CA1' ORDER BY started_at, id`,
       `SELECT payload FROM call_events WHERE call_sid = 'CA1' AND kind IN ('status', 'stream') ORDER BY id`,
+      `SELECT c.*, EXISTS (SELECT 1 FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind IN ('status', 'stream'))
+         FROM calls c JOIN agents a ON a.id = c.agent_id WHERE c.call_sid = 'CA1'`,
     ];
     for (const query of plans) {
       const { rows } = await db.query(`EXPLAIN ${query}`);

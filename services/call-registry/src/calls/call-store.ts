@@ -28,64 +28,78 @@ export async function findCallsBySids(
   return new Map(rows.map((row) => [row.call_sid, toCall(row)]));
 }
 
-// The agent: the one asked for, else (inbound) the agent answering the dialled number, else `default`.
+// Takes the call's lock (see `lockCall`) before inserting, in the same statement: run on its own, the
+// statement is its own transaction and holds the lock until it commits. The agent: the one asked for, else
+// (inbound) the agent answering the dialled number, else `default`.
 const INSERT_CALL = {
   name: 'insert_call',
   text: `
+    WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($1)))
     INSERT INTO calls (call_sid, direction, from_number, to_number, status, agent_id)
     SELECT $1, $2::call_direction, $3, $4, $5::call_status,
       COALESCE($6, (SELECT id FROM agents WHERE $2 = 'inbound' AND phone_number = $4), 'default')
+    FROM locked
     ON CONFLICT (call_sid) DO NOTHING
     RETURNING call_sid`,
 };
 
+/** The call, and whether events were recorded for it (the early ones: see `createCall`). */
 const CALL_BY_SID = {
-  name: 'call_by_sid',
-  text: `SELECT ${CALL_COLUMNS} FROM ${CALLS_JOIN_AGENTS} WHERE c.call_sid = $1`,
+  name: 'call_by_sid_with_events',
+  text: `
+    SELECT ${CALL_COLUMNS}, EXISTS (
+      SELECT 1 FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind IN ('status', 'stream')
+    ) AS has_events
+    FROM ${CALLS_JOIN_AGENTS} WHERE c.call_sid = $1`,
 };
 
-const EARLY_EVENTS = {
-  name: 'early_call_events',
+const CALL_EVENTS = {
+  name: 'call_status_events',
   text: `SELECT payload FROM call_events WHERE call_sid = $1 AND kind IN ('status', 'stream') ORDER BY id`,
 };
 
 /**
  * Registers a call; idempotent. A second create with the same direction/from/to returns the stored call
- * (keeping the agent chosen the first time); different ones are a conflict. Status events that arrived
- * before the call was registered (an outbound call's first callbacks can) are folded in.
+ * (keeping the agent chosen the first time); different ones are a conflict.
+ *
+ * Status events that arrived before the call was registered (an outbound call's first callbacks can) were
+ * recorded without a call to apply to; they are folded in here. The insert and `applyEvent` both hold the
+ * call's lock, so an event is either recorded before the insert commits, and then seen by the read that
+ * follows it, or applied to the inserted call. The common case is two round trips and one commit; folding
+ * is idempotent, so it runs whenever the call has status events, which a fresh call almost never has.
  */
 export async function createCall(pool: pg.Pool, request: CallCreateRequest): Promise<Call> {
-  const row = await withDbRetry(() =>
-    inTransaction(pool, async (client) => {
-      await lockCall(client, request.callSid);
-      const inserted = await client
-        .query({
-          ...INSERT_CALL,
-          values: [
-            request.callSid,
-            request.direction,
-            request.from,
-            request.to,
-            request.status ?? 'queued',
-            request.agentId ?? null,
-          ],
-        })
-        .catch((err: { code?: string }) => {
-          if (err.code === '23503') throw AgentNotFoundError.forId(request.agentId ?? '');
-          throw err;
-        });
-      if (inserted.rowCount === 1) await foldEarlyEvents(client, request.callSid);
-      const { rows } = await client.query<CallRow>({
-        ...CALL_BY_SID,
-        values: [request.callSid],
-        types: TIMESTAMPS_AS_TEXT,
-      });
-      return { row: rows[0], created: inserted.rowCount === 1 };
-    }),
+  const inserted = await withDbRetry(() =>
+    pool
+      .query({
+        ...INSERT_CALL,
+        values: [
+          request.callSid,
+          request.direction,
+          request.from,
+          request.to,
+          request.status ?? 'queued',
+          request.agentId ?? null,
+        ],
+      })
+      .catch((err: { code?: string }) => {
+        if (err.code === '23503') throw AgentNotFoundError.forId(request.agentId ?? '');
+        throw err;
+      }),
   );
-  if (!row.row) throw CallNotFoundError.forSid(request.callSid);
-  const call = toCall(row.row);
-  if (!row.created && !sameParties(call, request)) {
+  let row = await readCall(pool, request.callSid);
+  if (row?.has_events) {
+    await withDbRetry(() =>
+      inTransaction(pool, async (client) => {
+        await lockCall(client, request.callSid);
+        await foldEvents(client, request.callSid);
+      }),
+    );
+    row = await readCall(pool, request.callSid);
+  }
+  if (!row) throw CallNotFoundError.forSid(request.callSid);
+  const call = toCall(row);
+  if (inserted.rowCount !== 1 && !sameParties(call, request)) {
     throw new CallConflictError(`call ${request.callSid} is already registered with other parties`, {
       callSid: request.callSid,
     });
@@ -93,12 +107,23 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
   return call;
 }
 
+async function readCall(pool: pg.Pool, callSid: string) {
+  const { rows } = await withDbRetry(() =>
+    pool.query<CallRow & { has_events: boolean }>({
+      ...CALL_BY_SID,
+      values: [callSid],
+      types: TIMESTAMPS_AS_TEXT,
+    }),
+  );
+  return rows[0];
+}
+
 function sameParties(call: Call, request: CallCreateRequest): boolean {
   return call.direction === request.direction && call.from === request.from && call.to === request.to;
 }
 
-async function foldEarlyEvents(client: pg.ClientBase, callSid: string): Promise<void> {
-  const { rows } = await client.query<{ payload: unknown }>({ ...EARLY_EVENTS, values: [callSid] });
+async function foldEvents(client: pg.ClientBase, callSid: string): Promise<void> {
+  const { rows } = await client.query<{ payload: unknown }>({ ...CALL_EVENTS, values: [callSid] });
   for (const { payload } of rows) {
     const event = CallEvent.safeParse(payload);
     const report = event.success ? statusReportOf(event.data) : undefined;

@@ -41,6 +41,7 @@ export class FakeRealtimeServer {
   /** Upgrades refused so far, with their status. */
   readonly refused: Array<{ status: number; model: string | null }> = [];
   private refuseWith: number | undefined;
+  private stalled = false;
   private waiters: Array<() => void> = [];
 
   private constructor(
@@ -63,6 +64,7 @@ export class FakeRealtimeServer {
       recordAudio: options.recordAudio ?? true,
       onCallerAudio: options.onCallerAudio,
       onEvent: options.onEvent,
+      stalled: () => fake.stalled,
     };
 
     server.on('upgrade', (req: IncomingMessage, duplex: Duplex, head: Buffer) => {
@@ -95,6 +97,11 @@ export class FakeRealtimeServer {
   /** Answer every upgrade with `status` (e.g. 503) until called with `false`. */
   refuseConnections(status: number | false): void {
     this.refuseWith = status === false ? undefined : status;
+  }
+
+  /** Leave every `session.update` unanswered (no `session.updated`) until called with `false`. */
+  stallSessionUpdates(on: boolean): void {
+    this.stalled = on;
   }
 
   /** Waits until at least `count` sessions have connected, and returns the last of those. */

@@ -30,6 +30,8 @@ export interface FakeSessionHooks {
   recordAudio: boolean;
   onCallerAudio: ((session: FakeRealtimeSession, audio: string) => void) | undefined;
   onEvent: ((session: FakeRealtimeSession, event: RealtimeClientEvent) => void) | undefined;
+  /** Whether `session.update` goes unanswered, as from a session that never comes up. */
+  stalled(): boolean;
 }
 
 interface ActiveResponse {
@@ -304,6 +306,7 @@ export class FakeRealtimeSession {
     switch (event.type) {
       case 'session.update':
         this.config = { ...this.config, ...event.session };
+        if (this.hooks.stalled()) return undefined;
         return {
           type: 'session.updated',
           event_id: id('event'),

@@ -22,12 +22,10 @@ import { EventGate } from './event-gate.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { LiveCalls } from './live-calls.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
-import { RealtimeConnection } from './realtime-connection.js';
 import { realtimeInput } from './realtime-input.js';
+import { RealtimeLink } from './realtime-link.js';
 import { type EndOutcome, STREAM_ENDINGS } from './stream-endings.js';
 
-/** Dials of the Realtime socket after the first, per call: one, as the issue asks. */
-export const REALTIME_RECONNECTS = 1;
 /** After the agent asks to hang up, how long its queued audio may take to play before the stream closes. */
 export const END_CALL_MAX_WAIT_MS = 30_000;
 /** After our close frame, how long Twilio gets to answer before the socket is destroyed. */
@@ -43,9 +41,9 @@ export interface SessionDeps {
 }
 
 /**
- * One call's media: one Twilio socket, one Realtime socket at a time, and the call bridge between them.
- * This class only moves bytes and runs the lifecycle (lookup, dial, reconnect, end); what to send when is
- * the bridge's business.
+ * One call's media: the Twilio socket, the link to the Realtime API, and the call bridge between them.
+ * This class only moves bytes and runs the call's lifecycle (lookup, end); the Realtime socket's own
+ * (dial, reconnect) is the link's, and what to send when is the bridge's business.
  */
 export class MediaSession {
   private log: Logger;
@@ -53,12 +51,7 @@ export class MediaSession {
   private callSid = '';
   private streamSid = '';
   private startedAt = 0;
-  private call: Call | undefined;
-  private realtime: RealtimeConnection | undefined;
-  /** Whether the bridge was told the current Realtime socket is open (so it must hear when it is lost). */
-  private realtimeFed = false;
-  private reconnectsLeft = REALTIME_RECONNECTS;
-  private readyTimer: NodeJS.Timeout | undefined;
+  private realtime: RealtimeLink | undefined;
   private endCallTimer: NodeJS.Timeout | undefined;
   private ended = false;
   private readonly events: EventGate;
@@ -169,8 +162,16 @@ export class MediaSession {
     });
     this.deps.calls.claim(callSid, this);
     this.log.info('stream started');
-    // The Realtime socket is dialled while the lookup runs, with the model most agents use.
-    this.dial(config.openai.defaultModel);
+    // The Realtime socket is dialled while the lookup runs.
+    this.realtime = new RealtimeLink(
+      { config, metrics: this.deps.metrics, log: this.log },
+      {
+        onUsable: () => this.feed({ kind: 'realtime-open' }),
+        onFrame: (text) => this.onRealtimeFrame(text),
+        onLost: () => this.feed({ kind: 'realtime-lost' }),
+        onFailed: () => this.end('realtime_failed'),
+      },
+    );
     void this.lookUp();
   }
 
@@ -188,7 +189,6 @@ export class MediaSession {
       this.log.error({ err }, 'call lookup failed');
       return this.end('lookup_failed');
     }
-    this.call = call;
     // Events of a stream that ended while the lookup ran (stopped, ended) follow its start.
     this.events.open({
       event: {
@@ -202,15 +202,7 @@ export class MediaSession {
     });
     if (this.ended) return;
     this.feed({ kind: 'call-found', agent: call.agent });
-    const rt = this.realtime;
-    if (rt !== undefined && rt.model !== call.agent.model) {
-      this.log.debug({ model: call.agent.model }, 'agent uses another model: dialling again');
-      this.realtime = undefined;
-      rt.close();
-      this.dial(call.agent.model);
-    } else if (rt?.isOpen) {
-      this.realtimeConfirmed(rt);
-    }
+    this.realtime?.useModel(call.agent.model);
   }
 
   private async lookUpWithRetry(): Promise<Call> {
@@ -225,60 +217,6 @@ export class MediaSession {
     }
   }
 
-  private dial(model: string): void {
-    const { openai, realtimeConnectTimeoutMs } = this.deps.config;
-    const rt: RealtimeConnection = new RealtimeConnection(
-      { url: openai.realtimeUrl, model, apiKey: openai.apiKey, timeoutMs: realtimeConnectTimeoutMs },
-      {
-        onOpen: () => {
-          if (rt === this.realtime && this.call?.agent.model === rt.model) this.realtimeConfirmed(rt);
-        },
-        onFrame: (text) => {
-          if (rt === this.realtime) this.onRealtimeFrame(text);
-        },
-        onClose: (info) => {
-          if (rt === this.realtime) this.onRealtimeLost(info);
-        },
-      },
-    );
-    this.realtime = rt;
-    this.realtimeFed = false;
-  }
-
-  /** The socket is open and for the agent's model: configure the session, and give it until ready. */
-  private realtimeConfirmed(rt: RealtimeConnection): void {
-    this.realtimeFed = true;
-    this.feed({ kind: 'realtime-open' });
-    clearTimeout(this.readyTimer);
-    this.readyTimer = setTimeout(() => {
-      this.log.warn('realtime session not ready in time');
-      rt.close();
-    }, this.deps.config.realtimeConnectTimeoutMs);
-  }
-
-  private onRealtimeLost(info: {
-    opened: boolean;
-    code: number;
-    reason: string;
-    error: Error | undefined;
-  }): void {
-    if (this.ended) return;
-    clearTimeout(this.readyTimer);
-    this.realtime = undefined;
-    if (this.realtimeFed) this.feed({ kind: 'realtime-lost' });
-    this.realtimeFed = false;
-    const fields = { opened: info.opened, code: info.code, reason: info.reason, err: info.error };
-    if (this.reconnectsLeft > 0) {
-      this.reconnectsLeft--;
-      this.deps.metrics.realtimeReconnects.inc();
-      this.log.warn(fields, 'realtime socket lost, dialling again');
-      this.dial(this.call?.agent.model ?? this.deps.config.openai.defaultModel);
-      return;
-    }
-    this.log.error(fields, 'realtime socket lost for good');
-    this.end('realtime_failed');
-  }
-
   private onRealtimeFrame(text: string): void {
     const input = realtimeInput(text, this.log);
     if (input === undefined) return;
@@ -286,7 +224,7 @@ export class MediaSession {
       this.badFrame('realtime', 'malformed event');
       return;
     }
-    if (input.kind === 'realtime-ready') clearTimeout(this.readyTimer);
+    if (input.kind === 'realtime-ready') this.realtime?.sessionReady();
     if (input.kind === 'end-call-requested') {
       this.log.info('agent asked to end the call');
       this.endCallTimer ??= setTimeout(() => this.end('agent_ended'), END_CALL_MAX_WAIT_MS);
@@ -383,14 +321,12 @@ export class MediaSession {
     if (this.ended) return;
     this.ended = true;
     const { code, publishEnded } = STREAM_ENDINGS[outcome];
-    clearTimeout(this.readyTimer);
     clearTimeout(this.endCallTimer);
     this.deps.metrics.streams.inc({ outcome });
     this.log.info({ outcome, reason }, 'stream ended');
     if (this.callSid !== '') this.deps.calls.release(this.callSid, this);
-    const rt = this.realtime;
+    this.realtime?.close();
     this.realtime = undefined;
-    rt?.close();
     this.bridge = undefined;
     if (this.callSid !== '') {
       const at = new Date().toISOString();

@@ -183,3 +183,25 @@ describe('media stream faults', () => {
     await until(() => stack.worker.liveStreams === 0, 'the stream to be gone');
   });
 });
+
+describe('a Realtime session that never confirms its configuration', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ REALTIME_CONNECT_TIMEOUT_MS: '300' });
+    stack.fake.stallSessionUpdates(true);
+  });
+  afterAll(() => stack?.close());
+
+  it('is dialled again once within REALTIME_CONNECT_TIMEOUT_MS, then the call ends', async () => {
+    const callSid = await stack.newCall();
+    const before = stack.fake.sessions.length;
+    const twilio = await stack.stream(callSid);
+    expect((await twilio.closed).code).toBe(1000);
+    const dialled = stack.fake.sessions.slice(before);
+    expect(dialled.map((s) => s.eventsOf('session.update').length)).toEqual([1, 1]);
+    expect(dialled.every((s) => s.closed)).toBe(true);
+    expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({
+      reason: 'the OpenAI Realtime session failed',
+    });
+  });
+});

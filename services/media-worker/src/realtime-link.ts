@@ -122,6 +122,8 @@ export class RealtimeLink {
     this.current = undefined;
     if (this.announced) this.events.onLost();
     this.announced = false;
+    // Hearing of the loss can end the call (an agent that asked to hang up had nothing left to say).
+    if (this.closed) return;
     const fields = { opened: info.opened, code: info.code, reason: info.reason, err: info.error };
     if (this.reconnectsLeft > 0) {
       this.reconnectsLeft--;

@@ -24,6 +24,8 @@ export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
 export const DEFAULT_MAX_CONCURRENT_CALLS = 1_000;
 /** After SIGTERM, how long live calls may go on before they are closed. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 120_000;
+/** From the upgrade to Twilio's `start` message (Twilio sends it at once). */
+export const DEFAULT_STREAM_START_TIMEOUT_MS = 10_000;
 /** One `call.bySid` request; it is tried twice. */
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 1_500;
 /** Opening the Realtime socket, up to `session.updated`. */
@@ -48,6 +50,7 @@ const EnvSchema = z
     OPENAI_TRANSCRIPTION_MODEL: z.string().min(1).default(DEFAULT_TRANSCRIPTION_MODEL),
     MAX_CONCURRENT_CALLS: z.coerce.number().int().positive().default(DEFAULT_MAX_CONCURRENT_CALLS),
     DRAIN_TIMEOUT_MS: envMilliseconds(DEFAULT_DRAIN_TIMEOUT_MS),
+    STREAM_START_TIMEOUT_MS: envMilliseconds(DEFAULT_STREAM_START_TIMEOUT_MS),
     LOOKUP_TIMEOUT_MS: envMilliseconds(DEFAULT_LOOKUP_TIMEOUT_MS),
     REALTIME_CONNECT_TIMEOUT_MS: envMilliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
     MAX_HELD_AUDIO_MS: envMilliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
@@ -80,6 +83,7 @@ export interface WorkerConfig {
   };
   maxConcurrentCalls: number;
   drainTimeoutMs: number;
+  streamStartTimeoutMs: number;
   lookupTimeoutMs: number;
   realtimeConnectTimeoutMs: number;
   maxHeldAudioMs: number;
@@ -105,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     },
     maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    streamStartTimeoutMs: e.STREAM_START_TIMEOUT_MS,
     lookupTimeoutMs: e.LOOKUP_TIMEOUT_MS,
     realtimeConnectTimeoutMs: e.REALTIME_CONNECT_TIMEOUT_MS,
     maxHeldAudioMs: e.MAX_HELD_AUDIO_MS,

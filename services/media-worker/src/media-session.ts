@@ -53,6 +53,8 @@ export class MediaSession {
   private startedAt = 0;
   private realtime: RealtimeLink | undefined;
   private endCallTimer: NodeJS.Timeout | undefined;
+  /** Until Twilio's `start`: a socket that never says which call it carries must not hold a slot. */
+  private readonly startTimer: NodeJS.Timeout;
   private ended = false;
   private readonly events: EventGate;
   private firstAudioSent = false;
@@ -73,6 +75,7 @@ export class MediaSession {
     });
     twilio.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
     twilio.on('close', () => this.end('twilio_closed'));
+    this.startTimer = setTimeout(() => this.end('no_start'), deps.config.streamStartTimeoutMs);
   }
 
   /** A newer stream for the same call took over. */
@@ -139,6 +142,7 @@ export class MediaSession {
       this.badFrame('twilio', 'second start');
       return;
     }
+    clearTimeout(this.startTimer);
     const { callSid, customParameters } = message.start;
     this.streamSid = message.streamSid;
     this.log = this.deps.log.child({ callSid, streamSid: this.streamSid });
@@ -321,6 +325,7 @@ export class MediaSession {
     if (this.ended) return;
     this.ended = true;
     const { code, publishEnded } = STREAM_ENDINGS[outcome];
+    clearTimeout(this.startTimer);
     clearTimeout(this.endCallTimer);
     this.deps.metrics.streams.inc({ outcome });
     this.log.info({ outcome, reason }, 'stream ended');

@@ -6,6 +6,7 @@
 export const STREAM_ENDINGS = {
   stopped: { code: 1000, publishEnded: false, reason: 'Twilio stopped the stream' },
   twilio_closed: { code: 1000, publishEnded: false, reason: 'Twilio closed the stream' },
+  no_start: { code: 4408, publishEnded: false, reason: 'no start message in time' },
   bad_start: { code: 4400, publishEnded: false, reason: 'the start message is not valid for this stream' },
   unknown_call: { code: 4404, publishEnded: false, reason: 'unknown callSid' },
   lookup_failed: { code: 1011, publishEnded: false, reason: 'the call could not be looked up' },

@@ -184,15 +184,26 @@ describe('media stream faults', () => {
   });
 });
 
-describe('a Realtime session that never confirms its configuration', () => {
+describe('deadlines', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ REALTIME_CONNECT_TIMEOUT_MS: '300' });
-    stack.fake.stallSessionUpdates(true);
+    stack = await startStack({ REALTIME_CONNECT_TIMEOUT_MS: '300', STREAM_START_TIMEOUT_MS: '300' });
   });
   afterAll(() => stack?.close());
 
-  it('is dialled again once within REALTIME_CONNECT_TIMEOUT_MS, then the call ends', async () => {
+  it('closes a stream that sends no start within STREAM_START_TIMEOUT_MS', async () => {
+    const twilio = await TwilioMediaClient.connect({
+      url: stack.mediaUrl,
+      authToken: AUTH_TOKEN,
+      signedUrl: PUBLIC_MEDIA_URL,
+    });
+    twilio.sendConnected();
+    expect(await twilio.closed).toEqual({ code: 4408, reason: 'no start message in time' });
+    await until(() => stack.worker.liveStreams === 0, 'the stream to be gone');
+  });
+
+  it('dials a Realtime session that never confirms its configuration once more, then ends the call', async () => {
+    stack.fake.stallSessionUpdates(true);
     const callSid = await stack.newCall();
     const before = stack.fake.sessions.length;
     const twilio = await stack.stream(callSid);

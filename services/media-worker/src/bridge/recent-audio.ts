@@ -28,7 +28,7 @@ export class RecentAudio {
   /** `payload` is base64, so one character is one byte. */
   push(payload: string, timestampMs: number): void {
     const slot = this.next;
-    this.oversized.delete(slot);
+    if (this.lengths[slot] === -1) this.oversized.delete(slot);
     if (payload.length <= SLOT_BYTES) {
       this.bytes ??= Buffer.allocUnsafe(this.capacity * SLOT_BYTES);
       this.bytes.write(payload, slot * SLOT_BYTES, 'latin1');

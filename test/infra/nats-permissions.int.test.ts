@@ -175,7 +175,7 @@ describe('infra/nats/auth.conf', () => {
     const nc = await connectAs('worker');
     const callSid = newCallSid();
     await new EventPublisher(nc, log).publish(
-      { kind: 'ended', callSid, reason: 'test', at: new Date().toISOString() },
+      { kind: 'ended', callSid, reason: 'drained', at: new Date().toISOString() },
       { msgId: `${callSid}:ended`, deadlineMs: 10_000 },
     );
     const denied = /permissions violation for publish to "\$JS\.API\./i;

@@ -97,7 +97,8 @@ export const Call = z.object({
 });
 export type Call = z.infer<typeof Call>;
 
-export const TranscriptRole = z.enum(['caller', 'agent']);
+/** Who a transcript segment is from: the two speakers, or `event` for what happened on the call (a session move). */
+export const TranscriptRole = z.enum(['caller', 'agent', 'event']);
 export type TranscriptRole = z.infer<typeof TranscriptRole>;
 
 export const TranscriptSegment = z.object({

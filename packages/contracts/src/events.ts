@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CallSid, CallStatus, TranscriptRole } from './call.js';
+import { StreamEndReason } from './endings.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
 
@@ -28,7 +29,10 @@ export const StreamEvent = z.object({
 });
 export type StreamEvent = z.infer<typeof StreamEvent>;
 
-/** One finished utterance. `at` is when it began; `itemId` is the Realtime conversation item it came from. */
+/**
+ * One finished utterance, or an `event` on the call. `at` is when it began; `itemId` is the Realtime
+ * conversation item it came from (for events, an id of the worker's own, unique in the call).
+ */
 export const TranscriptEvent = z.object({
   ...base,
   kind: z.literal('transcript'),
@@ -47,11 +51,12 @@ export const DtmfEvent = z.object({
 });
 export type DtmfEvent = z.infer<typeof DtmfEvent>;
 
-/** The worker ended the call's stream (agent hung up, Realtime failed, drain). */
+/** The worker ended the call's stream (agent hung up, Realtime failed, drain). `detail` says more, for people. */
 export const EndedEvent = z.object({
   ...base,
   kind: z.literal('ended'),
-  reason: z.string().min(1).max(500),
+  reason: StreamEndReason,
+  detail: z.string().max(500).optional(),
 });
 export type EndedEvent = z.infer<typeof EndedEvent>;
 

@@ -1,4 +1,5 @@
 export * from './call.js';
+export * from './endings.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './openai-realtime.js';

@@ -149,11 +149,31 @@ export const FunctionCallOutputItem = z.object({
   output: z.string(),
 });
 
+/** A message item as text: what a new session is told was said earlier in the call. */
+export const TextMessageItem = z.discriminatedUnion('role', [
+  z.object({
+    type: z.literal('message'),
+    role: z.literal('system'),
+    content: z.array(z.object({ type: z.literal('input_text'), text: z.string() })),
+  }),
+  z.object({
+    type: z.literal('message'),
+    role: z.literal('user'),
+    content: z.array(z.object({ type: z.literal('input_text'), text: z.string() })),
+  }),
+  z.object({
+    type: z.literal('message'),
+    role: z.literal('assistant'),
+    content: z.array(z.object({ type: z.literal('output_text'), text: z.string() })),
+  }),
+]);
+export type TextMessageItem = z.infer<typeof TextMessageItem>;
+
 export const ConversationItemCreateEvent = z.object({
   ...clientBase,
   type: z.literal('conversation.item.create'),
   previous_item_id: z.string().optional(),
-  item: FunctionCallOutputItem,
+  item: z.union([FunctionCallOutputItem, TextMessageItem]),
 });
 export type ConversationItemCreateEvent = z.infer<typeof ConversationItemCreateEvent>;
 

@@ -22,6 +22,11 @@ export interface FakeRealtimeOptions {
   recordAudio?: boolean;
   onCallerAudio?: (session: FakeRealtimeSession, audio: string) => void;
   onEvent?: (session: FakeRealtimeSession, event: RealtimeClientEvent) => void;
+  /**
+   * Each session's lifetime, as OpenAI limits it (60 minutes there): when it is up, the session says
+   * `session_expired` and closes the socket with 1001, as the real API does.
+   */
+  sessionMaxMs?: number;
 }
 
 /** 20 ms of mu-law "silence" (0xff), base64. */
@@ -65,6 +70,7 @@ export class FakeRealtimeServer {
       onCallerAudio: options.onCallerAudio,
       onEvent: options.onEvent,
       stalled: () => fake.stalled,
+      sessionMaxMs: options.sessionMaxMs,
     };
 
     server.on('upgrade', (req: IncomingMessage, duplex: Duplex, head: Buffer) => {

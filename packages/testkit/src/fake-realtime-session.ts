@@ -32,6 +32,7 @@ export interface FakeSessionHooks {
   onEvent: ((session: FakeRealtimeSession, event: RealtimeClientEvent) => void) | undefined;
   /** Whether `session.update` goes unanswered, as from a session that never comes up. */
   stalled(): boolean;
+  sessionMaxMs: number | undefined;
 }
 
 interface ActiveResponse {
@@ -78,11 +79,27 @@ export class FakeRealtimeSession {
     private readonly hooks: FakeSessionHooks,
   ) {
     ws.on('message', (data) => this.onMessage(data.toString()));
+    const maxMs = hooks.sessionMaxMs;
+    const expiry = maxMs === undefined ? undefined : setTimeout(() => this.expire(maxMs), maxMs);
     ws.on('close', () => {
       this.closed = true;
       clearTimeout(this.response?.timer);
+      clearTimeout(expiry);
     });
-    this.emit({ type: 'session.created', event_id: id('event'), session: { id: this.id, type: 'realtime' } });
+    const session: Record<string, unknown> = { id: this.id, object: 'realtime.session', type: 'realtime' };
+    if (maxMs !== undefined) session.expires_at = Math.floor((Date.now() + maxMs) / 1000);
+    this.emit({ type: 'session.created', event_id: id('event'), session });
+  }
+
+  /** The session's time is up: OpenAI says so in an `error`, then closes the socket with 1001. */
+  private expire(maxMs: number): void {
+    const message = `Your session hit the maximum duration of ${formatDuration(maxMs)}.`;
+    this.emit({
+      type: 'error',
+      event_id: id('event'),
+      error: { type: 'invalid_request_error', code: 'session_expired', message, param: null, event_id: null },
+    });
+    this.ws.close(1001, message);
   }
 
   /** The active response's id, if one is streaming. */
@@ -337,6 +354,13 @@ export class FakeRealtimeSession {
           audio_end_ms: event.audio_end_ms,
         };
       }
+      case 'conversation.item.create': {
+        // GA answers with the item as added (with its id), then done.
+        const item = { id: id('item'), object: 'realtime.item', status: 'completed', ...event.item };
+        const previous_item_id = event.previous_item_id ?? null;
+        this.emit({ type: 'conversation.item.added', event_id: id('event'), previous_item_id, item });
+        return { type: 'conversation.item.done', event_id: id('event'), previous_item_id, item };
+      }
       case 'conversation.item.delete':
         if (!this.audioMsByItem.delete(event.item_id)) return errorEvent('item_not_found', 'no such item');
         return { type: 'conversation.item.deleted', event_id: id('event'), item_id: event.item_id };
@@ -364,4 +388,9 @@ export class FakeRealtimeSession {
 
 function errorEvent(code: string, message: string): Record<string, unknown> {
   return { type: 'error', event_id: id('event'), error: { type: 'invalid_request_error', code, message } };
+}
+
+/** "60 minutes" as OpenAI words it; shorter limits (in tests) in seconds. */
+function formatDuration(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${ms / 1000} seconds`;
 }

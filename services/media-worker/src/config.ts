@@ -35,6 +35,8 @@ export const DEFAULT_REALTIME_CONNECT_TIMEOUT_MS = 5_000;
  * is ended rather than audio dropped; lookup (2 tries) plus connect (2 tries) fit well inside.
  */
 export const DEFAULT_MAX_HELD_AUDIO_MS = 20_000;
+/** A Realtime session is replaced after this long: 55 minutes, under OpenAI's 60. */
+export const DEFAULT_REALTIME_SESSION_MAX_MS = 55 * 60_000;
 
 const EnvSchema = z
   .object({
@@ -54,6 +56,7 @@ const EnvSchema = z
     LOOKUP_TIMEOUT_MS: envMilliseconds(DEFAULT_LOOKUP_TIMEOUT_MS),
     REALTIME_CONNECT_TIMEOUT_MS: envMilliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
     MAX_HELD_AUDIO_MS: envMilliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
+    REALTIME_SESSION_MAX_MS: envMilliseconds(DEFAULT_REALTIME_SESSION_MAX_MS),
   })
   .refine(...TWILIO_TOKEN_REQUIRED)
   .refine((env) => env.PUBLIC_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE, {
@@ -87,6 +90,7 @@ export interface WorkerConfig {
   lookupTimeoutMs: number;
   realtimeConnectTimeoutMs: number;
   maxHeldAudioMs: number;
+  realtimeSessionMaxMs: number;
 }
 
 export { ConfigError } from '@switchboard/config';
@@ -113,5 +117,6 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     lookupTimeoutMs: e.LOOKUP_TIMEOUT_MS,
     realtimeConnectTimeoutMs: e.REALTIME_CONNECT_TIMEOUT_MS,
     maxHeldAudioMs: e.MAX_HELD_AUDIO_MS,
+    realtimeSessionMaxMs: e.REALTIME_SESSION_MAX_MS,
   };
 }

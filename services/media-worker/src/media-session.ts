@@ -1,33 +1,23 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RegistryClient } from '@switchboard/bus';
-import {
-  type Call,
-  type CallEvent,
-  CallNotFoundError,
-  CallSid,
-  type RealtimeClientEvent,
-  SwitchboardError,
-  type TwilioOutboundMessage,
-  type TwilioStartMessage,
-} from '@switchboard/contracts';
+import { CallNotFoundError } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import WebSocket, { type RawData } from 'ws';
 import { CallBridge } from './bridge/call-bridge.js';
+import { STREAM_ENDINGS } from './bridge/endings.js';
+import type { TimerName } from './bridge/timers.js';
 import type { BridgeInput, BridgeOutput } from './bridge/types.js';
-import { encodeRealtime } from './codecs/openai.js';
-import { decodeTwilioFrame, encodeTwilio } from './codecs/twilio.js';
+import { decodeRealtimeFrame, encodeAppend, encodeRealtime } from './codecs/openai.js';
+import { decodeTwilioFrame, TwilioEncoder } from './codecs/twilio.js';
 import type { WorkerConfig } from './config.js';
-import { EventGate } from './event-gate.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { LiveCalls } from './live-calls.js';
+import { lookUpCall } from './lookup.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
-import { type EndOutcome, STREAM_ENDINGS } from './stream-endings.js';
 
-/** After the agent asks to hang up, how long its queued audio may take to play before the stream closes. */
-export const END_CALL_MAX_WAIT_MS = 30_000;
 /** After our close frame, how long Twilio gets to answer before the socket is destroyed. */
 export const TWILIO_CLOSE_GRACE_MS = 2_000;
 
@@ -41,25 +31,21 @@ export interface SessionDeps {
 }
 
 /**
- * One call's media: the Twilio socket, the link to the Realtime API, and the call bridge between them.
- * This class only moves bytes and runs the call's lifecycle (lookup, end); the Realtime socket's own
- * (dial, reconnect) is the link's, and what to send when is the bridge's business.
+ * One call's media stream, carried out: it decodes Twilio's and the Realtime API's frames into bridge inputs,
+ * and performs the bridge's outputs (send, dial, close, publish, look up, run timers). What the call is
+ * doing, and when it is over, is the bridge's alone (bridge/call-bridge.ts).
  */
 export class MediaSession {
   private log: Logger;
-  private bridge: CallBridge | undefined;
-  private callSid = '';
-  private streamSid = '';
+  private readonly bridge: CallBridge;
+  private readonly realtime: RealtimeLink;
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private encoder: TwilioEncoder | undefined;
+  private claimed: string | undefined;
   private startedAt = 0;
-  private realtime: RealtimeLink | undefined;
-  private endCallTimer: NodeJS.Timeout | undefined;
-  /** Until Twilio's `start`: a socket that never says which call it carries must not hold a slot. */
-  private readonly startTimer: NodeJS.Timeout;
-  private ended = false;
-  private readonly events: EventGate;
   private firstAudioSent = false;
-  private framesIn = 0;
-  private dtmfCount = 0;
+  /** Frames relayed either way, for sampling their relay time. */
+  private relayed = 0;
   private readonly warned = new Set<string>();
 
   constructor(
@@ -67,252 +53,233 @@ export class MediaSession {
     private readonly twilioTcp: Socket,
     private readonly deps: SessionDeps,
   ) {
+    const { config } = deps;
     this.log = deps.log;
-    this.events = new EventGate((event, msgId) => deps.outbox.publish(event, msgId));
+    this.bridge = new CallBridge({
+      defaultModel: config.openai.defaultModel,
+      transcriptionModel: config.openai.transcriptionModel,
+      streamStartTimeoutMs: config.streamStartTimeoutMs,
+      sessionReadyTimeoutMs: config.realtimeConnectTimeoutMs,
+      sessionMaxMs: config.realtimeSessionMaxMs,
+      maxHeldAudioMs: config.maxHeldAudioMs,
+    });
+    this.realtime = new RealtimeLink(
+      { url: config.openai.realtimeUrl, apiKey: config.openai.apiKey },
+      {
+        onOpen: (connection) => this.feed({ kind: 'realtime-open', connection }),
+        onFrame: (connection, frame) => this.onRealtimeFrame(connection, frame),
+        onClose: (connection, detail) => this.feed({ kind: 'realtime-closed', connection, detail }),
+      },
+    );
+    // With ws' default binaryType every message is one Buffer.
     twilio.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) this.badFrame('twilio', 'binary frame');
-      else this.onTwilioFrame(data.toString());
+      if (isBinary) this.ignored('twilio', 'binary frame');
+      else this.onTwilioFrame(data as Buffer);
     });
     twilio.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
-    twilio.on('close', () => this.end('twilio_closed'));
-    this.startTimer = setTimeout(() => this.end('no_start'), deps.config.streamStartTimeoutMs);
+    twilio.on('close', () => this.feed({ kind: 'twilio-closed' }));
+    this.feed({ kind: 'stream-opened' });
   }
 
   /** A newer stream for the same call took over. */
   replace(): void {
-    this.end('replaced');
+    this.feed({ kind: 'replaced' });
   }
 
   /** The worker is shutting down and the drain time is over. */
   shutDown(): void {
-    this.end('drained');
+    this.feed({ kind: 'drained' });
   }
 
-  private onTwilioFrame(text: string): void {
-    const frame = decodeTwilioFrame(text);
-    switch (frame.event) {
+  private onTwilioFrame(frame: Buffer): void {
+    const message = decodeTwilioFrame(frame);
+    switch (message.event) {
       case 'media':
-        if (this.bridge === undefined) this.badFrame('twilio', 'media before start');
-        else this.onCallerAudio(frame.media.payload, Number(frame.media.timestamp));
-        break;
+        this.relay('caller_to_agent', {
+          kind: 'caller-audio',
+          payload: message.payload,
+          timestampMs: message.timestampMs,
+        });
+        return;
       case 'mark':
-        this.feed({ kind: 'mark-echoed', name: frame.mark.name });
-        break;
-      case 'start':
-        this.onStart(frame);
-        break;
-      case 'dtmf':
-        if (this.bridge === undefined) this.badFrame('twilio', 'dtmf before start');
-        else this.onDtmf(frame.dtmf.digit, frame.sequenceNumber);
-        break;
+        this.feed({ kind: 'mark-echoed', name: message.name });
+        return;
+      case 'start': {
+        const { callSid, customParameters } = message.start;
+        this.feed({
+          kind: 'twilio-start',
+          callSid,
+          streamSid: message.streamSid,
+          callSidParameter: customParameters.callSid,
+        });
+        return;
+      }
+      case 'dtmf': {
+        const sequenceNumber =
+          message.sequenceNumber === undefined ? undefined : String(message.sequenceNumber);
+        this.feed({ kind: 'caller-dtmf', digit: message.dtmf.digit, sequenceNumber });
+        return;
+      }
       case 'stop':
-        this.end('stopped');
-        break;
+        this.feed({ kind: 'twilio-stopped' });
+        return;
       case 'connected':
-        break;
+        return;
       case '#unknown':
-        this.log.debug({ event: frame.name }, 'twilio event ignored');
-        break;
+        this.log.debug({ event: message.name }, 'twilio event ignored');
+        return;
       case '#invalid':
-        this.badFrame('twilio', frame.reason);
-        break;
+        this.ignored('twilio', message.reason);
+        return;
     }
   }
 
-  /** The hot path from the caller: one frame in, one `input_audio_buffer.append` out (or held). */
-  private onCallerAudio(payload: string, timestampMs: number): void {
-    if (++this.framesIn % RELAY_SAMPLE_EVERY !== 0) {
-      this.feed({ kind: 'caller-audio', payload, timestampMs });
+  private onRealtimeFrame(connection: number, frame: Buffer): void {
+    const event = decodeRealtimeFrame(frame);
+    if (event.type === '#invalid') {
+      this.ignored('realtime', event.reason);
+      return;
+    }
+    const input = realtimeInput(event, connection, this.log);
+    if (input === undefined) return;
+    if (input.kind === 'agent-audio') this.relay('agent_to_caller', input);
+    else this.feed(input);
+  }
+
+  /** The hot path, both ways; one frame in RELAY_SAMPLE_EVERY has its time in the bridge measured. */
+  private relay(direction: 'caller_to_agent' | 'agent_to_caller', input: BridgeInput): void {
+    if (++this.relayed % RELAY_SAMPLE_EVERY !== 0) {
+      this.feed(input);
       return;
     }
     const t0 = performance.now();
-    this.feed({ kind: 'caller-audio', payload, timestampMs });
-    this.deps.metrics.relaySeconds.observe({ direction: 'caller_to_agent' }, (performance.now() - t0) / 1000);
-  }
-
-  private onDtmf(digit: string, sequenceNumber: string | number | undefined): void {
-    this.publish(
-      { kind: 'dtmf', callSid: this.callSid, streamSid: this.streamSid, digit, at: new Date().toISOString() },
-      `dtmf:${this.callSid}:${this.streamSid}:${sequenceNumber ?? `n${++this.dtmfCount}`}`,
-    );
-  }
-
-  private onStart(message: TwilioStartMessage): void {
-    if (this.bridge !== undefined || this.ended) {
-      this.badFrame('twilio', 'second start');
-      return;
-    }
-    clearTimeout(this.startTimer);
-    const { callSid, customParameters } = message.start;
-    this.streamSid = message.streamSid;
-    this.log = this.deps.log.child({ callSid, streamSid: this.streamSid });
-    if (customParameters.callSid !== callSid || !CallSid.safeParse(callSid).success) {
-      const reason =
-        customParameters.callSid === undefined
-          ? 'the stream has no callSid parameter'
-          : 'the callSid parameter does not match the call of the stream';
-      this.end('bad_start', reason);
-      return;
-    }
-    this.callSid = callSid;
-    this.startedAt = Date.now();
-    const { config } = this.deps;
-    this.bridge = new CallBridge({
-      callSid,
-      streamSid: this.streamSid,
-      streamStartedAt: this.startedAt,
-      transcriptionModel: config.openai.transcriptionModel,
-      maxHeldAudioMs: config.maxHeldAudioMs,
-    });
-    this.deps.calls.claim(callSid, this);
-    this.log.info('stream started');
-    // The Realtime socket is dialled while the lookup runs.
-    this.realtime = new RealtimeLink(
-      { config, metrics: this.deps.metrics, log: this.log },
-      {
-        onUsable: () => this.feed({ kind: 'realtime-open' }),
-        onFrame: (text) => this.onRealtimeFrame(text),
-        onLost: () => this.feed({ kind: 'realtime-lost' }),
-        onFailed: () => this.end('realtime_failed'),
-      },
-    );
-    void this.lookUp();
-  }
-
-  private async lookUp(): Promise<void> {
-    let call: Call;
-    try {
-      call = await this.lookUpWithRetry();
-    } catch (err) {
-      this.events.shut();
-      if (this.ended) return;
-      if (err instanceof CallNotFoundError) {
-        this.log.warn('stream for an unknown call');
-        return this.end('unknown_call');
-      }
-      this.log.error({ err }, 'call lookup failed');
-      return this.end('lookup_failed');
-    }
-    // Events of a stream that ended while the lookup ran (stopped, ended) follow its start.
-    this.events.open({
-      event: {
-        kind: 'stream',
-        action: 'started',
-        callSid: this.callSid,
-        streamSid: this.streamSid,
-        at: new Date(this.startedAt).toISOString(),
-      },
-      msgId: `stream:${this.callSid}:${this.streamSid}:started`,
-    });
-    if (this.ended) return;
-    this.feed({ kind: 'call-found', agent: call.agent });
-    this.realtime?.useModel(call.agent.model);
-  }
-
-  private async lookUpWithRetry(): Promise<Call> {
-    const timeoutMs = this.deps.config.lookupTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.deps.registry.callBySid({ callSid: this.callSid }, { timeoutMs });
-      } catch (err) {
-        if (attempt >= 2 || this.ended || !(err instanceof SwitchboardError) || !err.retryable) throw err;
-        this.log.warn({ err }, 'call lookup failed, trying again');
-      }
-    }
-  }
-
-  private onRealtimeFrame(text: string): void {
-    const input = realtimeInput(text, this.log);
-    if (input === undefined) return;
-    if (input === 'bad') {
-      this.badFrame('realtime', 'malformed event');
-      return;
-    }
-    if (input.kind === 'realtime-ready') this.realtime?.sessionReady();
-    if (input.kind === 'end-call-requested') {
-      this.log.info('agent asked to end the call');
-      this.endCallTimer ??= setTimeout(() => this.end('agent_ended'), END_CALL_MAX_WAIT_MS);
-    }
-    if (input.kind === 'agent-audio' && ++this.framesIn % RELAY_SAMPLE_EVERY === 0) {
-      const t0 = performance.now();
-      this.feed(input);
-      this.deps.metrics.relaySeconds.observe(
-        { direction: 'agent_to_caller' },
-        (performance.now() - t0) / 1000,
-      );
-      return;
-    }
     this.feed(input);
+    this.deps.metrics.relaySeconds.observe({ direction }, (performance.now() - t0) / 1000);
   }
 
   private feed(input: BridgeInput): void {
-    const bridge = this.bridge;
-    if (bridge === undefined || this.ended) return;
-    this.apply(bridge.handle(input, Date.now()));
+    this.apply(this.bridge.handle(input, Date.now()));
   }
 
   /** Carries out the bridge's outputs in order; several frames leave each socket in one write. */
   private apply(outputs: BridgeOutput[]): void {
     if (outputs.length === 0) return;
-    const rtTcp = this.realtime?.tcp;
     const cork = outputs.length > 1;
-    if (cork) {
-      this.twilioTcp.cork();
-      rtTcp?.cork();
-    }
+    if (cork) this.cork(true);
     try {
-      for (const output of outputs) {
-        switch (output.to) {
-          case 'twilio':
-            this.sendTwilio(output.message);
-            break;
-          case 'realtime':
-            this.sendRealtime(output.message);
-            break;
-          case 'events':
-            this.publish(output.event, output.msgId);
-            break;
-          case 'end':
-            this.end(output.cause === 'agent-hung-up' ? 'agent_ended' : 'realtime_not_ready', output.reason);
-            break;
-        }
-      }
+      for (const output of outputs) this.perform(output);
     } finally {
-      if (cork) {
-        this.twilioTcp.uncork();
-        rtTcp?.uncork();
-      }
+      if (cork) this.cork(false);
     }
   }
 
-  private sendTwilio(message: TwilioOutboundMessage): void {
-    if (this.twilio.readyState !== WebSocket.OPEN) return;
-    this.twilio.send(encodeTwilio(message));
-    if (message.event === 'media') {
-      this.deps.metrics.frames.agentToCaller++;
-      if (!this.firstAudioSent) {
-        this.firstAudioSent = true;
-        this.deps.metrics.firstAudioSeconds.observe((Date.now() - this.startedAt) / 1000);
-      }
-    } else if (message.event === 'clear') {
-      this.deps.metrics.bargeIns.inc();
-      this.log.debug('caller barged in');
+  private perform(output: BridgeOutput): void {
+    const { metrics } = this.deps;
+    switch (output.to) {
+      case 'realtime-audio':
+        if (this.realtime.send(output.connection, encodeAppend(output.payload)))
+          metrics.frames.callerToAgent++;
+        return;
+      case 'twilio-audio':
+        this.sendTwilioAudio(output.payload, output.mark);
+        return;
+      case 'twilio':
+        if (output.message.event === 'clear') metrics.bargeIns.inc();
+        this.sendTwilio(JSON.stringify(output.message));
+        return;
+      case 'realtime':
+        if (!this.realtime.send(output.connection, encodeRealtime(output.message))) {
+          this.log.debug({ type: output.message.type }, 'realtime socket not open: event not sent');
+        }
+        return;
+      case 'publish':
+        this.deps.outbox.publish(output.event, output.msgId);
+        return;
+      case 'claim':
+        this.claim(output.callSid, output.streamSid);
+        return;
+      case 'dial':
+        metrics.realtimeDials.inc({ purpose: output.purpose });
+        this.realtime.dial(output.connection, output.model);
+        return;
+      case 'close-realtime':
+        this.realtime.close(output.connection);
+        return;
+      case 'set-timer':
+        this.setTimer(output.timer, output.at);
+        return;
+      case 'clear-timer':
+        clearTimeout(this.timers.get(output.timer));
+        this.timers.delete(output.timer);
+        return;
+      case 'ignored':
+        this.ignored(output.source, output.reason);
+        return;
+      case 'log':
+        this.log[output.level](output.fields ?? {}, output.message);
+        return;
+      case 'end':
+        this.close(output.reason, output.detail);
+        return;
     }
   }
 
-  private sendRealtime(message: RealtimeClientEvent): void {
-    if (this.realtime?.send(encodeRealtime(message))) {
-      if (message.type === 'input_audio_buffer.append') this.deps.metrics.frames.callerToAgent++;
-    } else {
-      this.log.debug({ type: message.type }, 'realtime socket not open: event not sent');
+  private claim(callSid: string, streamSid: string): void {
+    this.claimed = callSid;
+    this.startedAt = Date.now();
+    this.encoder = new TwilioEncoder(streamSid);
+    this.log = this.deps.log.child({ callSid, streamSid });
+    this.log.info('stream started');
+    this.deps.calls.claim(callSid, this);
+    const { registry, config } = this.deps;
+    lookUpCall(registry, callSid, config.lookupTimeoutMs, this.log).then(
+      (call) => this.feed({ kind: 'call-found', agent: call.agent }),
+      (err: unknown) => {
+        const notFound = err instanceof CallNotFoundError;
+        if (notFound) this.log.warn('stream for an unknown call');
+        else this.log.error({ err }, 'call lookup failed');
+        this.feed({ kind: 'lookup-failed', notFound });
+      },
+    );
+  }
+
+  private setTimer(timer: TimerName, at: number): void {
+    clearTimeout(this.timers.get(timer));
+    const handle = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.feed({ kind: 'timer-fired', timer });
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.timers.set(timer, handle);
+  }
+
+  private sendTwilioAudio(payload: Uint8Array, mark: string): void {
+    const encoder = this.encoder;
+    if (encoder === undefined || this.twilio.readyState !== WebSocket.OPEN) return;
+    this.twilio.send(encoder.media(payload), { binary: false });
+    this.twilio.send(encoder.mark(mark));
+    this.deps.metrics.frames.agentToCaller++;
+    if (!this.firstAudioSent) {
+      this.firstAudioSent = true;
+      this.deps.metrics.firstAudioSeconds.observe((Date.now() - this.startedAt) / 1000);
     }
   }
 
-  private publish(event: CallEvent, msgId: string): void {
-    this.events.send(event, msgId);
+  private sendTwilio(text: string): void {
+    if (this.twilio.readyState === WebSocket.OPEN) this.twilio.send(text);
   }
 
-  private badFrame(source: 'twilio' | 'realtime', reason: string): void {
+  private cork(on: boolean): void {
+    const sockets = [this.twilioTcp, ...this.realtime.tcpSockets()];
+    for (const socket of sockets) {
+      if (on) socket.cork();
+      else socket.uncork();
+    }
+  }
+
+  private ignored(source: 'twilio' | 'realtime', reason: string): void {
     this.deps.metrics.badFrames.inc({ source });
     const key = `${source}:${reason}`;
     if (this.warned.has(key)) return;
@@ -320,35 +287,28 @@ export class MediaSession {
     this.log.warn({ source, reason }, 'frame ignored');
   }
 
-  /** Ends everything for the call, once: the Realtime socket, timers, buffers, the Twilio socket. */
-  private end(outcome: EndOutcome, reason: string = STREAM_ENDINGS[outcome].reason): void {
-    if (this.ended) return;
-    this.ended = true;
-    const { code, publishEnded } = STREAM_ENDINGS[outcome];
-    clearTimeout(this.startTimer);
-    clearTimeout(this.endCallTimer);
-    this.deps.metrics.streams.inc({ outcome });
-    this.log.info({ outcome, reason }, 'stream ended');
-    if (this.callSid !== '') this.deps.calls.release(this.callSid, this);
-    this.realtime?.close();
-    this.realtime = undefined;
-    this.bridge = undefined;
-    if (this.callSid !== '') {
-      const at = new Date().toISOString();
-      this.publish(
-        { kind: 'stream', action: 'stopped', callSid: this.callSid, streamSid: this.streamSid, at },
-        `stream:${this.callSid}:${this.streamSid}:stopped`,
-      );
-      if (publishEnded) {
-        this.publish(
-          { kind: 'ended', callSid: this.callSid, reason, at },
-          `ended:${this.callSid}:${this.streamSid}`,
-        );
-      }
-    }
-    if (this.twilio.readyState === WebSocket.OPEN || this.twilio.readyState === WebSocket.CONNECTING) {
-      this.twilio.close(code, reason.slice(0, 120));
+  /** The bridge ended the stream: every socket and timer of the call goes, Twilio's with the ending's code. */
+  private close(reason: keyof typeof STREAM_ENDINGS, detail: string): void {
+    for (const handle of this.timers.values()) clearTimeout(handle);
+    this.timers.clear();
+    this.realtime.closeAll();
+    if (this.claimed !== undefined) this.deps.calls.release(this.claimed, this);
+    this.deps.metrics.streams.inc({ reason });
+    this.log.info({ reason, detail }, 'stream ended');
+    const state = this.twilio.readyState;
+    if (state === WebSocket.OPEN || state === WebSocket.CONNECTING) {
+      this.twilio.close(STREAM_ENDINGS[reason].code, closeReason(detail));
       setTimeout(() => this.twilio.terminate(), TWILIO_CLOSE_GRACE_MS).unref();
     }
   }
+}
+
+/** A WebSocket close reason may hold 123 bytes of UTF-8: cut by bytes, never inside a character. */
+function closeReason(text: string): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= 123) return text;
+  return bytes
+    .subarray(0, 123)
+    .toString()
+    .replace(/\uFFFD$/, '');
 }

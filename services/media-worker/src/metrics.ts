@@ -71,13 +71,14 @@ export function createMetrics(liveCalls: () => number) {
     }),
     streams: new Counter({
       name: 'media_worker_streams_total',
-      help: 'Media streams ended, by why',
-      labelNames: ['outcome'],
+      help: 'Media streams ended, by why (StreamEndReason)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
-    realtimeReconnects: new Counter({
-      name: 'media_worker_realtime_reconnects_total',
-      help: 'Realtime sockets dialled again after failing to open or dropping',
+    realtimeDials: new Counter({
+      name: 'media_worker_realtime_dials_total',
+      help: "Realtime sockets dialled, by why: a call's first, for the agent's model, a planned move, a recovery",
+      labelNames: ['purpose'],
       registers: [registry],
     }),
     badFrames: new Counter({

@@ -12,13 +12,11 @@ export interface RealtimeDial {
   url: string;
   model: string;
   apiKey: string;
-  /** For the WebSocket handshake. */
-  timeoutMs: number;
 }
 
 export interface RealtimeHandlers {
   onOpen(): void;
-  onFrame(text: string): void;
+  onFrame(frame: Buffer): void;
   /** Once, whether it opened or not. `error` says why when it failed. */
   onClose(info: { opened: boolean; code: number; reason: string; error: Error | undefined }): void;
 }
@@ -29,7 +27,10 @@ export function realtimeUrl(base: string, model: string): string {
   return url.toString();
 }
 
-/** One WebSocket to the OpenAI Realtime API: dials, moves text frames, closes. No protocol logic here. */
+/**
+ * One WebSocket to the OpenAI Realtime API: dials, moves text frames, closes. No protocol logic here, and no
+ * deadline: how long a socket may take to be useful is the call bridge's `session-ready` timer.
+ */
 export class RealtimeConnection {
   readonly model: string;
   private readonly ws: WebSocket;
@@ -42,10 +43,12 @@ export class RealtimeConnection {
     this.model = dial.model;
     this.ws = new WebSocket(realtimeUrl(dial.url, dial.model), {
       headers: { Authorization: `Bearer ${dial.apiKey}` },
-      handshakeTimeout: dial.timeoutMs,
       // Audio in base64 barely compresses, and deflate would cost CPU on every frame both ways.
       perMessageDeflate: false,
       maxPayload: MAX_REALTIME_FRAME_BYTES,
+      // The codecs read frames as bytes and check what they use; a second pass over every frame for UTF-8
+      // would cost more than it could catch.
+      skipUTF8Validation: true,
     });
     this.ws.on('upgrade', (res: IncomingMessage) => {
       this.socket = res.socket as Socket;
@@ -55,7 +58,7 @@ export class RealtimeConnection {
       handlers.onOpen();
     });
     this.ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (!isBinary) handlers.onFrame(data.toString());
+      if (!isBinary) handlers.onFrame(data as Buffer);
     });
     this.ws.on('error', (err: Error) => {
       this.error ??= err;
@@ -76,9 +79,9 @@ export class RealtimeConnection {
   }
 
   /** Sends a text frame if the socket is open; false if it is not. */
-  send(text: string): boolean {
+  send(frame: Buffer | string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(text);
+    this.ws.send(frame, { binary: false });
     return true;
   }
 

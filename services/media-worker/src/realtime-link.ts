@@ -1,138 +1,69 @@
 import type { Socket } from 'node:net';
-import type { Logger } from '@switchboard/logger';
-import type { WorkerConfig } from './config.js';
-import type { WorkerMetrics } from './metrics.js';
+import type { ConnectionId } from './bridge/types.js';
 import { RealtimeConnection } from './realtime-connection.js';
 
-/** Dials of the Realtime socket after the first, per call: one, as the issue asks. */
-export const REALTIME_RECONNECTS = 1;
-
 export interface RealtimeLinkEvents {
-  /** A socket for the agent's model is open: the session can be configured on it. */
-  onUsable(): void;
-  onFrame(text: string): void;
-  /** The socket `onUsable` announced is gone. A new one is being dialled unless `onFailed` follows. */
-  onLost(): void;
-  /** Lost with no reconnect left. */
-  onFailed(): void;
+  onOpen(connection: ConnectionId): void;
+  onFrame(connection: ConnectionId, frame: Buffer): void;
+  /** The socket closed or failed to open; `detail` says how. Not said for a socket closed by `close()`. */
+  onClose(connection: ConnectionId, detail: string): void;
 }
 
-export interface RealtimeLinkDeps {
-  config: WorkerConfig;
-  metrics: WorkerMetrics;
-  log: Logger;
+export interface RealtimeEndpoint {
+  /** `OPENAI_REALTIME_URL`; `?model=` is added. */
+  url: string;
+  apiKey: string;
 }
 
 /**
- * One call's link to the OpenAI Realtime API: one socket at a time, dialled before the agent is known (with
- * the model most agents use) and again when the agent turns out to use another; reconnected once when it
- * fails to open, drops, or does not confirm the session in time. No protocol here: frames go in and out
- * as text, and the session tells it what it learns (`useModel`, `sessionReady`).
+ * A call's sockets to the OpenAI Realtime API, by connection id: usually one, two while a session is being
+ * replaced. It dials and closes when told to and passes frames through; when and why is the bridge's.
  */
 export class RealtimeLink {
-  private current: RealtimeConnection | undefined;
-  /** The agent's model, once the call is known: until then no socket is usable. */
-  private model: string | undefined;
-  /** Whether `onUsable` was said for the current socket (so `onLost` must follow its loss). */
-  private announced = false;
-  private reconnectsLeft = REALTIME_RECONNECTS;
-  private readyTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private readonly sockets = new Map<ConnectionId, RealtimeConnection>();
 
   constructor(
-    private readonly deps: RealtimeLinkDeps,
+    private readonly endpoint: RealtimeEndpoint,
     private readonly events: RealtimeLinkEvents,
-  ) {
-    this.dial(deps.config.openai.defaultModel);
-  }
+  ) {}
 
-  /** The TCP socket under the current WebSocket once open: corked around bursts. */
-  get tcp(): Socket | undefined {
-    return this.current?.tcp;
-  }
-
-  /** The call is known and its agent speaks with `model`. */
-  useModel(model: string): void {
-    this.model = model;
-    const rt = this.current;
-    if (rt !== undefined && rt.model !== model) {
-      this.deps.log.debug({ model }, 'agent uses another model: dialling again');
-      this.current = undefined;
-      rt.close();
-      this.dial(model);
-    } else if (rt?.isOpen) {
-      this.announce();
-    }
-  }
-
-  /** The session on the current socket is configured: the ready deadline is met. */
-  sessionReady(): void {
-    clearTimeout(this.readyTimer);
-  }
-
-  /** Sends a text frame on the current socket; false when there is no open one. */
-  send(text: string): boolean {
-    return this.current?.send(text) ?? false;
-  }
-
-  /** For good: the socket closes and no event follows. */
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.readyTimer);
-    const rt = this.current;
-    this.current = undefined;
-    rt?.close();
-  }
-
-  private dial(model: string): void {
-    const { openai, realtimeConnectTimeoutMs } = this.deps.config;
-    const rt: RealtimeConnection = new RealtimeConnection(
-      { url: openai.realtimeUrl, model, apiKey: openai.apiKey, timeoutMs: realtimeConnectTimeoutMs },
+  dial(connection: ConnectionId, model: string): void {
+    const socket = new RealtimeConnection(
+      { url: this.endpoint.url, apiKey: this.endpoint.apiKey, model },
       {
-        onOpen: () => {
-          if (rt === this.current && this.model === rt.model) this.announce();
-        },
-        onFrame: (text) => {
-          if (rt === this.current) this.events.onFrame(text);
-        },
+        onOpen: () => this.events.onOpen(connection),
+        onFrame: (frame) => this.events.onFrame(connection, frame),
         onClose: (info) => {
-          if (rt === this.current) this.onClose(info);
+          if (this.sockets.get(connection) !== socket) return;
+          this.sockets.delete(connection);
+          const how = info.opened
+            ? `closed ${info.code}${info.reason ? ` ${info.reason}` : ''}`
+            : 'did not open';
+          this.events.onClose(connection, info.error ? `${how}: ${info.error.message}` : how);
         },
       },
     );
-    this.current = rt;
-    this.announced = false;
+    this.sockets.set(connection, socket);
   }
 
-  /** Says the socket is usable, and gives the session until the connect timeout to be configured. */
-  private announce(): void {
-    const rt = this.current;
-    this.announced = true;
-    this.events.onUsable();
-    clearTimeout(this.readyTimer);
-    this.readyTimer = setTimeout(() => {
-      this.deps.log.warn('realtime session not ready in time');
-      rt?.close();
-    }, this.deps.config.realtimeConnectTimeoutMs);
+  /** Sends a text frame; false when that socket is not open. */
+  send(connection: ConnectionId, frame: Buffer | string): boolean {
+    return this.sockets.get(connection)?.send(frame) ?? false;
   }
 
-  private onClose(info: { opened: boolean; code: number; reason: string; error: Error | undefined }): void {
-    if (this.closed) return;
-    clearTimeout(this.readyTimer);
-    this.current = undefined;
-    if (this.announced) this.events.onLost();
-    this.announced = false;
-    // Hearing of the loss can end the call (an agent that asked to hang up had nothing left to say).
-    if (this.closed) return;
-    const fields = { opened: info.opened, code: info.code, reason: info.reason, err: info.error };
-    if (this.reconnectsLeft > 0) {
-      this.reconnectsLeft--;
-      this.deps.metrics.realtimeReconnects.inc();
-      this.deps.log.warn(fields, 'realtime socket lost, dialling again');
-      this.dial(this.model ?? this.deps.config.openai.defaultModel);
-      return;
-    }
-    this.deps.log.error(fields, 'realtime socket lost for good');
-    this.events.onFailed();
+  /** Closes a socket for good: no event follows for it. */
+  close(connection: ConnectionId): void {
+    const socket = this.sockets.get(connection);
+    this.sockets.delete(connection);
+    socket?.close();
+  }
+
+  closeAll(): void {
+    for (const connection of [...this.sockets.keys()]) this.close(connection);
+  }
+
+  /** The TCP sockets under the open WebSockets: corked around bursts so each leaves in one write. */
+  *tcpSockets(): Iterable<Socket> {
+    for (const socket of this.sockets.values()) if (socket.tcp) yield socket.tcp;
   }
 }

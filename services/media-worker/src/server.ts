@@ -33,6 +33,8 @@ export function createMediaServer(deps: ServerDeps): Server {
     clientTracking: false,
     perMessageDeflate: false,
     maxPayload: MAX_TWILIO_FRAME_BYTES,
+    // The codecs read frames as bytes and check what they use (media payloads are base64).
+    skipUTF8Validation: true,
   });
   const server = createServer((req, res) => {
     void handleHttp(req, res, deps).catch((err: unknown) => {

@@ -1,8 +1,11 @@
 import { base64ByteLength, RealtimeClientEvent, TwilioOutboundMessage } from '@switchboard/contracts';
 import { describe, expect, it } from 'vitest';
-import { isBase64 } from '../src/codecs/base64.js';
-import { decodeRealtimeFrame, encodeRealtime } from '../src/codecs/openai.js';
-import { decodeTwilioFrame, encodeTwilio } from '../src/codecs/twilio.js';
+import { base64DecodedLength } from '../src/bridge/audio-bytes.js';
+import { isBase64, isBase64Bytes } from '../src/codecs/base64.js';
+import { decodeRealtimeFrame, encodeAppend, encodeRealtime } from '../src/codecs/openai.js';
+import { decodeTwilioFrame, TwilioEncoder } from '../src/codecs/twilio.js';
+
+const wire = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
 const STREAM_SID = `MZ${'0'.repeat(31)}1`;
 const CALL_SID = `CA${'ab'.repeat(16)}`;
@@ -28,15 +31,6 @@ describe('Twilio codec', () => {
     ],
     [
       {
-        event: 'media',
-        sequenceNumber: '3',
-        streamSid: STREAM_SID,
-        media: { track: 'inbound', chunk: '1', timestamp: '5', payload: PAYLOAD },
-      },
-    ],
-    [{ event: 'mark', sequenceNumber: '4', streamSid: STREAM_SID, mark: { name: '17' } }],
-    [
-      {
         event: 'dtmf',
         sequenceNumber: '5',
         streamSid: STREAM_SID,
@@ -52,7 +46,32 @@ describe('Twilio codec', () => {
       },
     ],
   ])('reads Twilio’s %j', (message) => {
-    expect(decodeTwilioFrame(JSON.stringify(message))).toEqual(message);
+    expect(decodeTwilioFrame(wire(message))).toEqual(message);
+  });
+
+  const media = {
+    event: 'media',
+    sequenceNumber: '3',
+    media: { track: 'inbound', chunk: '1', timestamp: '5', payload: PAYLOAD },
+    streamSid: STREAM_SID,
+  };
+
+  it.each([
+    ['as Twilio sends it (read from its bytes)', JSON.stringify(media)],
+    ['with spaces', JSON.stringify(media, null, 2)],
+    [
+      'with its fields in another order',
+      JSON.stringify({ media: media.media, event: 'media', streamSid: STREAM_SID }),
+    ],
+    ['with an escape', JSON.stringify(media).replace('"inbound"', '"in\\u0062ound"')],
+  ])('reads media %s: the payload’s bytes and the timestamp', (_name, text) => {
+    const frame = decodeTwilioFrame(wire(text));
+    expect(frame).toEqual({ event: 'media', payload: Buffer.from(PAYLOAD, 'latin1'), timestampMs: 5 });
+  });
+
+  it('reads a mark’s name', () => {
+    const mark = { event: 'mark', sequenceNumber: '4', streamSid: STREAM_SID, mark: { name: '17' } };
+    expect(decodeTwilioFrame(wire(mark))).toEqual({ event: 'mark', name: '17' });
   });
 
   it.each([
@@ -79,18 +98,34 @@ describe('Twilio codec', () => {
       '#invalid',
     ],
   ])('%s is %s', (_name, text, expected) => {
-    expect(decodeTwilioFrame(text).event).toBe(expected);
+    expect(decodeTwilioFrame(wire(text)).event).toBe(expected);
   });
 
-  it.each<TwilioOutboundMessage>([
-    { event: 'media', streamSid: STREAM_SID, media: { payload: PAYLOAD } },
-    { event: 'mark', streamSid: STREAM_SID, mark: { name: '42' } },
-    { event: 'mark', streamSid: STREAM_SID, mark: { name: 'with "quotes"' } },
-    { event: 'clear', streamSid: STREAM_SID },
-  ])('writes %j as Twilio expects it', (message) => {
-    const wire = JSON.parse(encodeTwilio(message));
-    expect(wire).toEqual(message);
-    expect(TwilioOutboundMessage.parse(wire)).toEqual(message);
+  it.each([
+    [
+      'media',
+      (e: TwilioEncoder) => e.media(Buffer.from(PAYLOAD, 'latin1')),
+      { event: 'media', streamSid: STREAM_SID, media: { payload: PAYLOAD } },
+    ],
+    [
+      'a mark',
+      (e: TwilioEncoder) => e.mark('42'),
+      { event: 'mark', streamSid: STREAM_SID, mark: { name: '42' } },
+    ],
+    [
+      'a mark with quotes',
+      (e: TwilioEncoder) => e.mark('with "quotes"'),
+      { event: 'mark', streamSid: STREAM_SID, mark: { name: 'with "quotes"' } },
+    ],
+    [
+      'clear',
+      (e: TwilioEncoder) => e.message({ event: 'clear', streamSid: STREAM_SID }),
+      { event: 'clear', streamSid: STREAM_SID },
+    ],
+  ])('writes %s as Twilio expects it', (_name, encode, message) => {
+    const sent = JSON.parse(encode(new TwilioEncoder(STREAM_SID)).toString());
+    expect(sent).toEqual(message);
+    expect(TwilioOutboundMessage.parse(sent)).toEqual(message);
   });
 });
 
@@ -105,8 +140,27 @@ describe('Realtime codec', () => {
     delta: PAYLOAD,
   };
 
-  it('reads an audio delta', () => {
-    expect(decodeRealtimeFrame(JSON.stringify(deltaEvent))).toEqual(deltaEvent);
+  const readDelta = {
+    type: 'response.output_audio.delta',
+    response_id: 'resp_1',
+    item_id: 'item_1',
+    content_index: 0,
+    payload: Buffer.from(PAYLOAD, 'latin1'),
+  };
+
+  it.each([
+    ['as OpenAI sends it (read from its bytes)', JSON.stringify(deltaEvent)],
+    [
+      'with its type last',
+      JSON.stringify({ ...deltaEvent, type: undefined, extra: 1 }).replace(
+        /}$/,
+        ',"type":"response.output_audio.delta"}',
+      ),
+    ],
+    ['with an escape', JSON.stringify(deltaEvent).replace('"item_1"', '"item\\u005f1"')],
+    ['with a nested object', JSON.stringify({ ...deltaEvent, extra: { a: 1 } })],
+  ])('reads an audio delta %s', (_name, text) => {
+    expect(decodeRealtimeFrame(wire(text))).toEqual(readDelta);
   });
 
   it.each([
@@ -155,7 +209,7 @@ describe('Realtime codec', () => {
     ],
     [{ type: 'error', event_id: 'e', error: { type: 'invalid_request_error', code: 'x', message: 'bad' } }],
   ])('reads %j', (event) => {
-    expect(decodeRealtimeFrame(JSON.stringify(event))).toMatchObject(event);
+    expect(decodeRealtimeFrame(wire(event))).toMatchObject(event);
   });
 
   it.each([
@@ -169,19 +223,23 @@ describe('Realtime codec', () => {
       '#invalid',
     ],
   ])('%s is %s', (_name, text, expected) => {
-    expect(decodeRealtimeFrame(text).type).toBe(expected);
+    expect(decodeRealtimeFrame(wire(text)).type).toBe(expected);
+  });
+
+  it('writes an append from the audio’s bytes', () => {
+    const sent = JSON.parse(encodeAppend(Buffer.from(PAYLOAD, 'latin1')).toString());
+    expect(RealtimeClientEvent.parse(sent)).toEqual({ type: 'input_audio_buffer.append', audio: PAYLOAD });
   });
 
   it.each<RealtimeClientEvent>([
-    { type: 'input_audio_buffer.append', audio: PAYLOAD },
     { type: 'response.cancel', response_id: 'resp_1' },
     { type: 'conversation.item.truncate', item_id: 'item_1', content_index: 0, audio_end_ms: 1234 },
     { type: 'conversation.item.delete', item_id: 'item_1' },
     { type: 'response.create', response: { instructions: 'Say "hi"' } },
   ])('writes %j', (event) => {
-    const wire = JSON.parse(encodeRealtime(event));
-    expect(wire).toEqual(event);
-    expect(RealtimeClientEvent.parse(wire)).toEqual(event);
+    const sent = JSON.parse(encodeRealtime(event));
+    expect(sent).toEqual(event);
+    expect(RealtimeClientEvent.parse(sent)).toEqual(event);
   });
 });
 
@@ -189,10 +247,13 @@ describe('base64 without decoding', () => {
   it.each([0, 1, 2, 3, 159, 160, 161, 4800])('the byte length of %i bytes', (n) => {
     const text = Buffer.alloc(n, 1).toString('base64');
     expect(base64ByteLength(text)).toBe(n);
+    expect(base64DecodedLength(Buffer.from(text, 'latin1'))).toBe(n);
     expect(isBase64(text)).toBe(true);
+    expect(isBase64Bytes(Buffer.from(text, 'latin1'))).toBe(true);
   });
 
   it.each(['ab"c', 'ab\\c', 'ab c', 'é', 'ab=c'])('%j is not base64', (text) => {
     expect(isBase64(text)).toBe(false);
+    expect(isBase64Bytes(Buffer.from(text))).toBe(false);
   });
 });

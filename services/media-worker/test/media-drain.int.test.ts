@@ -51,7 +51,8 @@ describe('capacity and draining', () => {
     await drained;
     expect(await longTwilio.closed).toEqual({ code: 1001, reason: 'the media worker is shutting down' });
     expect(await lastEvent(stack.nc, long, 'ended')).toMatchObject({
-      reason: 'the media worker is shutting down',
+      reason: 'drained',
+      detail: 'the media worker is shutting down',
     });
     await until(() => longSession.closed, 'the Realtime socket to close');
     expect(stack.worker.liveStreams).toBe(0);

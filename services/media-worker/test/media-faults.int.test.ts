@@ -1,5 +1,6 @@
 import { TwilioMediaClient, twilioSignature, UpgradeRefusedError } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REALTIME_FAILURE_BUDGET } from '../src/bridge/call-bridge.js';
 import {
   AUTH_TOKEN,
   frames,
@@ -92,42 +93,62 @@ describe('media stream faults', () => {
     });
   });
 
-  it('dials the Realtime API again once when it drops, without losing caller audio; a second drop ends the call', async () => {
+  it('dials a new session when the Realtime socket drops, without losing caller audio or the conversation', async () => {
     const callSid = await stack.newCall();
     const { twilio, session: first } = await stack.call(callSid);
     await until(() => first.config !== undefined, 'the session to be configured');
+    await twilio.waitFor(() => twilio.echoed.length > 0, 5_000, 'the greeting to play');
     for (const frame of frames(10)) twilio.sendMedia(frame);
     await until(() => first.audio.length === 10, 'the first frames');
     const before = stack.fake.sessions.length;
     first.drop();
     for (const frame of frames(10, 10)) twilio.sendMedia(frame);
     const second = await stack.fake.waitForSession(before + 1);
-    // The new session gets the last frames sent before the drop (some may have died with the socket), then
-    // those held while it opened.
+    // The new session gets the frames the lost one may not have heard, then those held while it opened.
     await until(() => second.audio.length === 20, 'the frames sent while reconnecting');
     expect(second.audio).toEqual(frames(20));
     expect(second.config).toEqual(first.config);
     expect(second.eventsOf('response.create')).toEqual([]); // no second greeting
-    expect(twilio.isOpen).toBe(true);
-
-    second.drop();
-    expect((await twilio.closed).code).toBe(1000);
-    expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({
-      reason: 'the OpenAI Realtime session failed',
+    // …and what was said so far, the greeting included.
+    const seeded = second.eventsOf('conversation.item.create').map((e) => e.item);
+    expect(seeded.at(-1)).toEqual({
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: 'Hello! How can I help you today?' }],
     });
+    expect(twilio.isOpen).toBe(true);
+    const segments = await stack.transcript(callSid, 2);
+    expect(segments.map((s) => s.role)).toEqual(['agent', 'event']);
+    expect(segments[1]?.text).toMatch(/^the call moved to a new Realtime session: the previous one closed/);
+    twilio.sendStop(callSid);
+    await twilio.closed;
   });
 
-  it('ends the call when the Realtime API refuses both dials', async () => {
+  it(`ends the call when ${REALTIME_FAILURE_BUDGET} sockets in a row fail after a drop`, async () => {
+    const callSid = await stack.newCall();
+    const { twilio, session } = await stack.call(callSid);
+    await until(() => session.config !== undefined, 'the session to be configured');
+    const refusedBefore = stack.fake.refused.length;
+    stack.fake.refuseConnections(503);
+    try {
+      session.drop();
+      expect((await twilio.closed).code).toBe(1000);
+      expect(stack.fake.refused.length - refusedBefore).toBe(REALTIME_FAILURE_BUDGET);
+      expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({ reason: 'realtime-failed' });
+    } finally {
+      stack.fake.refuseConnections(false);
+    }
+  });
+
+  it('ends the call when the Realtime API refuses every dial', async () => {
     const callSid = await stack.newCall();
     stack.fake.refuseConnections(503);
     try {
       const refusedBefore = stack.fake.refused.length;
       const twilio = await stack.stream(callSid);
       expect((await twilio.closed).code).toBe(1000);
-      expect(stack.fake.refused.length - refusedBefore).toBe(2);
-      expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({
-        reason: 'the OpenAI Realtime session failed',
-      });
+      expect(stack.fake.refused.length - refusedBefore).toBe(REALTIME_FAILURE_BUDGET + 1);
+      expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({ reason: 'realtime-failed' });
     } finally {
       stack.fake.refuseConnections(false);
     }
@@ -202,17 +223,17 @@ describe('deadlines', () => {
     await until(() => stack.worker.liveStreams === 0, 'the stream to be gone');
   });
 
-  it('dials a Realtime session that never confirms its configuration once more, then ends the call', async () => {
+  it('gives up on Realtime sessions that never confirm their configuration, then ends the call', async () => {
     stack.fake.stallSessionUpdates(true);
     const callSid = await stack.newCall();
     const before = stack.fake.sessions.length;
     const twilio = await stack.stream(callSid);
     expect((await twilio.closed).code).toBe(1000);
     const dialled = stack.fake.sessions.slice(before);
-    expect(dialled.map((s) => s.eventsOf('session.update').length)).toEqual([1, 1]);
-    expect(dialled.every((s) => s.closed)).toBe(true);
-    expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({
-      reason: 'the OpenAI Realtime session failed',
-    });
+    expect(dialled.map((s) => s.eventsOf('session.update').length)).toEqual(
+      Array.from({ length: REALTIME_FAILURE_BUDGET + 1 }, () => 1),
+    );
+    await until(() => dialled.every((s) => s.closed), 'every socket to close');
+    expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({ reason: 'realtime-failed' });
   });
 });

@@ -164,7 +164,7 @@ describe('media stream', () => {
     expect(twilio.media.slice(-goodbye.length)).toEqual(goodbye);
     expect(twilio.echoed).toHaveLength(GREETING_AUDIO.length + goodbye.length);
     await until(() => session.closed, 'the Realtime socket to close');
-    expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({ reason: 'the agent ended the call' });
+    expect(await lastEvent(stack.nc, callSid, 'ended')).toMatchObject({ reason: 'agent-ended' });
   });
 
   it('leaves nothing behind once the streams are over', async () => {

@@ -1,9 +1,7 @@
 import { FAKE_OPENAI_API_KEY, FakeRealtimeServer } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createMetrics } from '../src/metrics.js';
-import { RealtimeLink, type RealtimeLinkEvents } from '../src/realtime-link.js';
-import { log, until } from './support.js';
+import { RealtimeLink } from '../src/realtime-link.js';
+import { until } from './support.js';
 
 describe('RealtimeLink', () => {
   let fake: FakeRealtimeServer;
@@ -12,44 +10,60 @@ describe('RealtimeLink', () => {
   });
   afterAll(() => fake?.close());
 
-  function link(events: Partial<RealtimeLinkEvents>): RealtimeLink {
-    const config = loadConfig({
-      NATS_URL: 'nats://127.0.0.1:4222',
-      TWILIO_SKIP_SIGNATURE: 'true',
-      OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
-      OPENAI_REALTIME_URL: fake.url,
-    });
-    const noop = () => undefined;
-    return new RealtimeLink(
-      { config, metrics: createMetrics(() => 0), log },
-      { onUsable: noop, onFrame: noop, onLost: noop, onFailed: noop, ...events },
+  function link() {
+    const seen: string[] = [];
+    const l = new RealtimeLink(
+      { url: fake.url, apiKey: FAKE_OPENAI_API_KEY },
+      {
+        onOpen: (id) => seen.push(`open ${id}`),
+        onFrame: (id, frame) => seen.push(`frame ${id} ${JSON.parse(frame.toString()).type}`),
+        onClose: (id, detail) => seen.push(`close ${id} ${detail}`),
+      },
     );
+    return { l, seen };
   }
 
-  it('dials again once when the socket drops, then gives up', async () => {
+  it('dials each socket it is told to, with the model in the URL, and says how each one closed', async () => {
     const before = fake.sessions.length;
-    let usable = 0;
-    let failed = false;
-    const l = link({ onUsable: () => usable++, onFailed: () => (failed = true) });
-    l.useModel('gpt-realtime');
-    await until(() => usable === 1, 'a usable socket');
-    (await fake.waitForSession(before + 1)).drop();
-    await until(() => usable === 2, 'a second usable socket');
-    expect(failed).toBe(false);
-    (await fake.waitForSession(before + 2)).drop();
-    await until(() => failed, 'the link to give up');
-    expect(fake.sessions.length - before).toBe(2);
+    const { l, seen } = link();
+    l.dial(1, 'gpt-realtime');
+    l.dial(2, 'gpt-realtime-mini');
+    const second = await fake.waitForSession(before + 2);
+    expect(
+      fake.sessions
+        .slice(before)
+        .map((s) => s.model)
+        .sort(),
+    ).toEqual(['gpt-realtime', 'gpt-realtime-mini']);
+    await until(() => seen.filter((s) => s.startsWith('frame')).length === 2, 'both session.created');
+    expect(l.send(1, '{"type":"response.cancel"}')).toBe(true);
+    second.drop();
+    await until(() => seen.some((s) => s.startsWith('close 2')), 'the dropped socket to be reported');
+    expect(seen).toContain('close 2 closed 1006');
+    expect(l.send(2, '{}')).toBe(false);
+    l.closeAll();
   });
 
-  it('does not dial again when hearing of the loss closed it', async () => {
+  it('reports a socket that did not open', async () => {
+    fake.refuseConnections(503);
+    try {
+      const { l, seen } = link();
+      l.dial(1, 'gpt-realtime');
+      await until(() => seen.length > 0, 'the failure');
+      expect(seen[0]).toMatch(/^close 1 did not open: Unexpected server response: 503/);
+    } finally {
+      fake.refuseConnections(false);
+    }
+  });
+
+  it('says nothing of a socket it closed itself', async () => {
     const before = fake.sessions.length;
-    let l: RealtimeLink | undefined;
-    let usable = false;
-    l = link({ onUsable: () => (usable = true), onLost: () => l?.close() });
-    l.useModel('gpt-realtime');
-    await until(() => usable, 'a usable socket');
-    (await fake.waitForSession(before + 1)).drop();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(fake.sessions.length - before).toBe(1);
+    const { l, seen } = link();
+    l.dial(1, 'gpt-realtime');
+    await fake.waitForSession(before + 1);
+    await until(() => seen.includes('open 1'), 'the socket to open');
+    l.close(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen.filter((s) => s.startsWith('close'))).toEqual([]);
   });
 });

@@ -1,351 +1,462 @@
 import {
   type Agent,
-  base64ByteLength,
-  MULAW_BYTES_PER_MS,
-  type TranscriptEvent,
+  type CallEvent,
+  CallSid,
+  type StreamEndReason,
   type TranscriptRole,
 } from '@switchboard/contracts';
 import { assertNever } from '../assert-never.js';
-import { MarkQueue } from './mark-queue.js';
-import { RecentAudio } from './recent-audio.js';
+import { AgentPlayback } from './agent-playback.js';
+import { CallerInput } from './caller-input.js';
+import { ConversationHistory } from './conversation-history.js';
+import { STREAM_ENDINGS } from './endings.js';
+import { RealtimeSessions, type SessionSlot } from './realtime-sessions.js';
 import { greetingResponse, sessionUpdateFor } from './session-config.js';
-import type { BridgeEndCause, BridgeInput, BridgeOutput } from './types.js';
+import type { TimerName } from './timers.js';
+import type { BridgeInput, BridgeOutput, ConnectionId, DialPurpose } from './types.js';
 
 export interface BridgeOptions {
-  callSid: string;
-  streamSid: string;
-  /** Wall-clock milliseconds when Twilio's `start` arrived; Twilio's media timestamps count from there. */
-  streamStartedAt: number;
+  /** The model the first socket is dialled with while the lookup runs (most agents use it). */
+  defaultModel: string;
   transcriptionModel: string;
-  /** Caller audio held while the Realtime session is not ready; beyond it the call ends. */
+  streamStartTimeoutMs: number;
+  /** Dial to `session.updated`, for each Realtime socket. */
+  sessionReadyTimeoutMs: number;
+  /** A session is replaced after this long (OpenAI ends sessions at 60 minutes). */
+  sessionMaxMs: number;
+  /** Caller audio held while no session is ready; beyond it the call ends rather than lose any. */
   maxHeldAudioMs: number;
 }
 
-/** Where the current Realtime connection is: no socket, socket open (session not configured), ready. */
-type RealtimePhase = 'closed' | 'open' | 'ready';
-
-/** An assistant item whose audio we relayed. */
-interface AgentItem {
-  responseId: string;
-  connection: number;
-  contentIndex: number;
-  sentBytes: number;
-  /** Milliseconds of it the caller has heard, from Twilio's mark echoes. */
-  playedMs: number;
-  /** When its first chunk went to Twilio: the `at` of its transcript. */
-  firstAudioAt: number;
-  /** After a barge-in: cut at what was heard, or removed when nothing was. */
-  fate: 'live' | 'truncated' | 'deleted';
-}
-
-const MAX_TRACKED_ITEMS = 64;
-/** Caller frames (20 ms each) sent again to a new Realtime session after a drop: 2 s. */
-export const REPLAY_FRAMES = 100;
-const MAX_TRACKED_RESPONSES = 32;
+/** After the agent asks to hang up, how long its goodbye may take to play before the stream closes. */
+export const END_CALL_MAX_WAIT_MS = 30_000;
+/**
+ * Failed sockets in a row (not opening, not ready in time, or lost within STABLE_SESSION_MS) the call
+ * survives; the pause before each new dial is REDIAL_DELAYS_MS[n - 1].
+ */
+export const REALTIME_FAILURE_BUDGET = 3;
+export const REDIAL_DELAYS_MS = [0, 500, 2_000] as const;
 const MAX_TRANSCRIPT_CHARS = 20_000;
-export const END_CALL_REASON = 'the agent ended the call';
-export const HELD_AUDIO_OVERFLOW_REASON = 'the Realtime session was not ready in time';
+
+type Phase = 'awaiting-start' | 'looking-up' | 'live' | 'ending' | 'ended';
+const NOTHING: BridgeOutput[] = [];
 
 /**
- * The call bridge: Twilio on one side, an OpenAI Realtime session on the other. A deterministic state
- * machine without I/O or clock: `handle(input, now)` updates the state and returns what to send, in order.
- * It owns the held caller audio, the mark queue, the truncation arithmetic of barge-in, the greeting, the
- * transcripts' timing and the end of the call. (State is mutated in place: the mark queue of a long answer
- * holds hundreds of entries, and copying it 100 times a second would cost more than the relay itself.)
+ * The call bridge: Twilio on one side, OpenAI Realtime sessions on the other, and the one owner of a call's
+ * lifecycle. A deterministic state machine without I/O or clock: `handle(input, now)` updates the state and
+ * returns what to do, in order — frames to send, sockets to dial and close, events to publish, timers to
+ * set (bridge/timers.ts lists them all). It knows whether the call is ready, live, ending or over, why it
+ * ended, and when a session must be replaced; the session that runs it only carries out its outputs.
  */
 export class CallBridge {
+  private phase: Phase = 'awaiting-start';
+  private callSid = '';
+  private streamSid = '';
+  private startedAt = 0;
   private agent: Agent | undefined;
-  private phase: RealtimePhase = 'closed';
-  /** Counts Realtime connections; items and their marks carry the one they came from. */
-  private connection = 0;
-  private held: string[] = [];
-  private heldTimestamps: number[] = [];
-  private heldBytes = 0;
-  private readonly recent = new RecentAudio(REPLAY_FRAMES);
-  /** Twilio timestamp of the first frame appended on this connection: `audio_start_ms` counts from it. */
-  private inputOriginMs: number | undefined;
+  /** Call events wait until the registry has confirmed the call, and are dropped if it never does. */
+  private gate: 'pending' | 'open' | 'shut' = 'pending';
+  private heldEvents: Array<{ event: CallEvent; msgId: string }> = [];
+  private readonly sessions: RealtimeSessions;
+  private readonly playback = new AgentPlayback(() => this.streamSid);
+  private readonly caller = new CallerInput(() => this.startedAt);
+  private readonly history = new ConversationHistory();
   private greeted = false;
-  private activeResponseId: string | undefined;
-  private readonly cancelled = new Set<string>();
-  private readonly items = new Map<string, AgentItem>();
-  private readonly marks = new MarkQueue();
-  private markSeq = 0;
-  private readonly speechStartedAt = new Map<string, number>();
-  private ending = false;
-  private ended = false;
+  private dtmfCount = 0;
 
-  constructor(private readonly options: BridgeOptions) {}
+  constructor(private readonly options: BridgeOptions) {
+    this.sessions = new RealtimeSessions(options);
+  }
+
+  get isOver(): boolean {
+    return this.phase === 'ended';
+  }
 
   /** Audio sent to Twilio and not confirmed played yet, in marks. */
   get queuedMarks(): number {
-    return this.marks.size;
-  }
-
-  get isReady(): boolean {
-    return this.phase === 'ready';
+    return this.playback.queuedMarks;
   }
 
   handle(input: BridgeInput, now: number): BridgeOutput[] {
-    if (this.ended) return [];
+    // The relay first: 50 caller frames a second, and nothing else to decide for them once live.
+    if (input.kind === 'caller-audio') {
+      const session = this.sessions.current;
+      if (session?.state === 'ready' && this.phase !== 'ended') {
+        this.caller.sent(input.payload, input.timestampMs);
+        return [{ to: 'realtime-audio', connection: session.id, payload: input.payload }];
+      }
+      return this.holdCallerAudio(input.payload, input.timestampMs, now);
+    }
+    if (this.phase === 'ended') {
+      // Only the lookup still matters: it says whether the ended stream's events are owed to the registry.
+      if (input.kind === 'call-found') return this.openGate();
+      if (input.kind === 'lookup-failed') this.shutGate();
+      return NOTHING;
+    }
     switch (input.kind) {
-      case 'caller-audio':
-        return this.onCallerAudio(input.payload, input.timestampMs);
-      case 'agent-audio':
-        return this.onAgentAudio(input.responseId, input.itemId, input.contentIndex, input.delta, now);
-      case 'mark-echoed':
-        return this.onMarkEchoed(input.name);
+      case 'stream-opened':
+        return [this.timer('stream-start', now + this.options.streamStartTimeoutMs)];
+      case 'twilio-start':
+        return this.onStart(input.callSid, input.streamSid, input.callSidParameter, now);
       case 'call-found':
-        this.agent = input.agent;
-        return this.phase === 'open' ? [this.sessionUpdate()] : [];
-      case 'realtime-open':
-        this.connection++;
-        this.phase = 'open';
-        return this.agent ? [this.sessionUpdate()] : [];
-      case 'realtime-ready':
-        return this.onReady();
-      case 'realtime-lost':
-        return this.onLost();
+        return this.onCallFound(input.agent, now);
+      case 'lookup-failed':
+        this.shutGate();
+        return this.end(input.notFound ? 'unknown-call' : 'lookup-failed', now);
+      case 'mark-echoed':
+        this.playback.markEchoed(input.name);
+        return this.afterPlayback(now);
+      case 'caller-dtmf':
+        return this.onDtmf(input.digit, input.sequenceNumber, now);
+      case 'agent-audio': {
+        if (input.connection !== this.sessions.current?.id) return NOTHING;
+        const { connection, responseId, itemId, contentIndex, payload } = input;
+        const out = this.playback.audio(connection, responseId, itemId, contentIndex, payload, now);
+        return out === undefined ? NOTHING : [out];
+      }
       case 'response-created':
-        this.activeResponseId = input.responseId;
-        return [];
+        if (this.isCurrent(input.connection))
+          this.playback.responseCreated(input.connection, input.responseId);
+        return NOTHING;
       case 'response-done':
-        if (this.activeResponseId === input.responseId) this.activeResponseId = undefined;
-        return this.finishIfEnding([]);
+        if (!this.isCurrent(input.connection)) return NOTHING;
+        this.playback.responseDone(input.responseId);
+        return this.afterPlayback(now);
       case 'speech-started':
-        return this.onSpeechStarted(input.itemId, input.audioStartMs);
+        if (!this.isCurrent(input.connection)) return NOTHING;
+        this.caller.speechStarted(input.itemId, input.audioStartMs);
+        return this.playback.bargeIn(input.connection);
+      case 'speech-stopped':
+        if (!this.isCurrent(input.connection)) return NOTHING;
+        this.caller.speechStopped(input.audioEndMs);
+        return this.afterPlayback(now);
       case 'caller-transcript':
-        return this.onCallerTranscript(input.itemId, input.text, now);
-      case 'agent-transcript':
-        return this.onAgentTranscript(input.itemId, input.text, now);
+        if (!this.sessions.owesTranscripts(input.connection)) return NOTHING;
+        return this.transcript(
+          'caller',
+          input.itemId,
+          input.text,
+          this.caller.transcriptAt(input.itemId, now),
+        );
+      case 'agent-transcript': {
+        if (!this.sessions.owesTranscripts(input.connection)) return NOTHING;
+        const at = this.playback.transcriptAt(input.itemId, now);
+        return at === undefined ? NOTHING : this.transcript('agent', input.itemId, input.text, at);
+      }
       case 'end-call-requested':
-        this.ending = true;
-        return this.finishIfEnding([]);
+        return this.onEndCallRequested(input.connection, now);
+      case 'realtime-open':
+        return this.onRealtimeOpen(input.connection, now);
+      case 'session-ready':
+        return this.onSessionReady(input.connection, now);
+      case 'realtime-closed':
+        return this.onRealtimeClosed(input.connection, input.detail, now);
+      case 'timer-fired':
+        return this.onTimer(input.timer, now);
+      case 'twilio-stopped':
+        return this.end('twilio-stopped', now);
+      case 'twilio-closed':
+        return this.end('twilio-closed', now);
+      case 'replaced':
+        return this.end('replaced', now);
+      case 'drained':
+        return this.end('drained', now);
       default:
         return assertNever(input);
     }
   }
 
-  private sessionUpdate(): BridgeOutput {
+  private isCurrent(connection: ConnectionId): boolean {
+    return connection === this.sessions.current?.id;
+  }
+
+  private onStart(
+    callSid: string,
+    streamSid: string,
+    callSidParameter: string | undefined,
+    now: number,
+  ): BridgeOutput[] {
+    if (this.phase !== 'awaiting-start') return [{ to: 'ignored', source: 'twilio', reason: 'second start' }];
+    this.streamSid = streamSid;
+    if (callSidParameter !== callSid || !CallSid.safeParse(callSid).success) {
+      const detail =
+        callSidParameter === undefined
+          ? 'the stream has no callSid parameter'
+          : 'the callSid parameter does not match the call of the stream';
+      return this.end('bad-start', now, detail);
+    }
+    this.callSid = callSid;
+    this.startedAt = now;
+    this.phase = 'looking-up';
+    // The Realtime socket is dialled while the lookup runs.
+    return [
+      { to: 'clear-timer', timer: 'stream-start' },
+      { to: 'claim', callSid, streamSid },
+      ...this.dial('first', now),
+    ];
+  }
+
+  private onCallFound(agent: Agent, now: number): BridgeOutput[] {
+    const out = this.openGate();
+    if (this.phase !== 'looking-up') return out;
+    this.agent = agent;
+    this.phase = 'live';
+    const session = this.sessions.current;
+    if (session !== undefined && session.model !== agent.model) {
+      out.push(...this.sessions.retire(session), ...this.dial('model', now));
+    } else if (session?.state === 'open') {
+      out.push(...this.configure(session, now));
+    }
+    return out;
+  }
+
+  private holdCallerAudio(payload: Uint8Array, timestampMs: number, now: number): BridgeOutput[] {
+    if (this.phase === 'awaiting-start')
+      return [{ to: 'ignored', source: 'twilio', reason: 'media before start' }];
+    if (this.phase === 'ended') return NOTHING;
+    this.caller.hold(payload, timestampMs);
+    if (this.caller.heldMs > this.options.maxHeldAudioMs) {
+      return this.end(
+        'realtime-not-ready',
+        now,
+        `more than ${this.options.maxHeldAudioMs} ms of caller audio waited`,
+      );
+    }
+    return NOTHING;
+  }
+
+  private onDtmf(digit: string, sequenceNumber: string | undefined, now: number): BridgeOutput[] {
+    if (this.phase === 'awaiting-start')
+      return [{ to: 'ignored', source: 'twilio', reason: 'dtmf before start' }];
+    const { callSid, streamSid } = this;
+    const at = new Date(now).toISOString();
+    const msgId = `dtmf:${callSid}:${streamSid}:${sequenceNumber ?? `n${++this.dtmfCount}`}`;
+    return this.publish({ kind: 'dtmf', callSid, streamSid, digit, at }, msgId);
+  }
+
+  // ------------------------------------------------------------------------------------ Realtime sessions
+
+  private dial(purpose: DialPurpose, now: number): BridgeOutput[] {
+    const model = this.agent?.model ?? this.options.defaultModel;
+    return this.sessions.dial(purpose, model, now);
+  }
+
+  /** The session update for the call's agent, and what was said so far for a session that joins midway. */
+  private configure(session: SessionSlot, now: number): BridgeOutput[] {
     const agent = this.agent as Agent;
-    return {
-      to: 'realtime',
-      message: sessionUpdateFor(agent, { transcriptionModel: this.options.transcriptionModel }),
-    };
+    const update = sessionUpdateFor(agent, { transcriptionModel: this.options.transcriptionModel });
+    const out: BridgeOutput[] = this.sessions.configuring(session, now);
+    out.push({ to: 'realtime', connection: session.id, message: update });
+    for (const message of this.history.seed()) out.push({ to: 'realtime', connection: session.id, message });
+    return out;
   }
 
-  private onCallerAudio(payload: string, timestampMs: number): BridgeOutput[] {
-    if (this.phase === 'ready') {
-      if (this.inputOriginMs === undefined) this.inputOriginMs = timestampMs;
-      this.recent.push(payload, timestampMs);
-      return [{ to: 'realtime', message: { type: 'input_audio_buffer.append', audio: payload } }];
-    }
-    this.held.push(payload);
-    this.heldTimestamps.push(timestampMs);
-    this.heldBytes += base64ByteLength(payload);
-    if (this.heldBytes > this.options.maxHeldAudioMs * MULAW_BYTES_PER_MS) {
-      return this.end('realtime-not-ready', HELD_AUDIO_OVERFLOW_REASON);
-    }
-    return [];
+  private onRealtimeOpen(connection: ConnectionId, now: number): BridgeOutput[] {
+    const session = this.sessions.opened(connection);
+    if (session === undefined || this.agent === undefined) return NOTHING;
+    return this.configure(session, now);
   }
 
-  private onReady(): BridgeOutput[] {
-    if (this.phase !== 'open') return [];
-    this.phase = 'ready';
-    const out: BridgeOutput[] = [];
-    if (this.held.length > 0) {
-      this.inputOriginMs = this.heldTimestamps[0];
-      this.held.forEach((audio, i) => {
-        out.push({ to: 'realtime', message: { type: 'input_audio_buffer.append', audio } });
-        this.recent.push(audio, this.heldTimestamps[i] ?? 0);
-      });
-      this.held = [];
-      this.heldTimestamps = [];
-      this.heldBytes = 0;
-    }
+  private onSessionReady(connection: ConnectionId, now: number): BridgeOutput[] {
+    const ready = this.sessions.ready(connection, now);
+    if (ready === undefined) return NOTHING;
+    return ready.out.concat(ready.slot === 'current' ? this.begin(now) : this.moveWhenQuiet(now));
+  }
+
+  /** The current session is ready: held audio goes to it, the agent greets once, its time limit starts. */
+  private begin(now: number): BridgeOutput[] {
+    const session = this.sessions.current;
+    if (session === undefined) return NOTHING;
+    const out: BridgeOutput[] = [this.timer('session-max', now + this.options.sessionMaxMs)];
+    out.push(...this.caller.release(session.id));
     const greeting = this.agent?.greeting;
     if (!this.greeted && greeting) {
       this.greeted = true;
-      out.push({ to: 'realtime', message: greetingResponse(greeting) });
+      out.push({ to: 'realtime', connection: session.id, message: greetingResponse(greeting) });
+    }
+    const move = this.sessions.takeMoveNote();
+    if (move !== undefined) {
+      out.push({ to: 'log', level: 'info', message: 'realtime session moved', fields: move.fields });
+      out.push(...this.transcript('event', `session-${session.id}`, move.text, now));
     }
     return out;
   }
 
-  private onLost(): BridgeOutput[] {
-    const { payloads, timestamps } = this.recent.drain();
-    if (payloads.length > 0) {
-      this.held = payloads.concat(this.held);
-      this.heldTimestamps = timestamps.concat(this.heldTimestamps);
-      for (const audio of payloads) this.heldBytes += base64ByteLength(audio);
-    }
-    this.phase = 'closed';
-    this.activeResponseId = undefined;
-    this.inputOriginMs = undefined;
-    this.speechStartedAt.clear();
-    return this.finishIfEnding([]);
+  /** A replacement is ready: it takes over at a moment nobody speaks (or when `force`d). */
+  private moveWhenQuiet(now: number, force = false): BridgeOutput[] {
+    if (!this.sessions.replacementReady || this.phase !== 'live') return NOTHING;
+    if (!force && (this.playback.speaking || this.caller.speaking)) return NOTHING;
+    const out = this.sessions.promote(now);
+    this.caller.newSession();
+    return out.concat(this.begin(now));
   }
 
-  private onAgentAudio(
-    responseId: string,
-    itemId: string,
-    contentIndex: number,
-    delta: string,
-    now: number,
-  ): BridgeOutput[] {
-    if (this.cancelled.has(responseId)) return [];
-    let item = this.items.get(itemId);
-    if (item === undefined) {
-      item = {
-        responseId,
-        connection: this.connection,
-        contentIndex,
-        sentBytes: 0,
-        playedMs: 0,
-        firstAudioAt: now,
-        fate: 'live',
-      };
-      this.remember(this.items, itemId, item, MAX_TRACKED_ITEMS);
-    } else if (item.fate !== 'live') {
-      return [];
-    }
-    item.sentBytes += base64ByteLength(delta);
-    const seq = ++this.markSeq;
-    this.marks.push({
-      seq,
-      itemId,
-      connection: item.connection,
-      endMs: Math.floor(item.sentBytes / MULAW_BYTES_PER_MS),
+  private onRealtimeClosed(connection: ConnectionId, detail: string, now: number): BridgeOutput[] {
+    const lost = this.sessions.lost(connection, detail, now);
+    if (lost === undefined) return NOTHING;
+    lost.out.unshift({
+      to: 'log',
+      level: 'warn',
+      message: 'realtime socket lost',
+      fields: { connection, detail },
     });
-    const streamSid = this.options.streamSid;
-    return [
-      { to: 'twilio', message: { event: 'media', streamSid, media: { payload: delta } } },
-      { to: 'twilio', message: { event: 'mark', streamSid, mark: { name: String(seq) } } },
-    ];
+    return lost.out.concat(this.afterLoss(lost.slot, connection, now));
   }
 
-  private onMarkEchoed(name: string): BridgeOutput[] {
-    const seq = Number(name);
-    if (!Number.isSafeInteger(seq)) return [];
-    const entry = this.marks.popThrough(seq);
-    if (entry) {
-      const item = this.items.get(entry.itemId);
-      if (item && item.connection === entry.connection && entry.endMs > item.playedMs) {
-        item.playedMs = entry.endMs;
-      }
+  /** After a failed or lost socket: carry on with what is left, dial again, or give up. */
+  private afterLoss(slot: 'current' | 'replacement', connection: ConnectionId, now: number): BridgeOutput[] {
+    if (slot === 'current') {
+      this.playback.sessionLost(connection);
+      // The agent has said goodbye: no new session, the call ends once what is queued has played.
+      if (this.phase === 'ending') return this.afterPlayback(now);
+      this.caller.sessionLost();
+      // A replacement that was on its way took the lost one's place.
+      const taken = this.sessions.current;
+      if (taken !== undefined) return taken.state === 'ready' ? this.begin(now) : NOTHING;
     }
-    return this.finishIfEnding([]);
+    const failures = this.sessions.failures;
+    if (failures > REALTIME_FAILURE_BUDGET) {
+      if (slot === 'replacement') {
+        return [{ to: 'log', level: 'error', message: 'no replacement session: staying on the current one' }];
+      }
+      return this.end('realtime-failed', now, `${failures} Realtime sockets failed in a row`);
+    }
+    const purpose: DialPurpose = slot === 'current' ? 'recover' : 'rollover';
+    const delay = failures === 0 ? 0 : (REDIAL_DELAYS_MS[failures - 1] ?? 0);
+    if (delay === 0) return this.dial(purpose, now);
+    this.sessions.dialLater(purpose);
+    return [this.timer('redial', now + delay)];
   }
 
-  /**
-   * The caller started speaking. When the agent's audio is queued at Twilio or still streaming, that is a
-   * barge-in: Twilio drops what it has not played, the response is cancelled, and the server's copy of each
-   * interrupted item is cut at what the caller heard (known from echoed marks) or deleted if nothing was.
-   */
-  private onSpeechStarted(itemId: string, audioStartMs: number): BridgeOutput[] {
-    const origin = this.inputOriginMs ?? 0;
-    this.remember(
-      this.speechStartedAt,
-      itemId,
-      this.options.streamStartedAt + origin + audioStartMs,
-      MAX_TRACKED_ITEMS,
-    );
+  // --------------------------------------------------------------------------------------------- timers
 
-    const running = this.activeResponseId;
-    const interrupted = new Set<string>();
-    for (const pending of this.marks.pendingItems()) {
-      if (pending.connection === this.connection) interrupted.add(pending.itemId);
-    }
-    if (running !== undefined) {
-      for (const [id, item] of this.items) {
-        if (item.responseId === running && item.fate === 'live' && item.connection === this.connection) {
-          interrupted.add(id);
-        }
+  private onTimer(timer: TimerName, now: number): BridgeOutput[] {
+    switch (timer) {
+      case 'stream-start':
+        return this.phase === 'awaiting-start' ? this.end('no-start', now) : NOTHING;
+      case 'session-ready': {
+        const late = this.sessions.lateSession();
+        // The first socket may wait for the lookup: not its fault, and the lookup has a deadline of its own.
+        if (late === undefined || (late.state === 'open' && !late.configured)) return NOTHING;
+        const lost = this.sessions.giveUp(late, now);
+        if (lost === undefined) return NOTHING;
+        lost.out.unshift({ to: 'log', level: 'warn', message: 'realtime session not ready in time' });
+        return lost.out.concat(this.afterLoss(lost.slot, late.id, now));
       }
-    }
-    if (this.marks.size === 0 && interrupted.size === 0) return [];
-
-    const out: BridgeOutput[] = [
-      { to: 'twilio', message: { event: 'clear', streamSid: this.options.streamSid } },
-    ];
-    this.marks.clear();
-    if (this.phase === 'closed') return this.finishIfEnding(out);
-    if (running !== undefined) {
-      this.remember(this.cancelled, running, undefined, MAX_TRACKED_RESPONSES);
-      this.activeResponseId = undefined;
-      out.push({ to: 'realtime', message: { type: 'response.cancel', response_id: running } });
-    }
-    for (const id of interrupted) {
-      const item = this.items.get(id);
-      if (item?.fate !== 'live') continue;
-      if (item.playedMs > 0) {
-        item.fate = 'truncated';
-        out.push({
-          to: 'realtime',
-          message: {
-            type: 'conversation.item.truncate',
-            item_id: id,
-            content_index: item.contentIndex,
-            audio_end_ms: item.playedMs,
+      case 'redial': {
+        const purpose = this.sessions.takeDialLater();
+        return purpose === undefined ? NOTHING : this.dial(purpose, now);
+      }
+      case 'session-max':
+        if (this.phase !== 'live' || this.sessions.replacing) return NOTHING;
+        return [
+          {
+            to: 'log',
+            level: 'info',
+            message: 'realtime session at its time limit: preparing a replacement',
           },
-        });
-      } else {
-        item.fate = 'deleted';
-        out.push({ to: 'realtime', message: { type: 'conversation.item.delete', item_id: id } });
+          ...this.dial('rollover', now),
+        ];
+      case 'rollover-force':
+        return this.moveWhenQuiet(now, true);
+      case 'old-session':
+        return this.sessions.retireOld();
+      case 'end-call-playout':
+        return this.phase === 'ending' ? this.end('agent-ended', now) : NOTHING;
+      default:
+        return assertNever(timer);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- endings
+
+  private onEndCallRequested(connection: ConnectionId, now: number): BridgeOutput[] {
+    if (!this.isCurrent(connection) || this.phase !== 'live') return NOTHING;
+    this.phase = 'ending';
+    const out: BridgeOutput[] = [
+      { to: 'log', level: 'info', message: 'agent asked to end the call' },
+      this.timer('end-call-playout', now + END_CALL_MAX_WAIT_MS),
+      ...this.sessions.stopReplacing(),
+    ];
+    return out.concat(this.afterPlayback(now));
+  }
+
+  /** Something played or finished: a hang-up may be due, or a waiting replacement may take over. */
+  private afterPlayback(now: number): BridgeOutput[] {
+    if (this.phase === 'ending' && !this.playback.speaking) return this.end('agent-ended', now);
+    return this.moveWhenQuiet(now);
+  }
+
+  private end(
+    reason: StreamEndReason,
+    now: number,
+    detail: string = STREAM_ENDINGS[reason].text,
+  ): BridgeOutput[] {
+    const claimed = this.callSid !== '';
+    this.phase = 'ended';
+    this.sessions.clear();
+    this.playback.clear();
+    this.caller.clear();
+    const out: BridgeOutput[] = [];
+    if (claimed) {
+      const { callSid, streamSid } = this;
+      const at = new Date(now).toISOString();
+      const stopped: CallEvent = { kind: 'stream', action: 'stopped', callSid, streamSid, at };
+      out.push(...this.publish(stopped, `stream:${callSid}:${streamSid}:stopped`));
+      if (STREAM_ENDINGS[reason].publishEnded) {
+        out.push(
+          ...this.publish({ kind: 'ended', callSid, reason, detail, at }, `ended:${callSid}:${streamSid}`),
+        );
       }
     }
-    return this.finishIfEnding(out);
+    out.push({ to: 'end', reason, detail });
+    return out;
   }
 
-  private onCallerTranscript(itemId: string, text: string, now: number): BridgeOutput[] {
-    const at = this.speechStartedAt.get(itemId) ?? now;
-    this.speechStartedAt.delete(itemId);
-    return this.transcript('caller', itemId, text, at);
-  }
-
-  private onAgentTranscript(itemId: string, text: string, now: number): BridgeOutput[] {
-    const item = this.items.get(itemId);
-    if (item?.fate === 'deleted') return [];
-    return this.transcript('agent', itemId, text, item?.firstAudioAt ?? now);
-  }
+  // -------------------------------------------------------------------------------------------- events
 
   private transcript(role: TranscriptRole, itemId: string, text: string, at: number): BridgeOutput[] {
-    const trimmed = text.trim();
-    if (trimmed === '') return [];
-    const event: TranscriptEvent = {
-      kind: 'transcript',
-      callSid: this.options.callSid,
-      at: new Date(at).toISOString(),
-      role,
-      itemId,
-      text: trimmed.slice(0, MAX_TRANSCRIPT_CHARS),
-    };
-    return [{ to: 'events', event, msgId: `transcript:${this.options.callSid}:${itemId}` }];
+    const trimmed = text.trim().slice(0, MAX_TRANSCRIPT_CHARS);
+    if (trimmed === '') return NOTHING;
+    if (role !== 'event') this.history.add(role, trimmed, at);
+    const { callSid } = this;
+    return this.publish(
+      { kind: 'transcript', callSid, at: new Date(at).toISOString(), role, itemId, text: trimmed },
+      `transcript:${callSid}:${itemId}`,
+    );
   }
 
-  /** Once the agent asked to hang up, the stream ends when its response is over and all audio played. */
-  private finishIfEnding(out: BridgeOutput[]): BridgeOutput[] {
-    if (this.ending && this.activeResponseId === undefined && this.marks.size === 0) {
-      out.push(...this.end('agent-hung-up', END_CALL_REASON));
-    }
+  private publish(event: CallEvent, msgId: string): BridgeOutput[] {
+    if (this.gate === 'open') return [{ to: 'publish', event, msgId }];
+    if (this.gate === 'pending') this.heldEvents.push({ event, msgId });
+    return NOTHING;
+  }
+
+  /** The call is known: its stream's start is published, then what waited for it, in order. */
+  private openGate(): BridgeOutput[] {
+    if (this.gate !== 'pending') return [];
+    this.gate = 'open';
+    const { callSid, streamSid } = this;
+    const started: CallEvent = {
+      kind: 'stream',
+      action: 'started',
+      callSid,
+      streamSid,
+      at: new Date(this.startedAt).toISOString(),
+    };
+    const out: BridgeOutput[] = [
+      { to: 'publish', event: started, msgId: `stream:${callSid}:${streamSid}:started` },
+    ];
+    for (const held of this.heldEvents.splice(0)) out.push({ to: 'publish', ...held });
     return out;
   }
 
-  private end(cause: BridgeEndCause, reason: string): BridgeOutput[] {
-    if (this.ended) return [];
-    this.ended = true;
-    this.held = [];
-    this.heldTimestamps = [];
-    this.heldBytes = 0;
-    this.marks.clear();
-    return [{ to: 'end', cause, reason }];
+  private shutGate(): void {
+    this.gate = 'shut';
+    this.heldEvents = [];
   }
 
-  /** Adds to a Map or Set, forgetting the oldest entry beyond `max`. */
-  private remember<K, V>(store: Map<K, V> | Set<K>, key: K, value: V, max: number): void {
-    if (store instanceof Map) store.set(key, value);
-    else store.add(key);
-    if (store.size > max) {
-      const oldest = store.keys().next();
-      if (!oldest.done) store.delete(oldest.value);
-    }
+  private timer(timer: TimerName, at: number): BridgeOutput {
+    return { to: 'set-timer', timer, at };
   }
 }

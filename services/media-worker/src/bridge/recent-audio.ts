@@ -1,22 +1,31 @@
-/**
- * Bytes kept per frame. Twilio's 20 ms μ-law frame is 216 base64 characters; a larger frame keeps its string.
- */
+import { MULAW_BYTES_PER_MS } from '@switchboard/contracts';
+import { base64DecodedLength } from './audio-bytes.js';
+import type { AudioBytes } from './types.js';
+
+/** Bytes kept per frame. Twilio's 20 ms μ-law frame is 216 bytes of base64; a larger frame is kept apart. */
 const SLOT_BYTES = 256;
 
+/** A frame of caller audio with its Twilio timestamp. */
+export interface TimedFrame {
+  payload: Buffer;
+  timestampMs: number;
+}
+
 /**
- * The last caller frames sent to the Realtime API, oldest first. Frames written to a socket in the moments
- * before its drop is noticed are lost with it; after a reconnect they are sent again, to the new session.
+ * The last caller frames sent to the current Realtime session, oldest first. Frames written to a socket in
+ * the moments before its loss is noticed die with it; after a loss the ones the session may not have heard
+ * are held again for the next session.
  *
- * The base64 text is copied into one buffer allocated per call rather than kept as strings: every frame
- * lives here for two seconds, long enough for V8 to move each string to the old generation, where 10,000
- * strings a second dying at 200 calls meant a full collection every two seconds and a latency tail to match.
+ * The frames are copied into one buffer allocated per call rather than kept as separate objects: every
+ * frame lives here for two seconds, long enough for V8 to promote it, and 10,000 frames a second dying in
+ * the old generation at 200 calls meant a full collection every two seconds.
  */
 export class RecentAudio {
   private bytes: Buffer | undefined;
-  /** Characters of the frame in each slot; -1 when it is in `oversized`. */
+  /** Bytes of the frame in each slot; -1 when it is in `oversized`. */
   private readonly lengths: Int32Array;
   private readonly timestamps: Float64Array;
-  private readonly oversized = new Map<number, string>();
+  private readonly oversized = new Map<number, Buffer>();
   private next = 0;
   private count = 0;
 
@@ -25,16 +34,15 @@ export class RecentAudio {
     this.timestamps = new Float64Array(capacity);
   }
 
-  /** `payload` is base64, so one character is one byte. */
-  push(payload: string, timestampMs: number): void {
+  push(payload: AudioBytes, timestampMs: number): void {
     const slot = this.next;
     if (this.lengths[slot] === -1) this.oversized.delete(slot);
     if (payload.length <= SLOT_BYTES) {
       this.bytes ??= Buffer.allocUnsafe(this.capacity * SLOT_BYTES);
-      this.bytes.write(payload, slot * SLOT_BYTES, 'latin1');
+      this.bytes.set(payload, slot * SLOT_BYTES);
       this.lengths[slot] = payload.length;
     } else {
-      this.oversized.set(slot, payload);
+      this.oversized.set(slot, Buffer.from(payload));
       this.lengths[slot] = -1;
     }
     this.timestamps[slot] = timestampMs;
@@ -42,25 +50,30 @@ export class RecentAudio {
     if (this.count < this.capacity) this.count++;
   }
 
-  /** The frames and their Twilio timestamps, oldest first; the ring is empty afterwards. */
-  drain(): { payloads: string[]; timestamps: number[] } {
+  /** Copies of the frames that end after `afterMs` (all when undefined), oldest first; the ring is emptied. */
+  drain(afterMs?: number): TimedFrame[] {
     const start = (this.next - this.count + this.capacity) % this.capacity;
-    const payloads: string[] = [];
-    const timestamps: number[] = [];
+    const frames: TimedFrame[] = [];
     for (let i = 0; i < this.count; i++) {
       const slot = (start + i) % this.capacity;
       const length = this.lengths[slot] as number;
       const offset = slot * SLOT_BYTES;
-      payloads.push(
+      const payload =
         length < 0
-          ? (this.oversized.get(slot) as string)
-          : (this.bytes as Buffer).toString('latin1', offset, offset + length),
-      );
-      timestamps.push(this.timestamps[slot] as number);
+          ? (this.oversized.get(slot) as Buffer)
+          : (this.bytes as Buffer).subarray(offset, offset + length);
+      const timestampMs = this.timestamps[slot] as number;
+      const endMs = timestampMs + base64DecodedLength(payload) / MULAW_BYTES_PER_MS;
+      if (afterMs !== undefined && endMs <= afterMs) continue;
+      frames.push({ payload: length < 0 ? payload : Buffer.from(payload), timestampMs });
     }
+    this.clear();
+    return frames;
+  }
+
+  clear(): void {
     this.count = 0;
     this.next = 0;
     this.oversized.clear();
-    return { payloads, timestamps };
   }
 }

@@ -1,44 +1,102 @@
 import type {
   Agent,
+  CallEvent,
   RealtimeClientEvent,
-  TranscriptEvent,
+  StreamEndReason,
   TwilioOutboundMessage,
 } from '@switchboard/contracts';
+import type { TimerName } from './timers.js';
 
-/** What happened, as the call bridge sees it. The codecs and the session turn wire messages into these. */
+/**
+ * Base64 audio as the bytes of its text, straight from a frame: the relay never turns audio into strings.
+ * Views into a received frame are only valid while the input is handled; what outlives it is copied.
+ */
+export type AudioBytes = Uint8Array;
+
+/** Which Realtime socket of the call an input came from or an output is for (1, 2, … in dialling order). */
+export type ConnectionId = number;
+
+/** Why a Realtime socket is dialled: the call's first, for the agent's own model, a planned move, a recovery. */
+export type DialPurpose = 'first' | 'model' | 'rollover' | 'recover';
+
+/** What happened, as the call bridge sees it. The session turns wire frames, answers and timers into these. */
 export type BridgeInput =
-  /** The registry answered: the call's agent is known. */
-  | { kind: 'call-found'; agent: Agent }
-  /** A Realtime socket for the agent's model is open (the first one, or a reconnect). */
-  | { kind: 'realtime-open' }
-  /** The server confirmed our `session.update`: caller audio may flow. */
-  | { kind: 'realtime-ready' }
-  /** The Realtime socket dropped; a new one may follow with `realtime-open`. */
-  | { kind: 'realtime-lost' }
-  /** A 20 ms frame of the caller's audio (base64 mu-law) and its Twilio timestamp. */
-  | { kind: 'caller-audio'; payload: string; timestampMs: number }
-  /** Twilio echoed one of our marks. */
+  /** Twilio's WebSocket is open; nothing is known yet. */
+  | { kind: 'stream-opened' }
+  /** Twilio's `start`: the call it names, its stream, and the `callSid` `<Parameter>` it was given. */
+  | { kind: 'twilio-start'; callSid: string; streamSid: string; callSidParameter: string | undefined }
+  /** A frame of the caller's audio and its Twilio timestamp (ms since the stream began). */
+  | { kind: 'caller-audio'; payload: AudioBytes; timestampMs: number }
+  /** Twilio echoed one of our marks: the audio before it has played. */
   | { kind: 'mark-echoed'; name: string }
-  | { kind: 'response-created'; responseId: string }
-  | { kind: 'response-done'; responseId: string; status: string }
-  /** A chunk of the agent's speech (base64 mu-law). */
-  | { kind: 'agent-audio'; responseId: string; itemId: string; contentIndex: number; delta: string }
-  | { kind: 'speech-started'; itemId: string; audioStartMs: number }
-  | { kind: 'caller-transcript'; itemId: string; text: string }
-  | { kind: 'agent-transcript'; responseId: string; itemId: string; text: string }
+  | { kind: 'caller-dtmf'; digit: string; sequenceNumber: string | undefined }
+  | { kind: 'twilio-stopped' }
+  | { kind: 'twilio-closed' }
+  /** The registry answered `call.bySid`. */
+  | { kind: 'call-found'; agent: Agent }
+  | { kind: 'lookup-failed'; notFound: boolean }
+  | { kind: 'realtime-open'; connection: ConnectionId }
+  /** A Realtime socket closed or failed to open; `detail` says how (close code and reason, or the error). */
+  | { kind: 'realtime-closed'; connection: ConnectionId; detail: string }
+  | RealtimeInput
+  | { kind: 'timer-fired'; timer: TimerName }
+  /** A newer stream for the same call took over on this worker. */
+  | { kind: 'replaced' }
+  /** The worker is shutting down and the drain time is over. */
+  | { kind: 'drained' };
+
+/** What a Realtime server event means for the bridge (codecs/realtime-input.ts); each names its socket. */
+export type RealtimeInput =
+  /** The server confirmed our `session.update`. */
+  | { kind: 'session-ready'; connection: ConnectionId }
+  | { kind: 'response-created'; connection: ConnectionId; responseId: string }
+  | { kind: 'response-done'; connection: ConnectionId; responseId: string }
+  /** A chunk of the agent's speech. */
+  | {
+      kind: 'agent-audio';
+      connection: ConnectionId;
+      responseId: string;
+      itemId: string;
+      contentIndex: number;
+      payload: AudioBytes;
+    }
+  | { kind: 'speech-started'; connection: ConnectionId; itemId: string; audioStartMs: number }
+  | { kind: 'speech-stopped'; connection: ConnectionId; itemId: string; audioEndMs: number }
+  | { kind: 'caller-transcript'; connection: ConnectionId; itemId: string; text: string }
+  | { kind: 'agent-transcript'; connection: ConnectionId; itemId: string; text: string }
   /** The agent called the `end_call` tool. */
-  | { kind: 'end-call-requested'; callId: string };
+  | { kind: 'end-call-requested'; connection: ConnectionId };
 
 export type BridgeInputKind = BridgeInput['kind'];
 
-/** What the bridge wants done; the session executes these in order. */
+/** What the bridge wants done; the session carries these out in order. */
 export type BridgeOutput =
+  /** A chunk of agent audio for Twilio as a `media` message, then a `mark` named `mark`. */
+  | { to: 'twilio-audio'; payload: AudioBytes; mark: string }
   | { to: 'twilio'; message: TwilioOutboundMessage }
-  | { to: 'realtime'; message: RealtimeClientEvent }
+  /** Caller audio for a Realtime socket, as `input_audio_buffer.append`. */
+  | { to: 'realtime-audio'; connection: ConnectionId; payload: AudioBytes }
+  | { to: 'realtime'; connection: ConnectionId; message: RealtimeClientEvent }
   /** A call event for JetStream; `msgId` makes retries and replays idempotent. */
-  | { to: 'events'; event: TranscriptEvent; msgId: string }
-  /** End the stream: close both sockets; the TwiML after `<Connect>` takes over. */
-  | { to: 'end'; cause: BridgeEndCause; reason: string };
-
-/** Why the bridge ends a call: the agent hung up, or the Realtime session never became ready. */
-export type BridgeEndCause = 'agent-hung-up' | 'realtime-not-ready';
+  | { to: 'publish'; event: CallEvent; msgId: string }
+  /** The stream carries this call: ask the registry for it, and make this the call's stream on the worker. */
+  | { to: 'claim'; callSid: string; streamSid: string }
+  | { to: 'dial'; connection: ConnectionId; model: string; purpose: DialPurpose }
+  /** Close a Realtime socket for good; no input follows for it. */
+  | { to: 'close-realtime'; connection: ConnectionId }
+  /** Run `timer` once at `at` (ms since the epoch), replacing any it had; it comes back as `timer-fired`. */
+  | { to: 'set-timer'; timer: TimerName; at: number }
+  | { to: 'clear-timer'; timer: TimerName }
+  /** A frame that cannot be used here (counted, and logged once per reason). */
+  | { to: 'ignored'; source: 'twilio' | 'realtime'; reason: string }
+  | {
+      to: 'log';
+      level: 'debug' | 'info' | 'warn' | 'error';
+      message: string;
+      fields?: Record<string, unknown>;
+    }
+  /**
+   * The stream is over: close every Realtime socket and Twilio's (with the code of `reason`), clear every
+   * timer. The bridge has already published what the ending owes.
+   */
+  | { to: 'end'; reason: StreamEndReason; detail: string };

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/**
+ * Why a call's media stream ended: one vocabulary for the worker's close codes, the `ended` event, the
+ * worker's metrics and (later) the end-of-call report. Each is a stable kebab-case string.
+ */
+export const STREAM_END_REASONS = [
+  /** Twilio sent `stop` (the caller hung up, or the call moved on). */
+  'twilio-stopped',
+  /** Twilio closed the socket without a `stop`. */
+  'twilio-closed',
+  /** No `start` arrived within STREAM_START_TIMEOUT_MS. */
+  'no-start',
+  /** The `start` did not name a valid call, or its `callSid` parameter did not match it. */
+  'bad-start',
+  /** The registry does not know the call. */
+  'unknown-call',
+  /** The registry could not be asked. */
+  'lookup-failed',
+  /** No Realtime session could be kept up within the retry budget. */
+  'realtime-failed',
+  /** Caller audio waited longer than MAX_HELD_AUDIO_MS for a Realtime session. */
+  'realtime-not-ready',
+  /** The agent hung up (`end_call`), after its last words played. */
+  'agent-ended',
+  /** A newer stream for the same call took over. */
+  'replaced',
+  /** The worker shut down and its drain time was over. */
+  'drained',
+] as const;
+export const StreamEndReason = z.enum(STREAM_END_REASONS);
+export type StreamEndReason = z.infer<typeof StreamEndReason>;

@@ -1,0 +1,163 @@
+import { MULAW_BYTES_PER_MS } from '@switchboard/contracts';
+import { base64DecodedLength } from './audio-bytes.js';
+import { MarkQueue } from './mark-queue.js';
+import { remember } from './remember.js';
+import type { AudioBytes, BridgeOutput, ConnectionId } from './types.js';
+
+/** An assistant item whose audio we relayed. */
+interface AgentItem {
+  responseId: string;
+  connection: ConnectionId;
+  contentIndex: number;
+  sentBytes: number;
+  /** Milliseconds of it the caller has heard, from Twilio's mark echoes. */
+  playedMs: number;
+  /** When its first chunk went to Twilio: the `at` of its transcript. */
+  firstAudioAt: number;
+  /** After a barge-in: cut at what was heard, or removed when nothing was. */
+  fate: 'live' | 'truncated' | 'deleted';
+}
+
+const MAX_TRACKED_ITEMS = 64;
+const MAX_TRACKED_RESPONSES = 32;
+
+/**
+ * The agent's side of the call: its audio on the way to Twilio, each chunk followed by a mark, and what the
+ * caller has heard of it (Twilio echoes a mark once the audio before it has played). On barge-in it works
+ * out what to cut: Twilio's queue (`clear`), the running response (`response.cancel`), and the server's
+ * copy of each interrupted item, truncated at what was heard or deleted if nothing was.
+ * State is mutated in place: a long answer queues hundreds of marks, and the relay runs 50 times a second.
+ */
+export class AgentPlayback {
+  private active: { connection: ConnectionId; responseId: string } | undefined;
+  private readonly cancelled = new Set<string>();
+  private readonly items = new Map<string, AgentItem>();
+  private readonly marks = new MarkQueue();
+  private markSeq = 0;
+
+  constructor(private readonly streamSid: () => string) {}
+
+  /** Whether the agent is talking: a response is running, or its audio has not all played at Twilio. */
+  get speaking(): boolean {
+    return this.active !== undefined || this.marks.size > 0;
+  }
+
+  /** Marks sent to Twilio and not echoed yet. */
+  get queuedMarks(): number {
+    return this.marks.size;
+  }
+
+  responseCreated(connection: ConnectionId, responseId: string): void {
+    this.active = { connection, responseId };
+  }
+
+  responseDone(responseId: string): void {
+    if (this.active?.responseId === responseId) this.active = undefined;
+  }
+
+  /** The session on `connection` is gone: whatever it was saying will not go on. */
+  sessionLost(connection: ConnectionId): void {
+    if (this.active?.connection === connection) this.active = undefined;
+  }
+
+  /** A chunk of agent audio: for Twilio with its mark, or nothing if its item or response was cut. */
+  audio(
+    connection: ConnectionId,
+    responseId: string,
+    itemId: string,
+    contentIndex: number,
+    payload: AudioBytes,
+    now: number,
+  ): BridgeOutput | undefined {
+    if (this.cancelled.has(responseId)) return undefined;
+    let item = this.items.get(itemId);
+    if (item === undefined) {
+      item = {
+        responseId,
+        connection,
+        contentIndex,
+        sentBytes: 0,
+        playedMs: 0,
+        firstAudioAt: now,
+        fate: 'live',
+      };
+      remember(this.items, itemId, item, MAX_TRACKED_ITEMS);
+    } else if (item.fate !== 'live') {
+      return undefined;
+    }
+    item.sentBytes += base64DecodedLength(payload);
+    const seq = ++this.markSeq;
+    this.marks.push({ seq, itemId, connection, endMs: Math.floor(item.sentBytes / MULAW_BYTES_PER_MS) });
+    return { to: 'twilio-audio', payload, mark: String(seq) };
+  }
+
+  markEchoed(name: string): void {
+    const seq = Number(name);
+    if (!Number.isSafeInteger(seq)) return;
+    const entry = this.marks.popThrough(seq);
+    if (entry === undefined) return;
+    const item = this.items.get(entry.itemId);
+    if (item && item.connection === entry.connection && entry.endMs > item.playedMs)
+      item.playedMs = entry.endMs;
+  }
+
+  /**
+   * The caller started speaking while `connection` is the call's session (undefined when there is none).
+   * When the agent's audio is queued at Twilio or still streaming, that is a barge-in.
+   */
+  bargeIn(connection: ConnectionId | undefined): BridgeOutput[] {
+    const running = this.active?.connection === connection ? this.active?.responseId : undefined;
+    const interrupted = new Set<string>();
+    for (const pending of this.marks.pendingItems()) {
+      if (pending.connection === connection) interrupted.add(pending.itemId);
+    }
+    if (running !== undefined) {
+      for (const [id, item] of this.items) {
+        if (item.responseId === running && item.fate === 'live') interrupted.add(id);
+      }
+    }
+    if (this.marks.size === 0 && interrupted.size === 0) return [];
+
+    const out: BridgeOutput[] = [{ to: 'twilio', message: { event: 'clear', streamSid: this.streamSid() } }];
+    this.marks.clear();
+    if (connection === undefined) return out;
+    if (running !== undefined) {
+      remember(this.cancelled, running, undefined, MAX_TRACKED_RESPONSES);
+      this.active = undefined;
+      out.push({ to: 'realtime', connection, message: { type: 'response.cancel', response_id: running } });
+    }
+    for (const id of interrupted) {
+      const item = this.items.get(id);
+      if (item?.fate !== 'live') continue;
+      if (item.playedMs > 0) {
+        item.fate = 'truncated';
+        out.push({
+          to: 'realtime',
+          connection,
+          message: {
+            type: 'conversation.item.truncate',
+            item_id: id,
+            content_index: item.contentIndex,
+            audio_end_ms: item.playedMs,
+          },
+        });
+      } else {
+        item.fate = 'deleted';
+        out.push({ to: 'realtime', connection, message: { type: 'conversation.item.delete', item_id: id } });
+      }
+    }
+    return out;
+  }
+
+  /** When an agent item's transcript segment begins; undefined for an item the caller never heard. */
+  transcriptAt(itemId: string, now: number): number | undefined {
+    const item = this.items.get(itemId);
+    if (item?.fate === 'deleted') return undefined;
+    return item?.firstAudioAt ?? now;
+  }
+
+  clear(): void {
+    this.marks.clear();
+    this.active = undefined;
+  }
+}

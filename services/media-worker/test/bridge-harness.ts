@@ -1,0 +1,236 @@
+import type { Agent, CallEvent, RealtimeClientEvent } from '@switchboard/contracts';
+import { type BridgeOptions, CallBridge } from '../src/bridge/call-bridge.js';
+import type { TimerName } from '../src/bridge/timers.js';
+import type { BridgeInput, BridgeOutput, ConnectionId } from '../src/bridge/types.js';
+
+export const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
+export const STREAM_SID = `MZ${'a'.repeat(32)}`;
+export const STARTED_AT = Date.parse('2026-11-27T10:00:00.000Z');
+
+export const AGENT: Agent = {
+  id: 'default',
+  instructions: 'You are a friendly receptionist.',
+  voice: 'alloy',
+  model: 'gpt-realtime',
+  greeting: 'Hello, how can I help?',
+};
+
+export const OPTIONS: BridgeOptions = {
+  defaultModel: 'gpt-realtime',
+  transcriptionModel: 'gpt-4o-mini-transcribe',
+  streamStartTimeoutMs: 10_000,
+  sessionReadyTimeoutMs: 5_000,
+  sessionMaxMs: 3_300_000,
+  maxHeldAudioMs: 10_000,
+};
+
+/** `ms` of mu-law audio (8 bytes a millisecond) as the bytes of its base64, filled with `fill`. */
+export function audio(ms: number, fill = 0xff): Uint8Array {
+  return bytes(ms * 8, fill);
+}
+
+/** `n` bytes of audio as the bytes of their base64. */
+export function bytes(n: number, fill = 0x7f): Uint8Array {
+  return Buffer.from(Buffer.alloc(n, fill).toString('base64'), 'latin1');
+}
+
+const decodedMs = (payload: Uint8Array) =>
+  Buffer.from(Buffer.from(payload).toString('latin1'), 'base64').length / 8;
+const firstByte = (payload: Uint8Array) => Buffer.from(Buffer.from(payload).toString('latin1'), 'base64')[0];
+
+function describeRealtime(connection: ConnectionId, m: RealtimeClientEvent): string {
+  const rt = `rt${connection}`;
+  switch (m.type) {
+    case 'response.cancel':
+      return `${rt} response.cancel ${m.response_id}`;
+    case 'conversation.item.truncate':
+      return `${rt} truncate ${m.item_id} at ${m.audio_end_ms}ms`;
+    case 'conversation.item.delete':
+      return `${rt} delete ${m.item_id}`;
+    case 'conversation.item.create': {
+      const item = m.item;
+      if (item.type === 'message') return `${rt} item ${item.role}: ${item.content[0]?.text}`;
+      return `${rt} item ${item.type}`;
+    }
+    default:
+      return `${rt} ${m.type}`;
+  }
+}
+
+function describeEvent(event: CallEvent): string {
+  switch (event.kind) {
+    case 'transcript':
+      return `event ${event.role} "${event.text}" at ${event.at}`;
+    case 'stream':
+      return `event stream ${event.action}`;
+    case 'ended':
+      return `event ended ${event.reason}`;
+    case 'dtmf':
+      return `event dtmf ${event.digit}`;
+    case 'status':
+      return `event status ${event.status}`;
+  }
+}
+
+/** One line per output, so a test reads like a transcript of the wire. Timers and logs are kept apart. */
+export function describeOutput(output: BridgeOutput): string | undefined {
+  switch (output.to) {
+    case 'twilio-audio':
+      return `twilio media ${decodedMs(output.payload)}ms mark ${output.mark}`;
+    case 'twilio':
+      return `twilio ${output.message.event}`;
+    case 'realtime-audio':
+      return `rt${output.connection} append ${firstByte(output.payload)}`;
+    case 'realtime':
+      return describeRealtime(output.connection, output.message);
+    case 'publish':
+      return describeEvent(output.event);
+    case 'claim':
+      return 'claim';
+    case 'dial':
+      return `dial rt${output.connection} ${output.model} for ${output.purpose}`;
+    case 'close-realtime':
+      return `close rt${output.connection}`;
+    case 'ignored':
+      return `ignored: ${output.reason}`;
+    case 'end':
+      return `end ${output.reason}`;
+    case 'set-timer':
+    case 'clear-timer':
+    case 'log':
+      return undefined;
+  }
+}
+
+/**
+ * A bridge on a fake clock: it runs the timers the bridge asks for, so every deadline is tested by moving
+ * the clock, not by waiting.
+ */
+export class BridgeHarness {
+  readonly bridge: CallBridge;
+  now: number;
+  /** Timers set and not cleared or fired: name → when due. */
+  readonly timers = new Map<TimerName, number>();
+  readonly outputs: BridgeOutput[] = [];
+
+  constructor(options: Partial<BridgeOptions> = {}, now = STARTED_AT) {
+    this.bridge = new CallBridge({ ...OPTIONS, ...options });
+    this.now = now;
+  }
+
+  /** Feeds inputs at the current time; returns their outputs, described. */
+  feed(...inputs: BridgeInput[]): string[] {
+    const lines: string[] = [];
+    for (const input of inputs) lines.push(...this.handle(input));
+    return lines;
+  }
+
+  /** Moves the clock on by `ms`, firing every timer that falls due, in order; returns their outputs. */
+  advance(ms: number): string[] {
+    const until = this.now + ms;
+    const lines: string[] = [];
+    for (;;) {
+      const due = [...this.timers].filter(([, at]) => at <= until).sort((a, b) => a[1] - b[1])[0];
+      if (due === undefined) break;
+      const [timer, at] = due;
+      this.timers.delete(timer);
+      this.now = Math.max(this.now, at);
+      lines.push(...this.handle({ kind: 'timer-fired', timer }));
+    }
+    this.now = until;
+    return lines;
+  }
+
+  /** The socket opened and Twilio's start for CALL_SID arrived. */
+  start(): string[] {
+    return this.feed(
+      { kind: 'stream-opened' },
+      { kind: 'twilio-start', callSid: CALL_SID, streamSid: STREAM_SID, callSidParameter: CALL_SID },
+    );
+  }
+
+  /** Started, found, the first socket open and ready (the greeting asked for); outputs dropped. */
+  live(agent: Agent = AGENT): this {
+    this.start();
+    this.feed({ kind: 'call-found', agent }, { kind: 'realtime-open', connection: 1 }, ready(1));
+    return this;
+  }
+
+  private handle(input: BridgeInput): string[] {
+    const out = this.bridge.handle(input, this.now);
+    this.outputs.push(...out);
+    const lines: string[] = [];
+    for (const output of out) {
+      if (output.to === 'set-timer') this.timers.set(output.timer, output.at);
+      else if (output.to === 'clear-timer') this.timers.delete(output.timer);
+      else if (output.to === 'end') this.timers.clear();
+      const line = describeOutput(output);
+      if (line !== undefined) lines.push(line);
+    }
+    return lines;
+  }
+}
+
+// Inputs, briefly.
+export const found = (agent: Agent = AGENT): BridgeInput => ({ kind: 'call-found', agent });
+export const open = (connection: ConnectionId): BridgeInput => ({ kind: 'realtime-open', connection });
+export const ready = (connection: ConnectionId): BridgeInput => ({ kind: 'session-ready', connection });
+export const closed = (connection: ConnectionId, detail = 'closed 1006'): BridgeInput => ({
+  kind: 'realtime-closed',
+  connection,
+  detail,
+});
+export const callerAudio = (fill: number, timestampMs = 0): BridgeInput => ({
+  kind: 'caller-audio',
+  payload: audio(20, fill),
+  timestampMs,
+});
+export const delta = (
+  responseId: string,
+  itemId: string,
+  payload = audio(20),
+  connection: ConnectionId = 1,
+): BridgeInput => ({ kind: 'agent-audio', connection, responseId, itemId, contentIndex: 0, payload });
+export const created = (responseId: string, connection: ConnectionId = 1): BridgeInput => ({
+  kind: 'response-created',
+  connection,
+  responseId,
+});
+export const done = (responseId: string, connection: ConnectionId = 1): BridgeInput => ({
+  kind: 'response-done',
+  connection,
+  responseId,
+});
+export const echo = (name: string): BridgeInput => ({ kind: 'mark-echoed', name });
+export const speech = (itemId: string, audioStartMs = 0, connection: ConnectionId = 1): BridgeInput => ({
+  kind: 'speech-started',
+  connection,
+  itemId,
+  audioStartMs,
+});
+export const speechStopped = (
+  itemId: string,
+  audioEndMs: number,
+  connection: ConnectionId = 1,
+): BridgeInput => ({
+  kind: 'speech-stopped',
+  connection,
+  itemId,
+  audioEndMs,
+});
+export const callerSaid = (itemId: string, text: string, connection: ConnectionId = 1): BridgeInput => ({
+  kind: 'caller-transcript',
+  connection,
+  itemId,
+  text,
+});
+export const agentSaid = (itemId: string, text: string, connection: ConnectionId = 1): BridgeInput => ({
+  kind: 'agent-transcript',
+  connection,
+  itemId,
+  text,
+});
+export const endCall = (connection: ConnectionId = 1): BridgeInput => ({
+  kind: 'end-call-requested',
+  connection,
+});

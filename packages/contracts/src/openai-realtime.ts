@@ -5,6 +5,8 @@ import { z } from 'zod';
  * (`wss://api.openai.com/v1/realtime?model=…`, `Authorization: Bearer …`).
  * https://platform.openai.com/docs/api-reference/realtime-client-events and …/realtime-server-events
  * Objects are not strict: the API adds fields over time, and unknown ones are dropped, not refused.
+ * Held against OpenAI's own definitions twice: the `openai` SDK's GA types at build time
+ * (openai-realtime-sdk-check.ts), and the published JSON schemas in test/contracts.
  */
 
 export const RealtimeAudioFormat = z.discriminatedUnion('type', [

@@ -15,14 +15,20 @@ const AGENT: Agent = {
   greeting: 'Hello, Smile Dental, how can I help?',
 };
 
+/** One agent per way an agent can change the session: add a row with each new agent option. */
+const AGENTS: Array<[string, Agent]> = [
+  ['an agent', AGENT],
+  ['an agent with a custom voice and no greeting', { ...AGENT, voice: 'my-cloned-voice', greeting: null }],
+];
+
 /** As it goes over the socket: JSON text, parsed back. */
 const wire = (event: RealtimeClientEvent): unknown => JSON.parse(JSON.stringify(event));
 
 const SENT: Array<[string, RealtimeClientEvent]> = [
-  [
-    'the session.update of sessionUpdateFor',
-    sessionUpdateFor(AGENT, { transcriptionModel: 'gpt-4o-mini-transcribe' }),
-  ],
+  ...AGENTS.map(([name, agent]): [string, RealtimeClientEvent] => [
+    `the session.update of sessionUpdateFor, for ${name}`,
+    sessionUpdateFor(agent, { transcriptionModel: 'gpt-4o-mini-transcribe' }),
+  ]),
   ['the greeting (greetingResponse)', greetingResponse(AGENT.greeting ?? 'Hello')],
   ['caller audio', { type: 'input_audio_buffer.append', audio: SILENCE_20MS }],
   // Barge-in, as CallBridge sends it.

@@ -8,9 +8,10 @@
  * - Client events (the worker sends them): our type must be assignable TO the SDK's event, and may not
  *   carry a field the SDK does not name (`ExtraKeys`), so nothing we send is unknown to OpenAI.
  * - Server events (the worker reads them): the SDK's event must be assignable to our zod INPUT type, so
- *   everything OpenAI may send is something our schema accepts at the type level. Where the worker needs a
- *   field the SDK marks optional, the check says so by name (`Require`): those fields are what we rely on
- *   beyond the published type, and each is listed here rather than hidden in a looser comparison.
+ *   everything OpenAI may send is something our schema accepts at the type level (our loose objects' catch-all
+ *   `[k: string]: unknown` left out: `Named`). Where the worker needs a field the SDK marks optional, the
+ *   check says so by name (`Requiring`): those fields are what we rely on beyond the published type, and each
+ *   is listed here rather than hidden in a looser comparison.
  */
 import type * as OpenAI from 'openai/resources/realtime/realtime';
 import type { z } from 'zod';

@@ -5,6 +5,8 @@ import { z } from 'zod';
  * (`wss://api.openai.com/v1/realtime?model=…`, `Authorization: Bearer …`).
  * https://platform.openai.com/docs/api-reference/realtime-client-events and …/realtime-server-events
  * Objects are not strict: the API adds fields over time, and unknown ones are dropped, not refused.
+ * Held against OpenAI's own definitions twice: the `openai` SDK's GA types at build time
+ * (openai-realtime-sdk-check.ts), and the published JSON schemas in test/contracts.
  */
 
 export const RealtimeAudioFormat = z.discriminatedUnion('type', [
@@ -20,7 +22,8 @@ export const ServerVadTurnDetection = z.object({
   threshold: z.number().min(0).max(1).optional(),
   prefix_padding_ms: z.number().int().nonnegative().optional(),
   silence_duration_ms: z.number().int().nonnegative().optional(),
-  idle_timeout_ms: z.number().int().positive().nullable().optional(),
+  /** Published range: 5 to 30 s. */
+  idle_timeout_ms: z.number().int().min(5_000).max(30_000).nullable().optional(),
   /** Start a response when the caller stops speaking (default true). */
   create_response: z.boolean().optional(),
   /** Cancel the running response when the caller starts speaking (default true). */
@@ -43,6 +46,9 @@ export const AudioTranscription = z.object({
   prompt: z.string().optional(),
 });
 
+/** How the model picks tools (`ToolChoiceOptions`; forcing one named tool is not used here). */
+export const ToolChoice = z.enum(['none', 'auto', 'required']);
+
 export const RealtimeFunctionTool = z.object({
   type: z.literal('function'),
   name: z.string().min(1).max(64),
@@ -52,7 +58,10 @@ export const RealtimeFunctionTool = z.object({
 });
 export type RealtimeFunctionTool = z.infer<typeof RealtimeFunctionTool>;
 
-/** `session` of `session.update`: a realtime (speech-to-speech) session. */
+/**
+ * `session` of `session.update`: a realtime (speech-to-speech) session. To turn transcription or noise
+ * reduction off, leave it out: OpenAI's prose allows `null`, but its published schema and SDK type do not.
+ */
 export const RealtimeSessionConfig = z.object({
   type: z.literal('realtime'),
   model: z.string().optional(),
@@ -63,29 +72,26 @@ export const RealtimeSessionConfig = z.object({
       input: z
         .object({
           format: RealtimeAudioFormat.optional(),
-          transcription: AudioTranscription.nullable().optional(),
+          transcription: AudioTranscription.optional(),
           turn_detection: TurnDetection.nullable().optional(),
-          noise_reduction: z
-            .object({ type: z.enum(['near_field', 'far_field']) })
-            .nullable()
-            .optional(),
+          noise_reduction: z.object({ type: z.enum(['near_field', 'far_field']) }).optional(),
         })
         .optional(),
       output: z
         .object({
           format: RealtimeAudioFormat.optional(),
           voice: z.string().optional(),
-          speed: z.number().optional(),
+          speed: z.number().min(0.25).max(1.5).optional(),
         })
         .optional(),
     })
     .optional(),
   tools: z.array(RealtimeFunctionTool).optional(),
-  tool_choice: z.string().optional(),
+  tool_choice: ToolChoice.optional(),
 });
 export type RealtimeSessionConfig = z.infer<typeof RealtimeSessionConfig>;
 
-const clientBase = { event_id: z.string().optional() };
+const clientBase = { event_id: z.string().max(512).optional() };
 
 // ---------------------------------------------------------------------------------------------- client → server
 
@@ -113,7 +119,7 @@ export const ResponseCreateEvent = z.object({
       output_modalities: z.array(z.enum(['audio', 'text'])).optional(),
       conversation: z.string().optional(),
       metadata: z.record(z.string(), z.string()).nullable().optional(),
-      tool_choice: z.string().optional(),
+      tool_choice: ToolChoice.optional(),
     })
     .optional(),
 });
@@ -143,37 +149,36 @@ export const ConversationItemDeleteEvent = z.object({
 });
 export type ConversationItemDeleteEvent = z.infer<typeof ConversationItemDeleteEvent>;
 
+/** A tool's result, answering the model's `function_call` with the same `call_id`. */
 export const FunctionCallOutputItem = z.object({
   type: z.literal('function_call_output'),
   call_id: z.string(),
   output: z.string(),
 });
 
-/** A message item as text: what a new session is told was said earlier in the call. */
-export const TextMessageItem = z.discriminatedUnion('role', [
-  z.object({
-    type: z.literal('message'),
-    role: z.literal('system'),
-    content: z.array(z.object({ type: z.literal('input_text'), text: z.string() })),
-  }),
-  z.object({
-    type: z.literal('message'),
-    role: z.literal('user'),
-    content: z.array(z.object({ type: z.literal('input_text'), text: z.string() })),
-  }),
+const inputText = z.object({ type: z.literal('input_text'), text: z.string() });
+
+/**
+ * A text message added to the conversation: what the caller said or did (`user`, `input_text`), an
+ * instruction (`system`), or what the agent said earlier (`assistant`, `output_text`), as when a new session
+ * is given the transcript so far.
+ */
+export const MessageItem = z.discriminatedUnion('role', [
+  z.object({ type: z.literal('message'), role: z.literal('user'), content: z.array(inputText) }),
+  z.object({ type: z.literal('message'), role: z.literal('system'), content: z.array(inputText) }),
   z.object({
     type: z.literal('message'),
     role: z.literal('assistant'),
     content: z.array(z.object({ type: z.literal('output_text'), text: z.string() })),
   }),
 ]);
-export type TextMessageItem = z.infer<typeof TextMessageItem>;
+export type MessageItem = z.infer<typeof MessageItem>;
 
 export const ConversationItemCreateEvent = z.object({
   ...clientBase,
   type: z.literal('conversation.item.create'),
   previous_item_id: z.string().optional(),
-  item: z.union([FunctionCallOutputItem, TextMessageItem]),
+  item: z.discriminatedUnion('type', [FunctionCallOutputItem, MessageItem]),
 });
 export type ConversationItemCreateEvent = z.infer<typeof ConversationItemCreateEvent>;
 

@@ -44,6 +44,9 @@ interface ActiveResponse {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** `usage` of a transcription (the published schema requires it); the fake's cost nothing. */
+const TRANSCRIPTION_USAGE = { type: 'tokens', input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+
 /** How long after scripted speech the fake's "VAD" ends the turn. */
 const VAD_SILENCE_MS = 50;
 
@@ -153,6 +156,7 @@ export class FakeRealtimeSession {
       item_id: itemId,
       content_index: 0,
       transcript,
+      usage: TRANSCRIPTION_USAGE,
     });
     if (respond && !this.response) this.startResponse();
     return itemId;
@@ -260,6 +264,7 @@ export class FakeRealtimeSession {
         type: 'message',
         role: 'assistant',
         status: status === 'completed' ? 'completed' : 'incomplete',
+        content: [{ type: 'output_audio', transcript }],
       },
     });
     const call = response.script.functionCall;
@@ -281,10 +286,11 @@ export class FakeRealtimeSession {
     this.emit({
       type: 'response.done',
       event_id: id('event'),
+      // The published schema has `status_details` as an object or absent, never null.
       response: {
         id: response.id,
         status,
-        status_details: status === 'cancelled' ? { type: 'cancelled', reason } : null,
+        ...(status === 'cancelled' && { status_details: { type: 'cancelled', reason } }),
       },
     });
   }

@@ -1,4 +1,4 @@
-import type { ConversationItemCreateEvent, TextMessageItem } from '@switchboard/contracts';
+import type { ConversationItemCreateEvent, MessageItem } from '@switchboard/contracts';
 
 /**
  * Characters of the conversation a new session is given. A new session costs what it is told: 16,000
@@ -55,7 +55,7 @@ export class ConversationHistory {
       kept.unshift(line);
     }
     const note = kept.length < spoken.length ? `${CONTINUATION_NOTE} ${CUT_NOTE}` : CONTINUATION_NOTE;
-    const items: TextMessageItem[] = [
+    const items: MessageItem[] = [
       { type: 'message', role: 'system', content: [{ type: 'input_text', text: note }] },
       ...kept.map(messageOf),
     ];
@@ -63,7 +63,7 @@ export class ConversationHistory {
   }
 }
 
-function messageOf(line: Line): TextMessageItem {
+function messageOf(line: Line): MessageItem {
   return line.role === 'caller'
     ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: line.text }] }
     : { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: line.text }] };

@@ -1,15 +1,14 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RegistryClient } from '@switchboard/bus';
-import { CallNotFoundError } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
-import WebSocket, { type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { CallBridge } from './bridge/call-bridge.js';
 import { STREAM_ENDINGS } from './bridge/endings.js';
-import type { TimerName } from './bridge/timers.js';
 import type { BridgeInput, BridgeOutput } from './bridge/types.js';
+import { CallTimers } from './call-timers.js';
 import { decodeRealtimeFrame, encodeAppend, encodeRealtime } from './codecs/openai.js';
-import { decodeTwilioFrame, TwilioEncoder } from './codecs/twilio.js';
+import { decodeTwilioFrame } from './codecs/twilio.js';
 import type { WorkerConfig } from './config.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { LiveCalls } from './live-calls.js';
@@ -17,9 +16,8 @@ import { lookUpCall } from './lookup.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
-
-/** After our close frame, how long Twilio gets to answer before the socket is destroyed. */
-export const TWILIO_CLOSE_GRACE_MS = 2_000;
+import { twilioInput } from './twilio-input.js';
+import { TwilioSocket } from './twilio-socket.js';
 
 export interface SessionDeps {
   config: WorkerConfig;
@@ -39,8 +37,8 @@ export class MediaSession {
   private log: Logger;
   private readonly bridge: CallBridge;
   private readonly realtime: RealtimeLink;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
-  private encoder: TwilioEncoder | undefined;
+  private readonly timers = new CallTimers((timer) => this.feed({ kind: 'timer-fired', timer }));
+  private readonly twilio: TwilioSocket;
   private claimed: string | undefined;
   private startedAt = 0;
   private firstAudioSent = false;
@@ -49,11 +47,12 @@ export class MediaSession {
   private readonly warned = new Set<string>();
 
   constructor(
-    private readonly twilio: WebSocket,
-    private readonly twilioTcp: Socket,
+    ws: WebSocket,
+    tcp: Socket,
     private readonly deps: SessionDeps,
   ) {
     const { config } = deps;
+    this.twilio = new TwilioSocket(ws, tcp);
     this.log = deps.log;
     this.bridge = new CallBridge({
       defaultModel: config.openai.defaultModel,
@@ -72,12 +71,12 @@ export class MediaSession {
       },
     );
     // With ws' default binaryType every message is one Buffer.
-    twilio.on('message', (data: RawData, isBinary: boolean) => {
+    ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) this.ignored('twilio', 'binary frame');
       else this.onTwilioFrame(data as Buffer);
     });
-    twilio.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
-    twilio.on('close', () => this.feed({ kind: 'twilio-closed' }));
+    ws.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
+    ws.on('close', () => this.feed({ kind: 'twilio-closed' }));
     this.feed({ kind: 'stream-opened' });
   }
 
@@ -92,46 +91,11 @@ export class MediaSession {
   }
 
   private onTwilioFrame(frame: Buffer): void {
-    const message = decodeTwilioFrame(frame);
-    switch (message.event) {
-      case 'media':
-        this.relay('caller_to_agent', {
-          kind: 'caller-audio',
-          payload: message.payload,
-          timestampMs: message.timestampMs,
-        });
-        return;
-      case 'mark':
-        this.feed({ kind: 'mark-echoed', name: message.name });
-        return;
-      case 'start': {
-        const { callSid, customParameters } = message.start;
-        this.feed({
-          kind: 'twilio-start',
-          callSid,
-          streamSid: message.streamSid,
-          callSidParameter: customParameters.callSid,
-        });
-        return;
-      }
-      case 'dtmf': {
-        const sequenceNumber =
-          message.sequenceNumber === undefined ? undefined : String(message.sequenceNumber);
-        this.feed({ kind: 'caller-dtmf', digit: message.dtmf.digit, sequenceNumber });
-        return;
-      }
-      case 'stop':
-        this.feed({ kind: 'twilio-stopped' });
-        return;
-      case 'connected':
-        return;
-      case '#unknown':
-        this.log.debug({ event: message.name }, 'twilio event ignored');
-        return;
-      case '#invalid':
-        this.ignored('twilio', message.reason);
-        return;
-    }
+    const input = twilioInput(decodeTwilioFrame(frame));
+    if (input === undefined) return;
+    if ('ignored' in input) this.ignored('twilio', input.ignored);
+    else if (input.kind === 'caller-audio') this.relay('caller_to_agent', input);
+    else this.feed(input);
   }
 
   private onRealtimeFrame(connection: number, frame: Buffer): void {
@@ -181,11 +145,11 @@ export class MediaSession {
           metrics.frames.callerToAgent++;
         return;
       case 'twilio-audio':
-        this.sendTwilioAudio(output.payload, output.mark);
+        if (this.twilio.sendAudio(output.payload, output.mark)) this.agentAudioSent();
         return;
       case 'twilio':
         if (output.message.event === 'clear') metrics.bargeIns.inc();
-        this.sendTwilio(JSON.stringify(output.message));
+        this.twilio.send(output.message);
         return;
       case 'realtime':
         if (!this.realtime.send(output.connection, encodeRealtime(output.message))) {
@@ -206,11 +170,10 @@ export class MediaSession {
         this.realtime.close(output.connection);
         return;
       case 'set-timer':
-        this.setTimer(output.timer, output.at);
+        this.timers.set(output.timer, output.at);
         return;
       case 'clear-timer':
-        clearTimeout(this.timers.get(output.timer));
-        this.timers.delete(output.timer);
+        this.timers.clear(output.timer);
         return;
       case 'ignored':
         this.ignored(output.source, output.reason);
@@ -227,52 +190,23 @@ export class MediaSession {
   private claim(callSid: string, streamSid: string): void {
     this.claimed = callSid;
     this.startedAt = Date.now();
-    this.encoder = new TwilioEncoder(streamSid);
+    this.twilio.started(streamSid);
     this.log = this.deps.log.child({ callSid, streamSid });
     this.log.info('stream started');
     this.deps.calls.claim(callSid, this);
     const { registry, config } = this.deps;
-    lookUpCall(registry, callSid, config.lookupTimeoutMs, this.log).then(
-      (call) => this.feed({ kind: 'call-found', agent: call.agent }),
-      (err: unknown) => {
-        const notFound = err instanceof CallNotFoundError;
-        if (notFound) this.log.warn('stream for an unknown call');
-        else this.log.error({ err }, 'call lookup failed');
-        this.feed({ kind: 'lookup-failed', notFound });
-      },
-    );
+    void lookUpCall(registry, callSid, config.lookupTimeoutMs, this.log).then((input) => this.feed(input));
   }
 
-  private setTimer(timer: TimerName, at: number): void {
-    clearTimeout(this.timers.get(timer));
-    const handle = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        this.feed({ kind: 'timer-fired', timer });
-      },
-      Math.max(0, at - Date.now()),
-    );
-    this.timers.set(timer, handle);
-  }
-
-  private sendTwilioAudio(payload: Uint8Array, mark: string): void {
-    const encoder = this.encoder;
-    if (encoder === undefined || this.twilio.readyState !== WebSocket.OPEN) return;
-    this.twilio.send(encoder.media(payload), { binary: false });
-    this.twilio.send(encoder.mark(mark));
+  private agentAudioSent(): void {
     this.deps.metrics.frames.agentToCaller++;
-    if (!this.firstAudioSent) {
-      this.firstAudioSent = true;
-      this.deps.metrics.firstAudioSeconds.observe((Date.now() - this.startedAt) / 1000);
-    }
-  }
-
-  private sendTwilio(text: string): void {
-    if (this.twilio.readyState === WebSocket.OPEN) this.twilio.send(text);
+    if (this.firstAudioSent) return;
+    this.firstAudioSent = true;
+    this.deps.metrics.firstAudioSeconds.observe((Date.now() - this.startedAt) / 1000);
   }
 
   private cork(on: boolean): void {
-    const sockets = [this.twilioTcp, ...this.realtime.tcpSockets()];
+    const sockets = [this.twilio.tcp, ...this.realtime.tcpSockets()];
     for (const socket of sockets) {
       if (on) socket.cork();
       else socket.uncork();
@@ -289,26 +223,11 @@ export class MediaSession {
 
   /** The bridge ended the stream: every socket and timer of the call goes, Twilio's with the ending's code. */
   private close(reason: keyof typeof STREAM_ENDINGS, detail: string): void {
-    for (const handle of this.timers.values()) clearTimeout(handle);
-    this.timers.clear();
+    this.timers.clearAll();
     this.realtime.closeAll();
     if (this.claimed !== undefined) this.deps.calls.release(this.claimed, this);
     this.deps.metrics.streams.inc({ reason });
     this.log.info({ reason, detail }, 'stream ended');
-    const state = this.twilio.readyState;
-    if (state === WebSocket.OPEN || state === WebSocket.CONNECTING) {
-      this.twilio.close(STREAM_ENDINGS[reason].code, closeReason(detail));
-      setTimeout(() => this.twilio.terminate(), TWILIO_CLOSE_GRACE_MS).unref();
-    }
+    this.twilio.close(STREAM_ENDINGS[reason].code, detail);
   }
-}
-
-/** A WebSocket close reason may hold 123 bytes of UTF-8: cut by bytes, never inside a character. */
-function closeReason(text: string): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= 123) return text;
-  return bytes
-    .subarray(0, 123)
-    .toString()
-    .replace(/\uFFFD$/, '');
 }

@@ -7,9 +7,10 @@ import type { WebSocket } from 'ws';
 import type { WorkerConfig } from './config.js';
 import { DEFAULT_OUTBOX_OPTIONS, EventOutbox } from './event-outbox.js';
 import { LiveCalls } from './live-calls.js';
-import { MediaSession, TWILIO_CLOSE_GRACE_MS } from './media-session.js';
+import { MediaSession } from './media-session.js';
 import { createMetrics } from './metrics.js';
 import { createMediaServer } from './server.js';
+import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
 
 export const SERVICE_NAME = 'media-worker';
 /** On close, how long call events still waiting for JetStream get. */

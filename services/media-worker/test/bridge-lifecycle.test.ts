@@ -15,7 +15,6 @@ import {
   found,
   OPTIONS,
   open,
-  ready,
   STREAM_SID,
 } from './bridge-harness.js';
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { REALTIME_FAILURE_BUDGET, REDIAL_DELAYS_MS } from '../src/bridge/call-bridge.js';
 import { REPLAY_FRAMES } from '../src/bridge/caller-input.js';
 import { CONTINUATION_NOTE, SEED_MAX_CHARS } from '../src/bridge/conversation-history.js';
 import {
   OLD_SESSION_LINGER_MS,
+  REALTIME_FAILURE_BUDGET,
+  REDIAL_DELAYS_MS,
   ROLLOVER_FORCE_MS,
   STABLE_SESSION_MS,
 } from '../src/bridge/realtime-sessions.js';

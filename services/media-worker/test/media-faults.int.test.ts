@@ -1,6 +1,6 @@
 import { TwilioMediaClient, twilioSignature, UpgradeRefusedError } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REALTIME_FAILURE_BUDGET } from '../src/bridge/call-bridge.js';
+import { REALTIME_FAILURE_BUDGET } from '../src/bridge/realtime-sessions.js';
 import {
   AUTH_TOKEN,
   frames,

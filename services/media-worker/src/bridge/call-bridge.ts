@@ -1,12 +1,7 @@
-import {
-  type Agent,
-  type CallEvent,
-  CallSid,
-  type StreamEndReason,
-  type TranscriptRole,
-} from '@switchboard/contracts';
+import { type Agent, CallSid, type StreamEndReason, type TranscriptRole } from '@switchboard/contracts';
 import { assertNever } from '../assert-never.js';
 import { AgentPlayback } from './agent-playback.js';
+import { CallEvents, transcriptText } from './call-events.js';
 import { CallerInput } from './caller-input.js';
 import { ConversationHistory } from './conversation-history.js';
 import { STREAM_ENDINGS } from './endings.js';
@@ -30,16 +25,10 @@ export interface BridgeOptions {
 
 /** After the agent asks to hang up, how long its goodbye may take to play before the stream closes. */
 export const END_CALL_MAX_WAIT_MS = 30_000;
-/**
- * Failed sockets in a row (not opening, not ready in time, or lost within STABLE_SESSION_MS) the call
- * survives; the pause before each new dial is REDIAL_DELAYS_MS[n - 1].
- */
-export const REALTIME_FAILURE_BUDGET = 3;
-export const REDIAL_DELAYS_MS = [0, 500, 2_000] as const;
-const MAX_TRANSCRIPT_CHARS = 20_000;
 
 type Phase = 'awaiting-start' | 'looking-up' | 'live' | 'ending' | 'ended';
-const NOTHING: BridgeOutput[] = [];
+/** Returned for inputs with nothing to do; frozen, so that no caller can add to it by mistake. */
+const NOTHING = Object.freeze([]) as unknown as BridgeOutput[];
 
 /**
  * The call bridge: Twilio on one side, OpenAI Realtime sessions on the other, and the one owner of a call's
@@ -54,27 +43,15 @@ export class CallBridge {
   private streamSid = '';
   private startedAt = 0;
   private agent: Agent | undefined;
-  /** Call events wait until the registry has confirmed the call, and are dropped if it never does. */
-  private gate: 'pending' | 'open' | 'shut' = 'pending';
-  private heldEvents: Array<{ event: CallEvent; msgId: string }> = [];
+  private readonly events = new CallEvents();
   private readonly sessions: RealtimeSessions;
   private readonly playback = new AgentPlayback(() => this.streamSid);
   private readonly caller = new CallerInput(() => this.startedAt);
   private readonly history = new ConversationHistory();
   private greeted = false;
-  private dtmfCount = 0;
 
   constructor(private readonly options: BridgeOptions) {
     this.sessions = new RealtimeSessions(options);
-  }
-
-  get isOver(): boolean {
-    return this.phase === 'ended';
-  }
-
-  /** Audio sent to Twilio and not confirmed played yet, in marks. */
-  get queuedMarks(): number {
-    return this.playback.queuedMarks;
   }
 
   handle(input: BridgeInput, now: number): BridgeOutput[] {
@@ -89,8 +66,8 @@ export class CallBridge {
     }
     if (this.phase === 'ended') {
       // Only the lookup still matters: it says whether the ended stream's events are owed to the registry.
-      if (input.kind === 'call-found') return this.openGate();
-      if (input.kind === 'lookup-failed') this.shutGate();
+      if (input.kind === 'call-found') return this.events.open();
+      if (input.kind === 'lookup-failed') this.events.shut();
       return NOTHING;
     }
     switch (input.kind) {
@@ -101,13 +78,15 @@ export class CallBridge {
       case 'call-found':
         return this.onCallFound(input.agent, now);
       case 'lookup-failed':
-        this.shutGate();
+        this.events.shut();
         return this.end(input.notFound ? 'unknown-call' : 'lookup-failed', now);
       case 'mark-echoed':
         this.playback.markEchoed(input.name);
         return this.afterPlayback(now);
       case 'caller-dtmf':
-        return this.onDtmf(input.digit, input.sequenceNumber, now);
+        if (this.phase === 'awaiting-start')
+          return [{ to: 'ignored', source: 'twilio', reason: 'dtmf before start' }];
+        return this.events.dtmf(input.digit, input.sequenceNumber, now);
       case 'agent-audio': {
         if (input.connection !== this.sessions.current?.id) return NOTHING;
         const { connection, responseId, itemId, contentIndex, payload } = input;
@@ -187,6 +166,7 @@ export class CallBridge {
     }
     this.callSid = callSid;
     this.startedAt = now;
+    this.events.started(callSid, streamSid, now);
     this.phase = 'looking-up';
     // The Realtime socket is dialled while the lookup runs.
     return [
@@ -197,7 +177,7 @@ export class CallBridge {
   }
 
   private onCallFound(agent: Agent, now: number): BridgeOutput[] {
-    const out = this.openGate();
+    const out = this.events.open();
     if (this.phase !== 'looking-up') return out;
     this.agent = agent;
     this.phase = 'live';
@@ -223,15 +203,6 @@ export class CallBridge {
       );
     }
     return NOTHING;
-  }
-
-  private onDtmf(digit: string, sequenceNumber: string | undefined, now: number): BridgeOutput[] {
-    if (this.phase === 'awaiting-start')
-      return [{ to: 'ignored', source: 'twilio', reason: 'dtmf before start' }];
-    const { callSid, streamSid } = this;
-    const at = new Date(now).toISOString();
-    const msgId = `dtmf:${callSid}:${streamSid}:${sequenceNumber ?? `n${++this.dtmfCount}`}`;
-    return this.publish({ kind: 'dtmf', callSid, streamSid, digit, at }, msgId);
   }
 
   // ------------------------------------------------------------------------------------ Realtime sessions
@@ -314,18 +285,15 @@ export class CallBridge {
       const taken = this.sessions.current;
       if (taken !== undefined) return taken.state === 'ready' ? this.begin(now) : NOTHING;
     }
-    const failures = this.sessions.failures;
-    if (failures > REALTIME_FAILURE_BUDGET) {
+    const plan = this.sessions.redial(slot);
+    if (plan === 'give-up') {
       if (slot === 'replacement') {
         return [{ to: 'log', level: 'error', message: 'no replacement session: staying on the current one' }];
       }
-      return this.end('realtime-failed', now, `${failures} Realtime sockets failed in a row`);
+      return this.end('realtime-failed', now, `${this.sessions.failures} Realtime sockets failed in a row`);
     }
-    const purpose: DialPurpose = slot === 'current' ? 'recover' : 'rollover';
-    const delay = failures === 0 ? 0 : (REDIAL_DELAYS_MS[failures - 1] ?? 0);
-    if (delay === 0) return this.dial(purpose, now);
-    this.sessions.dialLater(purpose);
-    return [this.timer('redial', now + delay)];
+    if (plan.delayMs === 0) return this.dial(plan.purpose, now);
+    return [this.timer('redial', now + plan.delayMs)];
   }
 
   // --------------------------------------------------------------------------------------------- timers
@@ -397,63 +365,19 @@ export class CallBridge {
     this.sessions.clear();
     this.playback.clear();
     this.caller.clear();
-    const out: BridgeOutput[] = [];
-    if (claimed) {
-      const { callSid, streamSid } = this;
-      const at = new Date(now).toISOString();
-      const stopped: CallEvent = { kind: 'stream', action: 'stopped', callSid, streamSid, at };
-      out.push(...this.publish(stopped, `stream:${callSid}:${streamSid}:stopped`));
-      if (STREAM_ENDINGS[reason].publishEnded) {
-        out.push(
-          ...this.publish({ kind: 'ended', callSid, reason, detail, at }, `ended:${callSid}:${streamSid}`),
-        );
-      }
-    }
+    const out = claimed
+      ? this.events.stopped(now, STREAM_ENDINGS[reason].publishEnded ? { reason, detail } : undefined)
+      : [];
     out.push({ to: 'end', reason, detail });
     return out;
   }
 
-  // -------------------------------------------------------------------------------------------- events
-
+  /** A transcript segment: published, and remembered for a new session (events are not conversation). */
   private transcript(role: TranscriptRole, itemId: string, text: string, at: number): BridgeOutput[] {
-    const trimmed = text.trim().slice(0, MAX_TRANSCRIPT_CHARS);
+    const trimmed = transcriptText(text);
     if (trimmed === '') return NOTHING;
     if (role !== 'event') this.history.add(role, trimmed, at);
-    const { callSid } = this;
-    return this.publish(
-      { kind: 'transcript', callSid, at: new Date(at).toISOString(), role, itemId, text: trimmed },
-      `transcript:${callSid}:${itemId}`,
-    );
-  }
-
-  private publish(event: CallEvent, msgId: string): BridgeOutput[] {
-    if (this.gate === 'open') return [{ to: 'publish', event, msgId }];
-    if (this.gate === 'pending') this.heldEvents.push({ event, msgId });
-    return NOTHING;
-  }
-
-  /** The call is known: its stream's start is published, then what waited for it, in order. */
-  private openGate(): BridgeOutput[] {
-    if (this.gate !== 'pending') return [];
-    this.gate = 'open';
-    const { callSid, streamSid } = this;
-    const started: CallEvent = {
-      kind: 'stream',
-      action: 'started',
-      callSid,
-      streamSid,
-      at: new Date(this.startedAt).toISOString(),
-    };
-    const out: BridgeOutput[] = [
-      { to: 'publish', event: started, msgId: `stream:${callSid}:${streamSid}:started` },
-    ];
-    for (const held of this.heldEvents.splice(0)) out.push({ to: 'publish', ...held });
-    return out;
-  }
-
-  private shutGate(): void {
-    this.gate = 'shut';
-    this.heldEvents = [];
+    return this.events.transcript(role, itemId, trimmed, at);
   }
 
   private timer(timer: TimerName, at: number): BridgeOutput {

@@ -15,6 +15,12 @@ export interface SessionTimings {
   sessionReadyTimeoutMs: number;
 }
 
+/**
+ * Failed sockets in a row (not opening, not ready in time, or lost within STABLE_SESSION_MS) the call
+ * survives; the pause before each new dial is REDIAL_DELAYS_MS[n - 1].
+ */
+export const REALTIME_FAILURE_BUDGET = 3;
+export const REDIAL_DELAYS_MS = [0, 500, 2_000] as const;
 /** A replacement ready this long without a quiet moment takes over anyway. */
 export const ROLLOVER_FORCE_MS = 120_000;
 /** After a move, the old socket stays open this long for the transcripts it still owes. */
@@ -73,9 +79,16 @@ export class RealtimeSessions {
     ];
   }
 
-  /** A socket to dial once the `redial` timer fires. */
-  dialLater(purpose: DialPurpose): void {
-    this.pendingDial = purpose;
+  /**
+   * After a failure in `slot`: give up (the budget is spent), or dial again, at once or after a pause (the
+   * dial then waits for the `redial` timer).
+   */
+  redial(slot: 'current' | 'replacement'): 'give-up' | { purpose: DialPurpose; delayMs: number } {
+    if (this.failures > REALTIME_FAILURE_BUDGET) return 'give-up';
+    const purpose: DialPurpose = slot === 'current' ? 'recover' : 'rollover';
+    const delayMs = this.failures === 0 ? 0 : (REDIAL_DELAYS_MS[this.failures - 1] ?? 0);
+    if (delayMs > 0) this.pendingDial = purpose;
+    return { purpose, delayMs };
   }
 
   takeDialLater(): DialPurpose | undefined {

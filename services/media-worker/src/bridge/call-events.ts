@@ -1,0 +1,88 @@
+import type { CallEvent, StreamEndReason, TranscriptRole } from '@switchboard/contracts';
+import type { BridgeOutput } from './types.js';
+
+const MAX_TRANSCRIPT_CHARS = 20_000;
+
+/**
+ * The call events a stream owes the registry, each with its stable `Nats-Msg-Id`. They wait until the
+ * registry has confirmed the call (the lookup) and are dropped if it never does: an unknown call's events
+ * must not create history for it.
+ */
+export class CallEvents {
+  private callSid = '';
+  private streamSid = '';
+  private startedAt = 0;
+  private gate: 'pending' | 'open' | 'shut' = 'pending';
+  private held: Array<{ event: CallEvent; msgId: string }> = [];
+  private dtmfCount = 0;
+
+  /** The stream carries `callSid` from `startedAt` on. */
+  started(callSid: string, streamSid: string, startedAt: number): void {
+    this.callSid = callSid;
+    this.streamSid = streamSid;
+    this.startedAt = startedAt;
+  }
+
+  /** The registry knows the call: its stream's start is published, then what waited for it, in order. */
+  open(): BridgeOutput[] {
+    if (this.gate !== 'pending') return [];
+    this.gate = 'open';
+    const { callSid, streamSid } = this;
+    const at = new Date(this.startedAt).toISOString();
+    const out: BridgeOutput[] = [
+      {
+        to: 'publish',
+        event: { kind: 'stream', action: 'started', callSid, streamSid, at },
+        msgId: `stream:${callSid}:${streamSid}:started`,
+      },
+    ];
+    for (const held of this.held.splice(0)) out.push({ to: 'publish', ...held });
+    return out;
+  }
+
+  /** The registry does not know the call, or could not say. */
+  shut(): void {
+    this.gate = 'shut';
+    this.held = [];
+  }
+
+  /** A finished utterance (or an `event` on the call); blank text is none. */
+  transcript(role: TranscriptRole, itemId: string, text: string, at: number): BridgeOutput[] {
+    const { callSid } = this;
+    return this.publish(
+      { kind: 'transcript', callSid, at: new Date(at).toISOString(), role, itemId, text },
+      `transcript:${callSid}:${itemId}`,
+    );
+  }
+
+  dtmf(digit: string, sequenceNumber: string | undefined, now: number): BridgeOutput[] {
+    const { callSid, streamSid } = this;
+    const msgId = `dtmf:${callSid}:${streamSid}:${sequenceNumber ?? `n${++this.dtmfCount}`}`;
+    return this.publish({ kind: 'dtmf', callSid, streamSid, digit, at: new Date(now).toISOString() }, msgId);
+  }
+
+  /** The stream is over; `ended` when the worker ended the call. */
+  stopped(now: number, ended?: { reason: StreamEndReason; detail: string }): BridgeOutput[] {
+    const { callSid, streamSid } = this;
+    const at = new Date(now).toISOString();
+    const out = this.publish(
+      { kind: 'stream', action: 'stopped', callSid, streamSid, at },
+      `stream:${callSid}:${streamSid}:stopped`,
+    );
+    if (ended === undefined) return out;
+    return out.concat(
+      this.publish({ kind: 'ended', callSid, ...ended, at }, `ended:${callSid}:${streamSid}`),
+    );
+  }
+
+  private publish(event: CallEvent, msgId: string): BridgeOutput[] {
+    if (this.gate === 'open') return [{ to: 'publish', event, msgId }];
+    if (this.gate === 'pending') this.held.push({ event, msgId });
+    return [];
+  }
+}
+
+/** A transcript's text as published: trimmed, bounded; empty when there was nothing to say. */
+export function transcriptText(text: string): string {
+  return text.trim().slice(0, MAX_TRANSCRIPT_CHARS);
+}

@@ -1,15 +1,11 @@
 import { z } from 'zod';
+import { Agent } from './agent.js';
 
 /** `CA` followed by 32 lowercase hex digits, as Twilio issues them. */
 export const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
 export const CallSid = z
   .string()
   .regex(CALL_SID_PATTERN, 'callSid must be CA followed by 32 lowercase hex digits');
-
-/** E.164: a plus sign and up to 15 digits, no leading zero. */
-export const PhoneNumber = z
-  .string()
-  .regex(/^\+[1-9]\d{1,14}$/, 'phone numbers must be E.164, like +15551230000');
 
 export const CALL_STATUSES = [
   'queued',
@@ -62,24 +58,6 @@ export function directionFromTwilio(twilioDirection: string): Direction {
   return twilioDirection.startsWith('outbound') ? 'outbound' : 'inbound';
 }
 
-export const DEFAULT_AGENT_ID = 'default';
-
-export const AgentId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'agent ids are letters, digits, - and _');
-
-export const Agent = z.strictObject({
-  id: AgentId,
-  phoneNumber: PhoneNumber.nullish(),
-  instructions: z.string().min(1).max(20_000),
-  voice: z.string().min(1).max(64),
-  model: z.string().min(1).max(128),
-  greeting: z.string().max(2_000).nullish(),
-});
-export type Agent = z.infer<typeof Agent>;
-
 const IsoTime = z.iso.datetime({ offset: true });
 
 export const Call = z.object({
@@ -97,14 +75,31 @@ export const Call = z.object({
 });
 export type Call = z.infer<typeof Call>;
 
-/** Who a transcript segment is from: the two speakers, or `event` for what happened on the call (a session move). */
-export const TranscriptRole = z.enum(['caller', 'agent', 'event']);
+/**
+ * Who a transcript segment is from: the two speakers, `tool` for a call of one of the agent's tools, or
+ * `event` for what else happened on the call (keypad digits, a transfer, a move to a new session).
+ */
+export const TranscriptRole = z.enum(['caller', 'agent', 'tool', 'event']);
 export type TranscriptRole = z.infer<typeof TranscriptRole>;
+
+/** A call of one of the agent's tools (built-in ones included), on a `tool` segment. */
+export const ToolCallRecord = z.object({
+  name: z.string().min(1).max(64),
+  callId: z.string().min(1).max(128),
+  /** The arguments the model gave, parsed (a string when they were not JSON). */
+  arguments: z.unknown(),
+  status: z.enum(['ok', 'error', 'timeout']),
+  /** From the model's call to the result it was given. */
+  ms: z.number().int().nonnegative(),
+});
+export type ToolCallRecord = z.infer<typeof ToolCallRecord>;
 
 export const TranscriptSegment = z.object({
   role: TranscriptRole,
   text: z.string(),
   at: IsoTime,
+  /** On `tool` segments only. */
+  tool: ToolCallRecord.optional(),
 });
 export type TranscriptSegment = z.infer<typeof TranscriptSegment>;
 

@@ -9,8 +9,12 @@ export const ERROR_CODES = {
   CALL_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  /** No media worker holds the call's stream (live control). */
+  CALL_NOT_LIVE: 404,
   CALL_CONFLICT: 409,
   AGENT_CONFLICT: 409,
+  /** The call is over: it cannot be controlled any more. */
+  CALL_ENDED: 409,
   PAYLOAD_TOO_LARGE: 413,
   TWILIO_ERROR: 502,
   DATABASE_UNAVAILABLE: 503,
@@ -101,6 +105,18 @@ export class AgentConflictError extends SwitchboardError {
   }
 }
 
+export class CallNotLiveError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('CALL_NOT_LIVE', message, options);
+  }
+}
+
+export class CallEndedError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('CALL_ENDED', message, options);
+  }
+}
+
 export class DatabaseUnavailableError extends SwitchboardError {
   constructor(message = 'the database is unavailable', options?: SwitchboardErrorOptions) {
     super('DATABASE_UNAVAILABLE', message, options);
@@ -139,6 +155,8 @@ const CLASSES: Partial<
   AGENT_NOT_FOUND: AgentNotFoundError,
   CALL_CONFLICT: CallConflictError,
   AGENT_CONFLICT: AgentConflictError,
+  CALL_NOT_LIVE: CallNotLiveError,
+  CALL_ENDED: CallEndedError,
   DATABASE_UNAVAILABLE: DatabaseUnavailableError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
   REGISTRY_TIMEOUT: RegistryTimeoutError,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CallSid, CallStatus, TranscriptRole } from './call.js';
+import { CallSid, CallStatus, ToolCallRecord, TranscriptRole } from './call.js';
 import { StreamEndReason } from './endings.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
@@ -39,6 +39,8 @@ export const TranscriptEvent = z.object({
   role: TranscriptRole,
   text: z.string().max(20_000),
   itemId: z.string().min(1).max(128),
+  /** On `tool` segments only. */
+  tool: ToolCallRecord.optional(),
 });
 export type TranscriptEvent = z.infer<typeof TranscriptEvent>;
 

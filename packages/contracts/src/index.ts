@@ -1,4 +1,6 @@
+export * from './agent.js';
 export * from './call.js';
+export * from './control.js';
 export * from './endings.js';
 export * from './errors.js';
 export * from './events.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Agent, AgentId, Call, CallSid, CallStatus, Direction, Transcript } from './call.js';
+import { Agent, AgentId } from './agent.js';
+import { Call, CallSid, CallStatus, Direction, Transcript } from './call.js';
 import { SUBJECTS } from './subjects.js';
 
 /** A party of a call as Twilio reports it: E.164 usually, but also `client:alice` or `anonymous`. */
@@ -38,6 +39,23 @@ export const CallTranscriptRequest = z.object({ callSid: CallSid });
 
 export const AgentGetRequest = z.object({ id: AgentId });
 
+export const AGENT_LIST_DEFAULT_LIMIT = 50;
+export const AGENT_LIST_MAX_LIMIT = 200;
+
+/** Agents ordered by id; `cursor` is the last id of the previous page. */
+export const AgentListRequest = z.object({
+  limit: z.number().int().min(1).max(AGENT_LIST_MAX_LIMIT).default(AGENT_LIST_DEFAULT_LIMIT),
+  cursor: AgentId.optional(),
+});
+export type AgentListRequest = z.input<typeof AgentListRequest>;
+
+export const AgentListReply = z.object({ agents: z.array(Agent), nextCursor: z.string().nullable() });
+export type AgentListReply = z.infer<typeof AgentListReply>;
+
+/** 404 when there is no such agent; 409 for `default`. */
+export const AgentDeleteRequest = z.object({ id: AgentId });
+export const AgentDeleteReply = z.object({ id: AgentId, deleted: z.literal(true) });
+
 export const HealthRequest = z.object({});
 
 export const PoolFigures = z.object({
@@ -62,6 +80,8 @@ export const ENDPOINTS = {
   callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
   agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },
+  agentList: { subject: SUBJECTS.agentList, request: AgentListRequest, reply: AgentListReply },
+  agentDelete: { subject: SUBJECTS.agentDelete, request: AgentDeleteRequest, reply: AgentDeleteReply },
   registryHealth: { subject: SUBJECTS.registryHealth, request: HealthRequest, reply: HealthReply },
 } as const;
 

@@ -6,11 +6,31 @@ export const SUBJECTS = {
   callTranscript: 'call.transcript',
   agentUpsert: 'agent.upsert',
   agentGet: 'agent.get',
+  agentList: 'agent.list',
+  agentDelete: 'agent.delete',
   registryHealth: 'registry.health',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
 export const REGISTRY_SERVICE_NAME = 'call-registry';
+
+/**
+ * Twilio's REST API, served by the webhook gateway (the only holder of Twilio credentials) for the other
+ * services, as service `twilio-rest` of the services framework.
+ */
+export const TWILIO_REST_SERVICE_NAME = 'twilio-rest';
+export const TWILIO_SUBJECTS = {
+  /** Replace what a live call is doing with new TwiML (a `<Dial>`, a `<Hangup/>`). */
+  callUpdate: 'twilio.call.update',
+} as const;
+
+/**
+ * Live control of a call, served by the media worker that holds its stream, while it does (request/reply;
+ * nobody serves it for a call no worker holds).
+ */
+export function callControlSubject(callSid: string): string {
+  return `call.control.${callSid}`;
+}
 
 /** JetStream stream holding every call event; subjects `events.call.<callSid>.<kind>`. */
 export const CALL_EVENTS_STREAM = 'CALL_EVENTS';
@@ -26,6 +46,8 @@ export function eventSubject(callSid: string, kind: string): string {
  * Where a service's replies arrive: each service user may subscribe to its own inbox prefix only, so no
  * service can read another's replies (or the events the registry pulls). See infra/nats/auth.conf.
  */
-export function inboxPrefixFor(service: 'call-registry' | 'webhook-gateway' | 'media-worker'): string {
+export function inboxPrefixFor(
+  service: 'call-registry' | 'webhook-gateway' | 'media-worker' | 'notifier' | 'ops',
+): string {
   return `_INBOX.${service}`;
 }

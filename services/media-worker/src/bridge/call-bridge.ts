@@ -376,7 +376,7 @@ export class CallBridge {
   private transcript(role: TranscriptRole, itemId: string, text: string, at: number): BridgeOutput[] {
     const trimmed = transcriptText(text);
     if (trimmed === '') return NOTHING;
-    if (role !== 'event') this.history.add(role, trimmed, at);
+    if (role === 'caller' || role === 'agent') this.history.add(role, trimmed, at);
     return this.events.transcript(role, itemId, trimmed, at);
   }
 

@@ -13,6 +13,15 @@ export {
   request,
 } from './request.js';
 export {
+  backoffPauses,
+  MIN_ATTEMPT_MS,
+  type RetryOptions,
+  type RetryPauses,
+  requestPauses,
+  UNAVAILABLE_PAUSE_MS,
+  withRetry,
+} from './retry.js';
+export {
   type EndpointHandler,
   type EndpointOptions,
   type Service,

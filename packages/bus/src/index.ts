@@ -1,4 +1,4 @@
-export { type BusOptions, connectBus, DEFAULT_NATS_URL } from './connect.js';
+export { type BusOptions, connectBus } from './connect.js';
 export {
   DUPLICATE_WINDOW_MS,
   EventPublisher,

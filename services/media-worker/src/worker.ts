@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
-import { inboxPrefixFor } from '@switchboard/contracts';
+import { inboxPrefixFor, WORKER_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { WebSocket } from 'ws';
 import type { WorkerConfig } from './config.js';
@@ -11,7 +11,6 @@ import { MediaSession, TWILIO_CLOSE_GRACE_MS } from './media-session.js';
 import { createMetrics } from './metrics.js';
 import { createMediaServer } from './server.js';
 
-export const SERVICE_NAME = 'media-worker';
 /** On close, how long call events still waiting for JetStream get. */
 export const EVENTS_FLUSH_TIMEOUT_MS = 5_000;
 
@@ -42,8 +41,8 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     givenNc ??
     (await connectBus({
       ...config.nats,
-      name: SERVICE_NAME,
-      inboxPrefix: inboxPrefixFor(SERVICE_NAME),
+      name: WORKER_SERVICE_NAME,
+      inboxPrefix: inboxPrefixFor(WORKER_SERVICE_NAME),
       log,
     }));
   const streams = new Map<WebSocket, MediaSession>();

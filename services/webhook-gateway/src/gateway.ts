@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
-import { inboxPrefixFor } from '@switchboard/contracts';
+import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
@@ -52,8 +52,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     options.nc ??
     (await connectBus({
       url: config.nats.url,
-      name: 'webhook-gateway',
-      inboxPrefix: inboxPrefixFor('webhook-gateway'),
+      name: GATEWAY_SERVICE_NAME,
+      inboxPrefix: inboxPrefixFor(GATEWAY_SERVICE_NAME),
       user: config.nats.user,
       password: config.nats.password,
       credsFile: config.nats.credsFile,

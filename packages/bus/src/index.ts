@@ -1,4 +1,5 @@
 export { type BusOptions, connectBus } from './connect.js';
+export { type ConnectionState, connectionState } from './connection-state.js';
 export {
   DUPLICATE_WINDOW_MS,
   EventPublisher,
@@ -29,4 +30,5 @@ export {
   type ServiceOptions,
   type ServingService,
 } from './serve.js';
-export { decodeJson, ERROR_CODE_HEADER, ERROR_HEADER } from './wire.js';
+export type { AsyncEndpointFigures } from './stats.js';
+export { decodeJson } from './wire.js';

@@ -1,4 +1,6 @@
 import {
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamClient,
   jetstream,
   jetstreamManager,
@@ -41,8 +43,9 @@ export async function ensureCallEventsStream(nc: NatsConnection): Promise<void> 
   }
 }
 
+/** JetStream's own answer for a stream that does not exist (nats.js throws it as a `StreamNotFoundError`). */
 function isStreamNotFound(err: unknown): boolean {
-  return err instanceof Error && /stream not found/i.test(err.message);
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
 export interface PublishOptions {

@@ -1,3 +1,4 @@
+import type { AsyncEndpointFigures } from '@switchboard/bus';
 import {
   AgentConflictError,
   AgentNotFoundError,
@@ -183,14 +184,25 @@ describe('call-registry endpoints', () => {
       ].sort(),
     );
     expect(info.endpoints.every((e) => e.queue_group === 'q')).toBe(true);
+
+    // Each endpoint's `data` holds the figures of the whole (async) handling, database included.
+    const bySidFigures = async () => {
+      const stats = (await stack.nc.request('$SRV.STATS.call-registry', '', { timeout: 2_000 })).json<{
+        endpoints: { subject: string; data: AsyncEndpointFigures }[];
+      }>();
+      const figures = stats.endpoints.find((e) => e.subject === 'call.bySid')?.data;
+      if (!figures) throw new Error('no call.bySid figures');
+      return figures;
+    };
+    const before = await bySidFigures();
+    const known = await stack.client.callCreate(inbound());
+    await stack.client.callBySid({ callSid: known.callSid });
     await stack.client.callBySid({ callSid: newCallSid() }).catch(() => undefined);
-    const stats = (await stack.nc.request('$SRV.STATS.call-registry', '', { timeout: 2_000 })).json<{
-      endpoints: { subject: string; num_requests: number; num_errors: number; processing_time: number }[];
-    }>();
-    const bySid = stats.endpoints.find((e) => e.subject === 'call.bySid');
-    expect(bySid?.num_requests).toBeGreaterThan(0);
-    expect(bySid?.num_errors).toBeGreaterThan(0);
-    expect(bySid?.processing_time).toBeGreaterThan(0);
+    const after = await bySidFigures();
+    expect(after.num_requests - before.num_requests).toBe(2);
+    expect(after.num_errors - before.num_errors).toBe(1);
+    expect(after.last_error).toMatch(/no call with callSid/);
+    expect(after.processing_time).toBeGreaterThan(before.processing_time);
   });
 
   it('serves /healthz, /readyz and /metrics with the pool figures', async () => {

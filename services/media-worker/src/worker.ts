@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
+import { connectBus, connectionState, EventPublisher, registryClient } from '@switchboard/bus';
 import { inboxPrefixFor, WORKER_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { WebSocket } from 'ws';
@@ -54,16 +54,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   const calls = new LiveCalls<MediaSession>();
   const registry = registryClient(nc, { timeoutMs: config.lookupTimeoutMs });
   let accepting = true;
-  let natsUp = true;
-  // nats.js' status iterator has a `stop()` its type does not show; without it, a shared connection would
-  // keep this loop (and the worker) referenced after close.
-  const natsStatus = nc.status() as ReturnType<NatsConnection['status']> & { stop?: () => void };
-  void (async () => {
-    for await (const status of natsStatus) {
-      if (status.type === 'disconnect') natsUp = false;
-      else if (status.type === 'reconnect') natsUp = true;
-    }
-  })().catch(() => undefined);
+  const nats = connectionState(nc);
 
   let emptied: (() => void) | undefined;
   const server = createMediaServer({
@@ -72,7 +63,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     metrics,
     registry: metrics.registry,
     accepting: () => accepting,
-    ready: () => natsUp && !nc.isClosed(),
+    ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
       const session = new MediaSession(ws, tcp, { config, log, registry, outbox, metrics, calls });
@@ -130,7 +121,6 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
         await closeStreams();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await outbox.flush(EVENTS_FLUSH_TIMEOUT_MS);
-        natsStatus.stop?.();
         if (!givenNc) await nc.close();
         log.info('media worker closed');
       })();

@@ -23,6 +23,7 @@ export {
 } from './fake-twilio-rest.js';
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
+export { metricValue } from './prometheus.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { newCallSid } from './twilio-ids.js';
 export {

@@ -3,6 +3,7 @@ export { type ConnectionState, connectionState } from './connection-state.js';
 export {
   DUPLICATE_WINDOW_MS,
   EventPublisher,
+  type EventSink,
   ensureCallEventsStream,
   type PublishOptions,
 } from './jetstream.js';

@@ -57,10 +57,19 @@ export interface PublishOptions {
 }
 
 /**
+ * Where call events go: `EventPublisher` in the services, a test's own where it wants to see or fail them.
+ * `publish` resolves once the event is stored and rejects (EventsUnavailableError) only when `deadlineMs`
+ * passed or `signal` aborted first.
+ */
+export interface EventSink {
+  publish(event: CallEvent, options: PublishOptions): Promise<void>;
+}
+
+/**
  * Publishes call events to JetStream, retrying with backoff until the server acknowledges that the event is
  * stored. Core NATS drops publishes made while disconnected without a word; this never does.
  */
-export class EventPublisher {
+export class EventPublisher implements EventSink {
   private readonly js: JetStreamClient;
 
   constructor(

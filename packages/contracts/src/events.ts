@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { CallSid, CallStatus, TranscriptRole } from './call.js';
-
-const IsoTime = z.iso.datetime({ offset: true });
+import { CallSid, CallStatus, IsoTime, TranscriptRole } from './call.js';
 
 /** Fields every event on `events.call.<callSid>.<kind>` carries. `at` is when it happened (ISO time). */
 const base = { callSid: CallSid, at: IsoTime };

@@ -61,7 +61,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     config,
     log,
     metrics,
-    registry: metrics.registry,
+    promRegistry: metrics.promRegistry,
     accepting: () => accepting,
     ready: () => nats.connected,
     liveStreams: () => streams.size,

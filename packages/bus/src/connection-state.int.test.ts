@@ -1,14 +1,6 @@
-import { TestNatsServer } from '@switchboard/testkit';
+import { TestNatsServer, until } from '@switchboard/testkit';
 import { describe, expect, it } from 'vitest';
 import { connectBus, connectionState } from './index.js';
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('connectionState', () => {
   it('follows a connection through a disconnect, its reconnect and its close, one watch for every caller', async () => {

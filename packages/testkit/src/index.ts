@@ -5,7 +5,7 @@ export {
   type TestDatabase,
   type TestDatabaseOptions,
 } from './database.js';
-export { eventually } from './eventually.js';
+export { eventually, until } from './eventually.js';
 export {
   DEFAULT_FAKE_RESPONSE,
   FAKE_OPENAI_API_KEY,

@@ -27,7 +27,7 @@ export const log = createLogger({ name: 'media-worker-test', level: process.env.
 export const AUTH_TOKEN = 'test-auth-token';
 export const PUBLIC_MEDIA_URL = 'wss://media.example.com/media-stream';
 
-export { newCallSid } from '@switchboard/testkit';
+export { newCallSid, until } from '@switchboard/testkit';
 
 /** `ms` of mu-law audio whose bytes are all `fill`, base64. */
 export function audio(ms: number, fill: number): string {
@@ -54,15 +54,6 @@ export async function lastEvent<K extends CallEventKind>(
     if (msg) return CallEvent.parse(msg.json()) as Extract<CallEvent, { kind: K }>;
     if (Date.now() > deadline) throw new Error(`no ${kind} event for ${callSid}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Polls until `predicate` holds, or throws after `timeoutMs`. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

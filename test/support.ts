@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { MIGRATIONS_KEY, migrate } from '@switchboard/call-registry';
 import { createLogger } from '@switchboard/logger';
-import { createTestDatabase, type TestDatabase } from '@switchboard/testkit';
+
+export { testDatabase } from '@switchboard/call-registry/testing';
+export { newCallSid } from '@switchboard/testkit';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const NATS_AUTH_CONF = fileURLToPath(new URL('../infra/nats/auth.conf', import.meta.url));
@@ -23,15 +23,4 @@ export const NATS_USERS = {
  */
 export function setNatsPasswordsInEnv(): void {
   for (const { env, password } of Object.values(NATS_USERS)) process.env[env] = password;
-}
-
-export function newCallSid(): string {
-  return `CA${randomBytes(16).toString('hex')}`;
-}
-
-export function testDatabase(): Promise<TestDatabase> {
-  return createTestDatabase({
-    templateKey: MIGRATIONS_KEY,
-    migrate: (url) => migrate(url).then(() => undefined),
-  });
 }

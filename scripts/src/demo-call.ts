@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Call, Transcript } from '@switchboard/contracts';
-import { TwilioMediaClient } from '@switchboard/testkit';
+import { newCallSid, TwilioMediaClient } from '@switchboard/testkit';
 import { BYTES_PER_MS, FRAME_BYTES, FRAME_MS, MULAW_SILENCE, mulawFrames, mulawRms } from './audio.js';
 import { CallsApi, TwilioWebhooks } from './demo-webhooks.js';
 import { parseStreamTwiml, sayText } from './twiml.js';
@@ -79,7 +78,7 @@ const TRANSCRIPT_WAIT_MS = 15_000;
 
 export async function placeDemoCall(options: DemoCallOptions): Promise<DemoCallResult> {
   const progress = options.onProgress ?? (() => undefined);
-  const callSid = `CA${randomBytes(16).toString('hex')}`;
+  const callSid = newCallSid();
   const twilio = new TwilioWebhooks(options.gatewayUrl, options.publicBaseUrl, options.authToken);
 
   const voice = await twilio.voice({

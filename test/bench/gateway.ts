@@ -12,7 +12,6 @@
 // for the WAL flush costs on this machine. The load average is printed: other work on the machine shows up
 // in the tail latencies, and in "gen lag" (how late the generator itself sent).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,14 +20,8 @@ import { connectBus } from '@switchboard/bus';
 
 type NatsConnection = Awaited<ReturnType<typeof connectBus>>;
 
-import { MIGRATIONS_KEY, migrate } from '@switchboard/call-registry';
-import {
-  createTestDatabase,
-  freePort,
-  signedTwilioRequest,
-  TestNatsServer,
-  waitForPort,
-} from '@switchboard/testkit';
+import { testDatabase } from '@switchboard/call-registry/testing';
+import { freePort, newCallSid, signedTwilioRequest, TestNatsServer, waitForPort } from '@switchboard/testkit';
 import pg from 'pg';
 import { processCpuMs } from './lib/cpu.js';
 import { Latencies } from './lib/latency.js';
@@ -112,7 +105,7 @@ interface Prepared {
 
 function prepare(count: number): Prepared[] {
   return Array.from({ length: count }, () => {
-    const callSid = `CA${randomBytes(16).toString('hex')}`;
+    const callSid = newCallSid();
     const signed = signedTwilioRequest(AUTH_TOKEN, VOICE_URL, {
       CallSid: callSid,
       AccountSid: ACCOUNT_SID,
@@ -305,10 +298,7 @@ export async function main(): Promise<void> {
   console.log(`${availableParallelism()} cores, load average ${load()}`);
   console.log('starting nats-server, database, call-registry and webhook-gateway…');
   const nats = await TestNatsServer.start();
-  const db = await createTestDatabase({
-    templateKey: MIGRATIONS_KEY,
-    migrate: (url) => migrate(url).then(() => undefined),
-  });
+  const db = await testDatabase();
   const synchronousCommit = args['synchronous-commit'];
   if (synchronousCommit !== undefined) {
     const admin = new pg.Client({ connectionString: db.url });

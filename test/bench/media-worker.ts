@@ -15,16 +15,15 @@
 // point paths) override the defaults; BENCH_WORKER_PROFILE_DIR writes V8 CPU profiles of the contenders;
 // BENCH_NODE_ARGS gives the contenders Node flags (`--trace-gc`, `--max-semi-space-size=32`) and their output.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectBus, registryClient } from '@switchboard/bus';
-import { MIGRATIONS_KEY, migrate } from '@switchboard/call-registry';
+import { testDatabase } from '@switchboard/call-registry/testing';
 import {
-  createTestDatabase,
   FAKE_OPENAI_API_KEY,
   freePort,
+  newCallSid,
   TestNatsServer,
   TwilioMediaClient,
   waitForPort,
@@ -176,7 +175,7 @@ async function runStep(
   const downSamples: number[] = [];
   const calls: Call[] = await Promise.all(
     Array.from({ length: n }, async () => {
-      const callSid = `CA${randomBytes(16).toString('hex')}`;
+      const callSid = newCallSid();
       await registry.callCreate({ callSid, direction: 'inbound', from: '+15551230000', to: '+15559870000' });
       const call: Call = {
         callSid,
@@ -378,10 +377,7 @@ function printResults(results: StepResult[]): void {
 
 async function main(): Promise<void> {
   const nats = await TestNatsServer.start();
-  const db = await createTestDatabase({
-    templateKey: MIGRATIONS_KEY,
-    migrate: (url) => migrate(url).then(() => undefined),
-  });
+  const db = await testDatabase();
   const fake = await FakeOpenAi.start();
   const stops: Array<() => Promise<void>> = [() => fake.stop()];
   try {

@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { ServiceStats } from '@nats-io/services';
 import {
   CALL_EVENTS_STREAM,
   CallNotFoundError,
@@ -10,10 +11,19 @@ import {
 import { createLogger } from '@switchboard/logger';
 import { TestNatsServer } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectBus, EventPublisher, ensureCallEventsStream, registryClient, ServiceHost } from './index.js';
+import {
+  type AsyncEndpointFigures,
+  connectBus,
+  EventPublisher,
+  ensureCallEventsStream,
+  registryClient,
+  ServiceHost,
+} from './index.js';
 
 const log = createLogger({ name: 'bus-test', level: 'silent' });
 const SID = `CA${'0'.repeat(32)}`;
+/** How long the test endpoint works before it answers. */
+const HANDLER_MS = 50;
 
 describe('bus against a real nats-server', () => {
   let server: TestNatsServer;
@@ -35,6 +45,7 @@ describe('bus against a real nats-server', () => {
       { log },
     );
     host.addEndpoint('bySid', ENDPOINTS.callBySid, async ({ callSid }) => {
+      await new Promise((r) => setTimeout(r, HANDLER_MS));
       throw CallNotFoundError.forSid(callSid);
     });
     const client = registryClient(nc);
@@ -50,8 +61,14 @@ describe('bus against a real nats-server', () => {
     expect(raw.headers?.get('Nats-Service-Error-Code')).toBe('400');
     expect(JSON.parse(raw.string())).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
 
-    const stats = await host.service.stats();
-    expect(stats.endpoints?.[0]).toMatchObject({ num_requests: 3, num_errors: 3 });
+    // What `nats micro stats` reads: the endpoint's `data` holds the figures of the whole async handling.
+    const stats = (await nc.request('$SRV.STATS.bus-test', '', { timeout: 1000 })).json<ServiceStats>();
+    const figures = stats.endpoints?.[0]?.data as AsyncEndpointFigures;
+    expect(figures).toMatchObject({ num_requests: 3, num_errors: 3 });
+    expect(figures.last_error).toMatch(/malformed JSON/);
+    // The one request that reached the handler waited HANDLER_MS before failing: the figures include it.
+    expect(figures.processing_time).toBeGreaterThanOrEqual((HANDLER_MS - 1) * 1e6);
+    expect(figures.average_processing_time).toBe(Math.round(figures.processing_time / 3));
     await host.drain();
 
     const gone = await client.callBySid({ callSid: SID }).catch((e: unknown) => e);

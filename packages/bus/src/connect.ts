@@ -3,12 +3,12 @@ import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Logger } from '@switchboard/logger';
 
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** Between reconnect attempts; nats.js adds jitter. */
 export const RECONNECT_WAIT_MS = 500;
 
 export interface BusOptions {
-  url?: string;
+  /** Comma-separated server URLs; nats.js' default (127.0.0.1:4222) when unset. */
+  url?: string | undefined;
   /** The connection's name as `nats-server` reports it (`connz`). */
   name: string;
   user?: string | undefined;
@@ -24,9 +24,9 @@ export interface BusOptions {
 
 /** Connects to NATS with reconnects that never give up, logging each change of state. */
 export async function connectBus(options: BusOptions): Promise<NatsConnection> {
-  const { url = DEFAULT_NATS_URL, name, user, password, credsFile, log, inboxPrefix } = options;
+  const { url, name, user, password, credsFile, log, inboxPrefix } = options;
   const nc = await connect({
-    servers: url.split(',').map((s) => s.trim()),
+    ...(url ? { servers: url.split(',').map((s) => s.trim()) } : {}),
     name,
     user,
     pass: password,

@@ -1,7 +1,9 @@
-export { type BusOptions, connectBus, DEFAULT_NATS_URL } from './connect.js';
+export { type BusOptions, connectBus } from './connect.js';
+export { type ConnectionState, connectionState } from './connection-state.js';
 export {
   DUPLICATE_WINDOW_MS,
   EventPublisher,
+  type EventSink,
   ensureCallEventsStream,
   type PublishOptions,
 } from './jetstream.js';
@@ -13,6 +15,15 @@ export {
   request,
 } from './request.js';
 export {
+  backoffPauses,
+  MIN_ATTEMPT_MS,
+  type RetryOptions,
+  type RetryPauses,
+  requestPauses,
+  UNAVAILABLE_PAUSE_MS,
+  withRetry,
+} from './retry.js';
+export {
   type EndpointHandler,
   type EndpointOptions,
   type Service,
@@ -20,4 +31,5 @@ export {
   type ServiceOptions,
   type ServingService,
 } from './serve.js';
-export { decodeJson, ERROR_CODE_HEADER, ERROR_HEADER } from './wire.js';
+export type { AsyncEndpointFigures } from './stats.js';
+export { decodeJson } from './wire.js';

@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamClient,
   jetstream,
   jetstreamManager,
@@ -15,12 +16,13 @@ import {
   eventSubject,
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
+import { backoffPauses, withRetry } from './retry.js';
 
 /** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 export const PUBLISH_ACK_TIMEOUT_MS = 2_000;
-const RETRY_FIRST_MS = 50;
-const RETRY_MAX_MS = 2_000;
+/** Pauses between publish attempts: 50 ms, doubling up to 2 s. */
+const PUBLISH_PAUSES = backoffPauses(50, 2_000);
 
 /** Creates the CALL_EVENTS stream, or brings an existing one's settings up to date. Safe to run from every replica. */
 export async function ensureCallEventsStream(nc: NatsConnection): Promise<void> {
@@ -41,8 +43,9 @@ export async function ensureCallEventsStream(nc: NatsConnection): Promise<void> 
   }
 }
 
+/** JetStream's own answer for a stream that does not exist (nats.js throws it as a `StreamNotFoundError`). */
 function isStreamNotFound(err: unknown): boolean {
-  return err instanceof Error && /stream not found/i.test(err.message);
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
 export interface PublishOptions {
@@ -54,10 +57,19 @@ export interface PublishOptions {
 }
 
 /**
+ * Where call events go: `EventPublisher` in the services, a test's own where it wants to see or fail them.
+ * `publish` resolves once the event is stored and rejects (EventsUnavailableError) only when `deadlineMs`
+ * passed or `signal` aborted first.
+ */
+export interface EventSink {
+  publish(event: CallEvent, options: PublishOptions): Promise<void>;
+}
+
+/**
  * Publishes call events to JetStream, retrying with backoff until the server acknowledges that the event is
  * stored. Core NATS drops publishes made while disconnected without a word; this never does.
  */
-export class EventPublisher {
+export class EventPublisher implements EventSink {
   private readonly js: JetStreamClient;
 
   constructor(
@@ -70,30 +82,28 @@ export class EventPublisher {
   async publish(event: CallEvent, { msgId, deadlineMs, signal }: PublishOptions): Promise<void> {
     const subject = eventSubject(event.callSid, event.kind);
     const payload = JSON.stringify(event);
-    const giveUpAt = deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + deadlineMs;
-    let wait = RETRY_FIRST_MS;
-    for (let attempt = 1; ; attempt++) {
-      const remaining = giveUpAt - Date.now();
-      try {
-        await this.js.publish(subject, payload, {
-          msgID: msgId,
-          timeout: Math.max(1, Math.min(PUBLISH_ACK_TIMEOUT_MS, remaining)),
-        });
-        return;
-      } catch (err) {
-        if (signal?.aborted || Date.now() + wait >= giveUpAt) {
-          throw new EventsUnavailableError(`event ${msgId} was not stored: ${(err as Error).message}`, {
-            cause: err,
-            callSid: event.callSid,
-          });
-        }
-        this.log?.warn(
-          { err, msgId, attempt, callSid: event.callSid },
-          'event publish not acknowledged, retrying',
-        );
-        await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
-        wait = Math.min(wait * 2, RETRY_MAX_MS);
-      }
+    try {
+      await withRetry(
+        async (timeoutMs) => {
+          await this.js.publish(subject, payload, { msgID: msgId, timeout: timeoutMs });
+        },
+        {
+          budgetMs: deadlineMs ?? Number.POSITIVE_INFINITY,
+          attemptTimeoutMs: PUBLISH_ACK_TIMEOUT_MS,
+          pauses: PUBLISH_PAUSES,
+          ...(signal ? { signal } : {}),
+          onRetry: (err, attempt) =>
+            this.log?.warn(
+              { err, msgId, attempt, callSid: event.callSid },
+              'event publish not acknowledged, retrying',
+            ),
+        },
+      );
+    } catch (err) {
+      throw new EventsUnavailableError(`event ${msgId} was not stored: ${(err as Error).message}`, {
+        cause: err,
+        callSid: event.callSid,
+      });
     }
   }
 }

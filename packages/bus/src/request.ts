@@ -1,4 +1,5 @@
 import { type NatsConnection, NoRespondersError, RequestError, TimeoutError } from '@nats-io/nats-core';
+import { ServiceErrorCodeHeader, ServiceErrorHeader } from '@nats-io/services';
 import {
   ENDPOINTS,
   type EndpointSpec,
@@ -9,7 +10,7 @@ import {
   SwitchboardError,
 } from '@switchboard/contracts';
 import type { z } from 'zod';
-import { decodeJson, ERROR_CODE_HEADER, ERROR_HEADER } from './wire.js';
+import { decodeJson } from './wire.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
 
@@ -34,10 +35,10 @@ export async function request<Req extends z.ZodType, Rep extends z.ZodType>(
   } catch (err) {
     throw requestFailure(spec.subject, err);
   }
-  const code = msg.headers?.get(ERROR_CODE_HEADER);
+  const code = msg.headers?.get(ServiceErrorCodeHeader);
   const body = decodeJson(msg.data);
   if (code) {
-    throw errorFromWire(Number(code), body.ok ? body.value : undefined, msg.headers?.get(ERROR_HEADER));
+    throw errorFromWire(Number(code), body.ok ? body.value : undefined, msg.headers?.get(ServiceErrorHeader));
   }
   if (!body.ok) throw new InternalError(`${spec.subject} replied with malformed JSON`);
   const parsed = spec.reply.safeParse(body.value);

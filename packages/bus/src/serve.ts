@@ -64,11 +64,9 @@ export class ServiceHost implements ServingService {
     let host: ServiceHost | undefined;
     const service = await new Svcm(nc).add({
       ...config,
-      // The framework times handlers synchronously; ours are async, so report our own figures.
-      statsHandler: async (endpoint: Endpoint) => {
-        host?.stats.get(endpoint.subject)?.applyTo(endpoint);
-        return null;
-      },
+      // The framework times handlers synchronously; ours are async, so each endpoint's `data` carries
+      // the figures of the whole handling.
+      statsHandler: async (endpoint: Endpoint) => host?.stats.get(endpoint.subject)?.figures() ?? null,
     });
     host = new ServiceHost(service, options);
     return host;

@@ -1,17 +1,18 @@
-import type { Endpoint } from '@nats-io/services';
-
-/** The per-endpoint figures `$SRV.STATS` reports. */
-interface FrameworkEndpointStats {
+/**
+ * The figures of one async endpoint, in the framework's own units and names (nanoseconds), reported as the
+ * endpoint's `data` in `$SRV.STATS`: the one field the services framework lets a service fill in (its
+ * `statsHandler`'s answer). The framework's own figures beside them time only the synchronous dispatch of
+ * a request and count no error a handler answers itself.
+ */
+export interface AsyncEndpointFigures {
+  num_requests: number;
   num_errors: number;
   last_error?: string;
   processing_time: number;
   average_processing_time: number;
 }
 
-/**
- * Processing time and errors of an async endpoint. The services framework measures a handler only until it
- * returns, which for an async handler is before any work is done, and never sees errors we answer ourselves.
- */
+/** Processing time and errors of an async endpoint, from a request's arrival to its answer. */
 export class AsyncEndpointStats {
   private requests = 0;
   private errors = 0;
@@ -28,13 +29,13 @@ export class AsyncEndpointStats {
     this.lastError = error.message;
   }
 
-  /** Overwrites the framework's figures for this endpoint just before it reports them. */
-  applyTo(endpoint: Endpoint): void {
-    const target = (endpoint as Endpoint & { stats?: FrameworkEndpointStats }).stats;
-    if (!target) return;
-    target.num_errors = this.errors;
-    if (this.lastError !== undefined) target.last_error = this.lastError;
-    target.processing_time = this.totalNs;
-    target.average_processing_time = this.requests === 0 ? 0 : Math.round(this.totalNs / this.requests);
+  figures(): AsyncEndpointFigures {
+    return {
+      num_requests: this.requests,
+      num_errors: this.errors,
+      ...(this.lastError === undefined ? {} : { last_error: this.lastError }),
+      processing_time: this.totalNs,
+      average_processing_time: this.requests === 0 ? 0 : Math.round(this.totalNs / this.requests),
+    };
   }
 }

@@ -1,7 +1,3 @@
-/** Header names of the NATS services framework's error replies. */
-export const ERROR_CODE_HEADER = 'Nats-Service-Error-Code';
-export const ERROR_HEADER = 'Nats-Service-Error';
-
 const decoder = new TextDecoder();
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; error: Error };

@@ -1,4 +1,3 @@
-import { DEFAULT_NATS_URL } from '@switchboard/bus';
 import { z } from 'zod';
 
 /**
@@ -7,6 +6,8 @@ import { z } from 'zod';
  */
 
 export const DEFAULT_HOST = '127.0.0.1';
+/** Where NATS is unless `NATS_URL` says otherwise: nats-server's own default address. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const DEFAULT_LOG_LEVEL = 'info';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

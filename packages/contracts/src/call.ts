@@ -58,7 +58,8 @@ export function directionFromTwilio(twilioDirection: string): Direction {
   return twilioDirection.startsWith('outbound') ? 'outbound' : 'inbound';
 }
 
-const IsoTime = z.iso.datetime({ offset: true });
+/** A time as ISO 8601 with its offset (`2026-11-27T10:00:00.000Z`): every `…At` and `at` on the wire. */
+export const IsoTime = z.iso.datetime({ offset: true });
 
 export const Call = z.object({
   callSid: CallSid,

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { CallSid, CallStatus, ToolCallRecord, TranscriptRole } from './call.js';
+import { CallSid, CallStatus, IsoTime, ToolCallRecord, TranscriptRole } from './call.js';
 import { StreamEndReason } from './endings.js';
-
-const IsoTime = z.iso.datetime({ offset: true });
 
 /** Fields every event on `events.call.<callSid>.<kind>` carries. `at` is when it happened (ISO time). */
 const base = { callSid: CallSid, at: IsoTime };

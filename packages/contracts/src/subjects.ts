@@ -12,7 +12,14 @@ export const SUBJECTS = {
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
+/** The three services' names: their NATS connections, inbox prefixes, loggers and `$SRV` name (the registry). */
 export const REGISTRY_SERVICE_NAME = 'call-registry';
+export const GATEWAY_SERVICE_NAME = 'webhook-gateway';
+export const WORKER_SERVICE_NAME = 'media-worker';
+export type ServiceName =
+  | typeof REGISTRY_SERVICE_NAME
+  | typeof GATEWAY_SERVICE_NAME
+  | typeof WORKER_SERVICE_NAME;
 
 /**
  * Twilio's REST API, served by the webhook gateway (the only holder of Twilio credentials) for the other
@@ -46,8 +53,6 @@ export function eventSubject(callSid: string, kind: string): string {
  * Where a service's replies arrive: each service user may subscribe to its own inbox prefix only, so no
  * service can read another's replies (or the events the registry pulls). See infra/nats/auth.conf.
  */
-export function inboxPrefixFor(
-  service: 'call-registry' | 'webhook-gateway' | 'media-worker' | 'notifier' | 'ops',
-): string {
+export function inboxPrefixFor(service: ServiceName | 'notifier' | 'ops'): string {
   return `_INBOX.${service}`;
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { newCallSid } from './twilio-ids.js';
 
 /** An error reply as Twilio's REST API sends it (https://www.twilio.com/docs/usage/twilios-response). */
 export interface TwilioErrorReply {
@@ -190,7 +190,7 @@ export class FakeTwilioRest {
     }
     const now = new Date();
     const created: FakeTwilioCall = {
-      sid: `CA${randomBytes(16).toString('hex')}`,
+      sid: newCallSid(),
       accountSid,
       to,
       from,

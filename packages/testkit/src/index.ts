@@ -5,6 +5,7 @@ export {
   type TestDatabase,
   type TestDatabaseOptions,
 } from './database.js';
+export { eventually, until } from './eventually.js';
 export {
   DEFAULT_FAKE_RESPONSE,
   FAKE_OPENAI_API_KEY,
@@ -22,7 +23,9 @@ export {
 } from './fake-twilio-rest.js';
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
+export { metricValue } from './prometheus.js';
 export { TcpProxy } from './tcp-proxy.js';
+export { newCallSid } from './twilio-ids.js';
 export {
   TwilioMediaClient,
   type TwilioMediaClientOptions,

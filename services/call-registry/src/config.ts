@@ -8,6 +8,7 @@ import {
   parseEnv,
   serviceEnv,
 } from '@switchboard/config';
+import { REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 3002;
@@ -68,9 +69,11 @@ export { ConfigError };
 
 /** Parses the registry's settings from the environment; throws one ConfigError naming every bad setting. */
 export function loadConfig(env: Record<string, string | undefined>): RegistryConfig {
-  const e = parseEnv(Env, env, 'call-registry');
+  const e = parseEnv(Env, env, REGISTRY_SERVICE_NAME);
   if (e.DB_POOL_MIN > e.DB_POOL_MAX) {
-    throw new ConfigError('invalid call-registry settings: DB_POOL_MIN must not exceed DB_POOL_MAX');
+    throw new ConfigError(
+      `invalid ${REGISTRY_SERVICE_NAME} settings: DB_POOL_MIN must not exceed DB_POOL_MAX`,
+    );
   }
   return {
     db: {

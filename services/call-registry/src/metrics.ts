@@ -1,16 +1,16 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
 import type { PoolFigures } from './db/pool.js';
 
 export type RegistryMetrics = ReturnType<typeof createMetrics>;
 
-/** The registry's Prometheus metrics, on a registry of its own (tests run several services in one process). */
+/** The call-registry's Prometheus metrics, in a promRegistry of its own (tests run several services at once). */
 export function createMetrics(poolFigures: () => PoolFigures) {
-  const registry = new Registry();
+  const promRegistry = new PromRegistry();
   const pool = (name: string, help: string, pick: (f: PoolFigures) => number) =>
     new Gauge({
       name,
       help,
-      registers: [registry],
+      registers: [promRegistry],
       collect() {
         this.set(pick(poolFigures()));
       },
@@ -20,25 +20,25 @@ export function createMetrics(poolFigures: () => PoolFigures) {
   pool('registry_db_pool_waiting', 'Queries waiting for a connection', (f) => f.waiting);
   pool('registry_db_pool_max', 'DB_POOL_MAX', (f) => f.max);
   return {
-    registry,
+    promRegistry,
     requests: new Histogram({
       name: 'registry_request_duration_seconds',
       help: 'NATS requests answered, by endpoint and outcome (ok or error status)',
       labelNames: ['endpoint', 'outcome'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     lookupBatchSize: new Histogram({
       name: 'registry_lookup_batch_size',
       help: 'callSids read by one batched call.bySid query',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     events: new Counter({
       name: 'registry_events_total',
       help: 'Call events consumed, by kind and outcome',
       labelNames: ['kind', 'outcome'],
-      registers: [registry],
+      registers: [promRegistry],
     }),
   };
 }

@@ -89,7 +89,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
   await consumer.start();
 
   const http = await startHealthServer(
-    { ready: async () => !nc.isClosed() && (await databaseAnswers()), metrics: metrics.registry },
+    { ready: async () => !nc.isClosed() && (await databaseAnswers()), promRegistry: metrics.promRegistry },
     config.http,
   );
   const poolLog =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isoTime } from '../src/calls/call-row.js';
+import { isoFromTimestamptz } from '../src/calls/call-row.js';
 
-describe('isoTime', () => {
+describe('isoFromTimestamptz', () => {
   it('formats PostgreSQL timestamptz text exactly as Date#toISOString would', () => {
     const cases = [
       '2026-11-27 10:00:00+00',
@@ -14,7 +14,7 @@ describe('isoTime', () => {
     ];
     for (const text of cases) {
       const expected = new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
-      expect(isoTime(text), text).toBe(expected);
+      expect(isoFromTimestamptz(text), text).toBe(expected);
     }
   });
 });

@@ -1,3 +1,4 @@
+import type { AsyncEndpointFigures } from '@switchboard/bus';
 import {
   AgentConflictError,
   AgentNotFoundError,
@@ -5,6 +6,7 @@ import {
   CallNotFoundError,
   InvalidRequestError,
 } from '@switchboard/contracts';
+import { metricValue } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newCallSid, type RegistryStack, startStack } from './support.js';
@@ -183,24 +185,61 @@ describe('call-registry endpoints', () => {
       ].sort(),
     );
     expect(info.endpoints.every((e) => e.queue_group === 'q')).toBe(true);
+
+    // Each endpoint's `data` holds the figures of the whole (async) handling, database included.
+    const bySidFigures = async () => {
+      const stats = (await stack.nc.request('$SRV.STATS.call-registry', '', { timeout: 2_000 })).json<{
+        endpoints: { subject: string; data: AsyncEndpointFigures }[];
+      }>();
+      const figures = stats.endpoints.find((e) => e.subject === 'call.bySid')?.data;
+      if (!figures) throw new Error('no call.bySid figures');
+      return figures;
+    };
+    const before = await bySidFigures();
+    const known = await stack.client.callCreate(inbound());
+    await stack.client.callBySid({ callSid: known.callSid });
     await stack.client.callBySid({ callSid: newCallSid() }).catch(() => undefined);
-    const stats = (await stack.nc.request('$SRV.STATS.call-registry', '', { timeout: 2_000 })).json<{
-      endpoints: { subject: string; num_requests: number; num_errors: number; processing_time: number }[];
-    }>();
-    const bySid = stats.endpoints.find((e) => e.subject === 'call.bySid');
-    expect(bySid?.num_requests).toBeGreaterThan(0);
-    expect(bySid?.num_errors).toBeGreaterThan(0);
-    expect(bySid?.processing_time).toBeGreaterThan(0);
+    const after = await bySidFigures();
+    expect(after.num_requests - before.num_requests).toBe(2);
+    expect(after.num_errors - before.num_errors).toBe(1);
+    expect(after.last_error).toMatch(/no call with callSid/);
+    expect(after.processing_time).toBeGreaterThan(before.processing_time);
   });
+
+  const scrape = async () => (await fetch(`http://127.0.0.1:${stack.registry.httpPort}/metrics`)).text();
 
   it('serves /healthz, /readyz and /metrics with the pool figures', async () => {
     const base = `http://127.0.0.1:${stack.registry.httpPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/registry_db_pool_total \d+/);
-    expect(metrics).toMatch(/registry_db_pool_max 20/);
-    expect(metrics).toContain('registry_request_duration_seconds_count{endpoint="bySid"');
+    const found = { endpoint: 'bySid', outcome: 'ok' };
+    const missing = { endpoint: 'bySid', outcome: '404' };
+    const before = await scrape();
+    const call = await stack.client.callCreate(inbound());
+    await stack.client.callBySid({ callSid: call.callSid });
+    await stack.client.callBySid({ callSid: newCallSid() }).catch(() => undefined);
+    const after = await scrape();
+    const count = (text: string, labels: Record<string, string>) =>
+      metricValue(text, 'registry_request_duration_seconds_count', labels) ?? 0;
+    expect(count(after, found) - count(before, found)).toBe(1);
+    expect(count(after, missing) - count(before, missing)).toBe(1);
+    // The pool's own figures: DB_POOL_MIN connections were opened at start.
+    expect(metricValue(after, 'registry_db_pool_total')).toBeGreaterThanOrEqual(2);
+    expect(metricValue(after, 'registry_db_pool_max')).toBe(20);
+  });
+
+  it('batches concurrent lookups: 100 call.bySid at once are read in fewer queries', async () => {
+    const calls = await Promise.all(Array.from({ length: 100 }, () => stack.client.callCreate(inbound())));
+    const before = await scrape();
+    const found = await Promise.all(calls.map((c) => stack.client.callBySid({ callSid: c.callSid })));
+    expect(found.map((c) => c.callSid)).toEqual(calls.map((c) => c.callSid));
+    const after = await scrape();
+    const delta = (name: string) => (metricValue(after, name) ?? 0) - (metricValue(before, name) ?? 0);
+    const queries = delta('registry_lookup_batch_size_count');
+    // Every callSid was read once, in batches of more than one on average.
+    expect(delta('registry_lookup_batch_size_sum')).toBe(100);
+    expect(queries).toBeGreaterThan(0);
+    expect(100 / queries).toBeGreaterThan(1);
   });
 
   it('names its connections and keeps DB_POOL_MIN of them open', async () => {

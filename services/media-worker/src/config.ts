@@ -9,6 +9,7 @@ import {
   serviceSettings,
   TWILIO_TOKEN_REQUIRED,
 } from '@switchboard/config';
+import { WORKER_SERVICE_NAME } from '@switchboard/contracts';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 3001;
@@ -97,7 +98,7 @@ export { ConfigError } from '@switchboard/config';
 
 /** Reads the worker's settings from an environment (`process.env` in main.ts), or throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
-  const e = parseEnv(EnvSchema, env, 'media-worker');
+  const e = parseEnv(EnvSchema, env, WORKER_SERVICE_NAME);
   return {
     ...serviceSettings(e),
     twilio: {

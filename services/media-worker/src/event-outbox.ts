@@ -1,10 +1,6 @@
+import type { EventSink } from '@switchboard/bus';
 import type { CallEvent } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
-
-/** Publishes with retries until JetStream acknowledges; `EventPublisher` from the bus. */
-export interface EventSink {
-  publish(event: CallEvent, options: { msgId: string; signal?: AbortSignal }): Promise<void>;
-}
 
 export interface OutboxOptions {
   /** Publishes waiting for an acknowledgement at once. */

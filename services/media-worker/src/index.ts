@@ -10,4 +10,4 @@ export { TIMERS, type TimerName } from './bridge/timers.js';
 export type { BridgeInput, BridgeOutput } from './bridge/types.js';
 export { ConfigError, loadConfig, SETTINGS, type WorkerConfig } from './config.js';
 export { MEDIA_STREAM_PATH } from './server.js';
-export { SERVICE_NAME, startWorker, type Worker, type WorkerDeps } from './worker.js';
+export { startWorker, type Worker, type WorkerDeps } from './worker.js';

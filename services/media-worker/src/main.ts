@@ -1,42 +1,26 @@
-import { createLogger } from '@switchboard/logger';
-import { ConfigError, loadConfig } from './config.js';
-import { SERVICE_NAME, startWorker } from './worker.js';
+// The media-worker process: settings from the environment, then the service, stopped on SIGINT/SIGTERM.
+// Signals, exit codes and start failures are handled by runService, as in every service.
+import { WORKER_SERVICE_NAME } from '@switchboard/contracts';
+import { runService } from '@switchboard/process';
+import { loadConfig } from './config.js';
+import { startWorker } from './worker.js';
 
-const bootLog = createLogger({ name: SERVICE_NAME });
-
-/** The only module that touches the process: environment, signals, exit code. */
-async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const log = createLogger({ name: SERVICE_NAME, level: config.logLevel });
-  if (config.twilio.skipSignature) {
-    log.warn('TWILIO_SKIP_SIGNATURE=true: media streams are accepted without checking X-Twilio-Signature');
-  }
-  const worker = await startWorker({ config, log });
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: closing live streams now');
-      void worker.close().then(() => process.exit(0));
-      return;
+await runService({
+  name: WORKER_SERVICE_NAME,
+  loadConfig,
+  async start(config, log) {
+    if (config.twilio.skipSignature) {
+      log.warn('TWILIO_SKIP_SIGNATURE=true: media streams are accepted without checking X-Twilio-Signature');
     }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    void worker
-      .drain()
-      .then(() => worker.close())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
-
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) bootLog.fatal({ problems: err.message }, 'invalid configuration');
-  else bootLog.fatal({ err }, 'media worker failed to start');
-  process.exit(1);
+    const worker = await startWorker({ config, log });
+    return {
+      // The first signal drains: no new streams, live calls go on up to DRAIN_TIMEOUT_MS.
+      stop: async () => {
+        await worker.drain();
+        await worker.close();
+      },
+      // A second one closes the live streams now.
+      stopNow: () => worker.close(),
+    };
+  },
 });

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
 
 export type Direction = 'caller_to_agent' | 'agent_to_caller';
 
@@ -16,17 +16,17 @@ export class FrameCounts {
 
 export type WorkerMetrics = ReturnType<typeof createMetrics>;
 
-/** The worker's Prometheus metrics, on a registry of its own (tests run several services in one process). */
+/** The worker's Prometheus metrics, in a promRegistry of its own (tests run several services at once). */
 export function createMetrics(liveCalls: () => number) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const promRegistry = new PromRegistry();
+  collectDefaultMetrics({ register: promRegistry });
   const frames = new FrameCounts();
   const reported: Record<Direction, number> = { caller_to_agent: 0, agent_to_caller: 0 };
 
   new Gauge({
     name: 'media_worker_live_calls',
     help: 'Media streams open on this worker',
-    registers: [registry],
+    registers: [promRegistry],
     collect() {
       this.set(liveCalls());
     },
@@ -35,7 +35,7 @@ export function createMetrics(liveCalls: () => number) {
     name: 'media_worker_frames_relayed_total',
     help: 'Audio frames relayed, by direction',
     labelNames: ['direction'],
-    registers: [registry],
+    registers: [promRegistry],
     collect() {
       const totals: Record<Direction, number> = {
         caller_to_agent: frames.callerToAgent,
@@ -49,54 +49,54 @@ export function createMetrics(liveCalls: () => number) {
   });
 
   return {
-    registry,
+    promRegistry,
     frames,
     relaySeconds: new Histogram({
       name: 'media_worker_relay_latency_seconds',
       help: `Time from a frame arriving to its relay being written, by direction (1 frame in ${RELAY_SAMPLE_EVERY})`,
       labelNames: ['direction'],
       buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     bargeIns: new Counter({
       name: 'media_worker_barge_ins_total',
       help: 'Times the caller spoke over the agent and its audio was cut',
-      registers: [registry],
+      registers: [promRegistry],
     }),
     firstAudioSeconds: new Histogram({
       name: 'media_worker_first_agent_audio_seconds',
       help: "Time from Twilio's start message to the agent's first audio sent to Twilio",
       buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     streams: new Counter({
       name: 'media_worker_streams_total',
       help: 'Media streams ended, by why (StreamEndReason)',
       labelNames: ['reason'],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     realtimeDials: new Counter({
       name: 'media_worker_realtime_dials_total',
       help: "Realtime sockets dialled, by why: a call's first, for the agent's model, a planned move, a recovery",
       labelNames: ['purpose'],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     badFrames: new Counter({
       name: 'media_worker_bad_frames_total',
       help: 'Frames ignored because they were not understood, by source',
       labelNames: ['source'],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     upgradesRefused: new Counter({
       name: 'media_worker_upgrades_refused_total',
       help: 'WebSocket upgrades refused, by HTTP status',
       labelNames: ['status'],
-      registers: [registry],
+      registers: [promRegistry],
     }),
     eventsDropped: new Counter({
       name: 'media_worker_events_dropped_total',
       help: 'Call events dropped because too many were waiting for JetStream',
-      registers: [registry],
+      registers: [promRegistry],
     }),
   };
 }

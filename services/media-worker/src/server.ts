@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@switchboard/logger';
-import type { Registry } from 'prom-client';
+import type { Registry as PromRegistry } from 'prom-client';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { WorkerConfig } from './config.js';
@@ -16,7 +16,8 @@ export interface ServerDeps {
   config: WorkerConfig;
   log: Logger;
   metrics: WorkerMetrics;
-  registry: Registry;
+  /** Where `/metrics` reads from. */
+  promRegistry: PromRegistry;
   /** False while draining: `/readyz` 503 and upgrades 503. */
   accepting(): boolean;
   /** Whether the worker can do its job right now (NATS connected). */
@@ -100,8 +101,8 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: Serve
       });
     }
     case '/metrics': {
-      const body = await deps.registry.metrics();
-      res.writeHead(200, { 'content-type': deps.registry.contentType });
+      const body = await deps.promRegistry.metrics();
+      res.writeHead(200, { 'content-type': deps.promRegistry.contentType });
       res.end(body);
       return;
     }

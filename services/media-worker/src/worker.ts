@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
-import { inboxPrefixFor } from '@switchboard/contracts';
+import { connectBus, connectionState, EventPublisher, registryClient } from '@switchboard/bus';
+import { inboxPrefixFor, WORKER_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { WebSocket } from 'ws';
 import type { WorkerConfig } from './config.js';
@@ -12,7 +12,6 @@ import { createMetrics } from './metrics.js';
 import { createMediaServer } from './server.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
 
-export const SERVICE_NAME = 'media-worker';
 /** On close, how long call events still waiting for JetStream get. */
 export const EVENTS_FLUSH_TIMEOUT_MS = 5_000;
 
@@ -43,8 +42,8 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     givenNc ??
     (await connectBus({
       ...config.nats,
-      name: SERVICE_NAME,
-      inboxPrefix: inboxPrefixFor(SERVICE_NAME),
+      name: WORKER_SERVICE_NAME,
+      inboxPrefix: inboxPrefixFor(WORKER_SERVICE_NAME),
       log,
     }));
   const streams = new Map<WebSocket, MediaSession>();
@@ -56,25 +55,16 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   const calls = new LiveCalls<MediaSession>();
   const registry = registryClient(nc, { timeoutMs: config.lookupTimeoutMs });
   let accepting = true;
-  let natsUp = true;
-  // nats.js' status iterator has a `stop()` its type does not show; without it, a shared connection would
-  // keep this loop (and the worker) referenced after close.
-  const natsStatus = nc.status() as ReturnType<NatsConnection['status']> & { stop?: () => void };
-  void (async () => {
-    for await (const status of natsStatus) {
-      if (status.type === 'disconnect') natsUp = false;
-      else if (status.type === 'reconnect') natsUp = true;
-    }
-  })().catch(() => undefined);
+  const nats = connectionState(nc);
 
   let emptied: (() => void) | undefined;
   const server = createMediaServer({
     config,
     log,
     metrics,
-    registry: metrics.registry,
+    promRegistry: metrics.promRegistry,
     accepting: () => accepting,
-    ready: () => natsUp && !nc.isClosed(),
+    ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
       const session = new MediaSession(ws, tcp, { config, log, registry, outbox, metrics, calls });
@@ -132,7 +122,6 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
         await closeStreams();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await outbox.flush(EVENTS_FLUSH_TIMEOUT_MS);
-        natsStatus.stop?.();
         if (!givenNc) await nc.close();
         log.info('media worker closed');
       })();

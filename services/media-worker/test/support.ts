@@ -1,14 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, type RegistryClient, registryClient } from '@switchboard/bus';
-import {
-  loadConfig as loadRegistryConfig,
-  MIGRATIONS_KEY,
-  migrate,
-  type Registry,
-  startRegistry,
-} from '@switchboard/call-registry';
+import type { RegistryClient } from '@switchboard/bus';
+import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
 import {
   type Agent,
   CALL_EVENTS_STREAM,
@@ -19,13 +12,11 @@ import {
 } from '@switchboard/contracts';
 import { createLogger } from '@switchboard/logger';
 import {
-  createTestDatabase,
   FAKE_OPENAI_API_KEY,
   type FakeRealtimeOptions,
   FakeRealtimeServer,
   type FakeRealtimeSession,
-  type TestDatabase,
-  TestNatsServer,
+  newCallSid,
   TwilioMediaClient,
   type TwilioMediaClientOptions,
 } from '@switchboard/testkit';
@@ -36,9 +27,7 @@ export const log = createLogger({ name: 'media-worker-test', level: process.env.
 export const AUTH_TOKEN = 'test-auth-token';
 export const PUBLIC_MEDIA_URL = 'wss://media.example.com/media-stream';
 
-export function newCallSid(): string {
-  return `CA${randomBytes(16).toString('hex')}`;
-}
+export { newCallSid, until } from '@switchboard/testkit';
 
 /** `ms` of mu-law audio whose bytes are all `fill`, base64. */
 export function audio(ms: number, fill: number): string {
@@ -68,19 +57,10 @@ export async function lastEvent<K extends CallEventKind>(
   }
 }
 
-/** Polls until `predicate` holds, or throws after `timeoutMs`. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export interface Stack {
-  nats: TestNatsServer;
-  db: TestDatabase;
-  registry: Registry;
+  nats: RegistryStack['nats'];
+  db: RegistryStack['db'];
+  registry: RegistryStack['registry'];
   nc: NatsConnection;
   client: RegistryClient;
   fake: FakeRealtimeServer;
@@ -106,22 +86,8 @@ export async function startStack(
   env: Record<string, string> = {},
   fakeOptions: FakeRealtimeOptions = {},
 ): Promise<Stack> {
-  const nats = await TestNatsServer.start();
-  const db = await createTestDatabase({
-    templateKey: MIGRATIONS_KEY,
-    migrate: (url) => migrate(url).then(() => undefined),
-  });
-  const registry = await startRegistry({
-    config: loadRegistryConfig({
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      PORT: '0',
-      MIGRATE_ON_START: 'false',
-    }),
-    log,
-  });
-  const nc = await connectBus({ url: nats.url, name: 'media-worker-test' });
-  const client = registryClient(nc, { timeoutMs: 5_000 });
+  const registryStack = await startRegistryStack({ log, clientName: 'media-worker-test' });
+  const { nats, db, registry, nc, client } = registryStack;
   const fake = await FakeRealtimeServer.start(fakeOptions);
   const worker = await startWorker({
     config: loadConfig({
@@ -196,10 +162,7 @@ export async function startStack(
       for (const twilio of clients) if (twilio.isOpen) twilio.terminate();
       await worker.close();
       await fake.close();
-      await nc.close();
-      await registry.close();
-      await nats.close();
-      await db.drop();
+      await registryStack.close();
     },
   };
 }

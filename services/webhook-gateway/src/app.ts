@@ -1,3 +1,4 @@
+import type { EventSink } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { apiKeyCheck } from './api-keys.js';
@@ -8,7 +9,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { GatewayRegistry } from './registry.js';
 import { apiCallsRouter } from './routes/api-calls.js';
 import { healthRouter } from './routes/health.js';
-import { type EventSink, twilioStatusHandler } from './routes/twilio-status.js';
+import { twilioStatusHandler } from './routes/twilio-status.js';
 import { twilioVoiceHandler } from './routes/twilio-voice.js';
 import { twilioSignatureCheck } from './signature.js';
 import type { OutboundCaller } from './twilio-client.js';

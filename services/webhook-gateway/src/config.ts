@@ -9,7 +9,7 @@ import {
   serviceSettings,
   TWILIO_TOKEN_REQUIRED,
 } from '@switchboard/config';
-import { PhoneNumber } from '@switchboard/contracts';
+import { GATEWAY_SERVICE_NAME, PhoneNumber } from '@switchboard/contracts';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 3000;
@@ -97,7 +97,7 @@ export { ConfigError } from '@switchboard/config';
 
 /** Reads the gateway's settings from an environment (`process.env` in main.ts), or throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
-  const e = parseEnv(EnvSchema, env, 'webhook-gateway');
+  const e = parseEnv(EnvSchema, env, GATEWAY_SERVICE_NAME);
   return {
     ...serviceSettings(e),
     publicBaseUrl: e.PUBLIC_BASE_URL,

@@ -1,14 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
-import { inboxPrefixFor } from '@switchboard/contracts';
+import { connectBus, EventPublisher, type EventSink, registryClient } from '@switchboard/bus';
+import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayMetrics } from './metrics.js';
 import { observedRegistry } from './registry.js';
-import type { EventSink } from './routes/twilio-status.js';
 import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
 
 /** Idle keep-alive connections are kept this long: longer than a load balancer's usual 60 s. */
@@ -52,8 +51,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     options.nc ??
     (await connectBus({
       url: config.nats.url,
-      name: 'webhook-gateway',
-      inboxPrefix: inboxPrefixFor('webhook-gateway'),
+      name: GATEWAY_SERVICE_NAME,
+      inboxPrefix: inboxPrefixFor(GATEWAY_SERVICE_NAME),
       user: config.nats.user,
       password: config.nats.password,
       credsFile: config.nats.credsFile,

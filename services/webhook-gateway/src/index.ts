@@ -2,7 +2,6 @@ export { type AppDeps, BODY_LIMIT_BYTES, createApp } from './app.js';
 export { ConfigError, type GatewayConfig, loadConfig, SETTINGS, type TwilioConfig } from './config.js';
 export { TwilioError } from './errors.js';
 export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';
-export type { EventSink } from './routes/twilio-status.js';
 export { isValidTwilioSignature, signedUrl } from './signature.js';
 export {
   type OutboundCaller,

@@ -1,17 +1,17 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry as PromRegistry } from 'prom-client';
 
 const HTTP_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const REGISTRY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2];
 
-/** The gateway's Prometheus figures, in a registry of its own (never prom-client's global one). */
+/** The gateway's Prometheus figures, in a Prometheus registry of its own (never prom-client's global one). */
 export class GatewayMetrics {
-  readonly registry = new Registry();
+  readonly promRegistry = new PromRegistry();
 
   readonly httpRequests = new Counter({
     name: 'gateway_http_requests_total',
     help: 'HTTP requests answered, by route, method and status',
     labelNames: ['route', 'method', 'status'] as const,
-    registers: [this.registry],
+    registers: [this.promRegistry],
   });
 
   readonly httpDuration = new Histogram({
@@ -19,7 +19,7 @@ export class GatewayMetrics {
     help: 'Time from a request arriving to its response being written, by route, method and status',
     labelNames: ['route', 'method', 'status'] as const,
     buckets: HTTP_BUCKETS_SECONDS,
-    registers: [this.registry],
+    registers: [this.promRegistry],
   });
 
   readonly registryDuration = new Histogram({
@@ -27,25 +27,25 @@ export class GatewayMetrics {
     help: 'Requests to the call registry over NATS, by endpoint and outcome (ok or error code)',
     labelNames: ['endpoint', 'outcome'] as const,
     buckets: REGISTRY_BUCKETS_SECONDS,
-    registers: [this.registry],
+    registers: [this.promRegistry],
   });
 
   readonly eventsPublished = new Counter({
     name: 'gateway_events_published_total',
     help: 'Call events offered to JetStream, by kind and outcome (stored or failed)',
     labelNames: ['kind', 'outcome'] as const,
-    registers: [this.registry],
+    registers: [this.promRegistry],
   });
 
   readonly voiceApologies = new Counter({
     name: 'gateway_voice_apologies_total',
     help: 'Voice webhooks answered with the apology TwiML, by reason',
     labelNames: ['reason'] as const,
-    registers: [this.registry],
+    registers: [this.promRegistry],
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+    collectDefaultMetrics({ register: this.promRegistry, prefix: 'gateway_' });
   }
 
   observeHttp(route: string, method: string, status: number, durationMs: number): void {

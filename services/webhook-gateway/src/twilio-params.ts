@@ -49,7 +49,7 @@ export function callCreateFromVoice(params: VoiceWebhookParams): CallCreateReque
 }
 
 /** An RFC 2822 (or ISO) time as ISO 8601, or `fallback` when it is missing or unreadable. */
-export function isoTime(value: string | undefined, fallback: Date): string {
+export function isoFromTwilioTime(value: string | undefined, fallback: Date): string {
   if (value !== undefined) {
     const parsed = new Date(value);
     if (!Number.isNaN(parsed.getTime())) return parsed.toISOString();
@@ -64,7 +64,8 @@ export function isoTime(value: string | undefined, fallback: Date): string {
 export function statusMessageId(params: StatusCallbackParams): string {
   const parts = ['status', params.CallSid, params.CallStatus];
   if (params.SequenceNumber !== undefined) parts.push(`seq-${Number(params.SequenceNumber)}`);
-  else if (params.Timestamp !== undefined) parts.push(`ts-${isoTime(params.Timestamp, new Date(0))}`);
+  else if (params.Timestamp !== undefined)
+    parts.push(`ts-${isoFromTwilioTime(params.Timestamp, new Date(0))}`);
   return parts.join('.');
 }
 
@@ -73,7 +74,7 @@ export function statusEventFromCallback(params: StatusCallbackParams, now: Date)
     kind: 'status',
     callSid: params.CallSid,
     status: params.CallStatus,
-    at: isoTime(params.Timestamp, now),
+    at: isoFromTwilioTime(params.Timestamp, now),
   };
   if (params.SequenceNumber !== undefined) event.sequenceNumber = Number(params.SequenceNumber);
   if (params.CallDuration !== undefined) event.durationSeconds = Number(params.CallDuration);

@@ -1,22 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, type RegistryClient, registryClient } from '@switchboard/bus';
-import {
-  loadConfig as loadRegistryConfig,
-  MIGRATIONS_KEY,
-  migrate,
-  type Registry,
-  startRegistry,
-} from '@switchboard/call-registry';
+import type { RegistryClient } from '@switchboard/bus';
+import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
 import { createLogger } from '@switchboard/logger';
-import {
-  createTestDatabase,
-  FakeTwilioRest,
-  signedTwilioRequest,
-  type TestDatabase,
-  TestNatsServer,
-  type TwilioParams,
-} from '@switchboard/testkit';
+import { FakeTwilioRest, signedTwilioRequest, type TwilioParams } from '@switchboard/testkit';
 import { loadConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/gateway.js';
 
@@ -30,14 +16,12 @@ export const FROM_NUMBER = '+15550001111';
 export const PUBLIC_BASE_URL = 'https://gateway.example.com';
 export const MEDIA_STREAM_URL = 'wss://media.example.com/media-stream';
 
-export function newCallSid(): string {
-  return `CA${randomBytes(16).toString('hex')}`;
-}
+export { eventually, newCallSid } from '@switchboard/testkit';
 
 export interface GatewayStack {
-  nats: TestNatsServer;
-  db: TestDatabase;
-  registry: Registry;
+  nats: RegistryStack['nats'];
+  db: RegistryStack['db'];
+  readonly registry: RegistryStack['registry'];
   twilio: FakeTwilioRest;
   gateway: Gateway;
   /** A client connection of its own, as another service would have. */
@@ -69,56 +53,39 @@ export function gatewayEnv(natsUrl: string, twilioUrl: string, env: Record<strin
 
 /** nats-server, a migrated database, the real registry, a fake Twilio REST API and the gateway on port 0. */
 export async function startStack(env: Record<string, string> = {}): Promise<GatewayStack> {
-  const nats = await TestNatsServer.start();
-  const db = await createTestDatabase({
-    templateKey: MIGRATIONS_KEY,
-    migrate: (url) => migrate(url).then(() => undefined),
+  const registry = await startRegistryStack({
+    env: { DB_POOL_MIN: '1', DB_POOL_MAX: '5' },
+    log,
+    clientName: 'gateway-test-client',
   });
-  const registryConfig = loadRegistryConfig({
-    DATABASE_URL: db.url,
-    NATS_URL: nats.url,
-    PORT: '0',
-    MIGRATE_ON_START: 'false',
-    DB_POOL_MIN: '1',
-    DB_POOL_MAX: '5',
-  });
-  let registry = await startRegistry({ config: registryConfig, log });
   const twilio = await FakeTwilioRest.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   const gateways: Gateway[] = [];
   const start = async (overrides: Record<string, string> = {}) => {
-    const g = await startGateway({ config: gatewayEnv(nats.url, twilio.url, { ...env, ...overrides }), log });
+    const g = await startGateway({
+      config: gatewayEnv(registry.nats.url, twilio.url, { ...env, ...overrides }),
+      log,
+    });
     gateways.push(g);
     return g;
   };
   const gateway = await start();
-  const nc = await connectBus({ url: nats.url, name: 'gateway-test-client' });
-  let stopped = false;
   return {
-    nats,
-    db,
+    nats: registry.nats,
+    db: registry.db,
     get registry() {
-      return registry;
+      return registry.registry;
     },
     twilio,
     gateway,
-    nc,
-    client: registryClient(nc, { timeoutMs: 5_000 }),
-    async stopRegistry() {
-      stopped = true;
-      await registry.close();
-    },
-    async restartRegistry() {
-      registry = await startRegistry({ config: registryConfig, log });
-      stopped = false;
-    },
+    nc: registry.nc,
+    client: registry.client,
+    stopRegistry: () => registry.stopRegistry(),
+    restartRegistry: () => registry.restartRegistry(),
     startGateway: start,
     async close() {
       await Promise.allSettled(gateways.map((g) => g.close()));
-      await nc.close();
-      if (!stopped) await registry.close();
       await twilio.close();
-      await nats.close();
-      await db.drop();
+      await registry.close();
     },
   };
 }
@@ -178,20 +145,4 @@ export function api(
   if (init.body !== undefined && !headers.has('content-type'))
     headers.set('content-type', 'application/json');
   return fetch(`${gateway.url}${path}`, { ...init, headers });
-}
-
-export async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => err as T);
-    if (accept(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

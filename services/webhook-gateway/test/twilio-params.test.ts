@@ -2,7 +2,7 @@ import { StatusEvent } from '@switchboard/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   callCreateFromVoice,
-  isoTime,
+  isoFromTwilioTime,
   StatusCallbackParams,
   statusEventFromCallback,
   statusMessageId,
@@ -116,9 +116,9 @@ describe('status callback params', () => {
   });
 
   it('reads RFC 2822 and ISO times, and falls back on unreadable ones', () => {
-    expect(isoTime('Mon, 16 Aug 2010 03:45:01 +0000', NOW)).toBe('2010-08-16T03:45:01.000Z');
-    expect(isoTime('2010-08-16T03:45:01Z', NOW)).toBe('2010-08-16T03:45:01.000Z');
-    expect(isoTime('yesterday', NOW)).toBe(NOW.toISOString());
-    expect(isoTime(undefined, NOW)).toBe(NOW.toISOString());
+    expect(isoFromTwilioTime('Mon, 16 Aug 2010 03:45:01 +0000', NOW)).toBe('2010-08-16T03:45:01.000Z');
+    expect(isoFromTwilioTime('2010-08-16T03:45:01Z', NOW)).toBe('2010-08-16T03:45:01.000Z');
+    expect(isoFromTwilioTime('yesterday', NOW)).toBe(NOW.toISOString());
+    expect(isoFromTwilioTime(undefined, NOW)).toBe(NOW.toISOString());
   });
 });

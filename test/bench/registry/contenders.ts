@@ -1,4 +1,5 @@
-import { type connectBus, ERROR_CODE_HEADER, ERROR_HEADER } from '@switchboard/bus';
+import { ServiceErrorCodeHeader, ServiceErrorHeader } from '@nats-io/services';
+import type { connectBus } from '@switchboard/bus';
 import pg from 'pg';
 import type { Operation } from '../lib/load.js';
 import type { SidDeck } from './sids.js';
@@ -41,8 +42,8 @@ export function natsLookup(
       const msg = await nc.request(subject, encoder.encode(JSON.stringify({ callSid })), {
         timeout: NATS_TIMEOUT_MS,
       });
-      const code = msg.headers?.get(ERROR_CODE_HEADER);
-      if (code) throw new Error(`${subject} answered ${code}: ${msg.headers?.get(ERROR_HEADER)}`);
+      const code = msg.headers?.get(ServiceErrorCodeHeader);
+      if (code) throw new Error(`${subject} answered ${code}: ${msg.headers?.get(ServiceErrorHeader)}`);
       if (msg.json<{ callSid?: string }>().callSid !== callSid) throw new Error('reply for another call');
     },
     close: async () => undefined,

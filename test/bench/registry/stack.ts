@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectBus, ERROR_CODE_HEADER } from '@switchboard/bus';
+import { ServiceErrorCodeHeader } from '@nats-io/services';
+import { connectBus } from '@switchboard/bus';
 import { freePort, waitForPort } from '@switchboard/testkit';
 import { type NodeChild, spawnTsNode } from '../lib/child.js';
 import { CpuMeter, findProcesses } from '../lib/cpu.js';
@@ -150,7 +151,7 @@ async function untilAnswered(nc: NatsConnection, subject: string, callSid: strin
   for (;;) {
     try {
       const msg = await nc.request(subject, encoder.encode(JSON.stringify({ callSid })), { timeout: 2_000 });
-      if (!msg.headers?.get(ERROR_CODE_HEADER)) return msg.string();
+      if (!msg.headers?.get(ServiceErrorCodeHeader)) return msg.string();
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }

@@ -62,10 +62,10 @@ export function toCall(row: CallRow): Call {
       model: row.agent_model,
       greeting: row.agent_greeting,
     }),
-    createdAt: isoTime(row.created_at),
-    updatedAt: isoTime(row.updated_at),
-    answeredAt: row.answered_at === null ? null : isoTime(row.answered_at),
-    endedAt: row.ended_at === null ? null : isoTime(row.ended_at),
+    createdAt: isoFromTimestamptz(row.created_at),
+    updatedAt: isoFromTimestamptz(row.updated_at),
+    answeredAt: row.answered_at === null ? null : isoFromTimestamptz(row.answered_at),
+    endedAt: row.ended_at === null ? null : isoFromTimestamptz(row.ended_at),
     durationSeconds: row.duration_seconds,
   };
 }
@@ -74,8 +74,8 @@ const TIMESTAMPTZ_OID = 1184;
 const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text');
 
 /**
- * Query option for reading `CallRow`s: timestamps stay text and `isoTime` formats them. Parsing them into
- * Dates and formatting those again was half of the registry's cost of decoding a lookup row
+ * Query option for reading `CallRow`s: timestamps stay text and `isoFromTimestamptz` formats them. Parsing
+ * them into Dates and formatting those again was half of the registry's cost of decoding a lookup row
  * (`pnpm bench registry`, see test/bench/README.md).
  */
 export const TIMESTAMPS_AS_TEXT: pg.CustomTypesConfig = {
@@ -90,7 +90,7 @@ export const TIMESTAMPS_AS_TEXT: pg.CustomTypesConfig = {
  * `Date#toISOString` gives (`2026-01-01T00:00:01.500Z`), without making a Date. Any other shape (another
  * session time zone, years past 9999) goes through node-postgres's own parser.
  */
-export function isoTime(text: string): string {
+export function isoFromTimestamptz(text: string): string {
   if (text.length >= 22 && text.length <= 26 && text[10] === ' ' && text.endsWith('+00')) {
     const fraction = text.length > 22 ? text.slice(19, -3).padEnd(4, '0') : '.000';
     return `${text.slice(0, 10)}T${text.slice(11, 19)}${fraction}Z`;

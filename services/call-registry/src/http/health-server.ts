@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { Registry as PromRegistry } from 'prom-client';
 
 export interface HealthServerDeps {
   /** Whether this replica can serve: NATS connected and the database answering. */
   ready: () => Promise<boolean>;
-  metrics: Registry;
+  /** Where `/metrics` reads from. */
+  promRegistry: PromRegistry;
 }
 
 /** `/healthz` (the process is alive), `/readyz` (it can serve) and `/metrics` (Prometheus text). */
@@ -28,8 +29,8 @@ export async function startHealthServer(
           () => send(503, '{"status":"unavailable"}'),
         );
       case '/metrics':
-        return void deps.metrics.metrics().then(
-          (text) => send(200, text, deps.metrics.contentType),
+        return void deps.promRegistry.metrics().then(
+          (text) => send(200, text, deps.promRegistry.contentType),
           () => send(500, '{"error":{"code":"INTERNAL","message":"metrics failed"}}'),
         );
       default:

@@ -1,3 +1,4 @@
+import { withRetry } from '@switchboard/bus';
 import {
   AgentId,
   CALL_LIST_MAX_LIMIT,
@@ -12,7 +13,6 @@ import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { TwilioError } from '../errors.js';
 import type { GatewayRegistry } from '../registry.js';
-import { withinBudget } from '../retry.js';
 import type { OutboundCaller } from '../twilio-client.js';
 
 export const PlaceCallBody = z.strictObject({
@@ -116,9 +116,10 @@ async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody
     ...(body.agentId === undefined ? {} : { agentId: body.agentId }),
   };
   try {
-    return await withinBudget(deps.registerBudgetMs, deps.registryTimeoutMs, (timeoutMs) =>
-      registry.callCreate(create, { timeoutMs }),
-    );
+    return await withRetry((timeoutMs) => registry.callCreate(create, { timeoutMs }), {
+      budgetMs: deps.registerBudgetMs,
+      attemptTimeoutMs: deps.registryTimeoutMs,
+    });
   } catch (err) {
     callLog.warn({ err }, 'outbound call not registered, cancelling it');
     await outbound.cancelCall(placed.callSid).catch((cancelErr: unknown) => {

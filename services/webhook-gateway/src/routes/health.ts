@@ -38,7 +38,7 @@ export function healthRouter({ registry, natsOpen, draining, metrics }: HealthDe
   };
   router.get('/readyz', ready);
   router.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.type(metrics.promRegistry.contentType).send(await metrics.promRegistry.metrics());
   });
   return router;
 }

@@ -1,18 +1,9 @@
-import {
-  type CallEvent,
-  EventsUnavailableError,
-  InvalidRequestError,
-  SwitchboardError,
-} from '@switchboard/contracts';
+import type { EventSink } from '@switchboard/bus';
+import { EventsUnavailableError, InvalidRequestError, SwitchboardError } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { RequestHandler } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
 import { StatusCallbackParams, statusEventFromCallback, statusMessageId } from '../twilio-params.js';
-
-/** What the status route needs of JetStream: EventPublisher's contract. */
-export interface EventSink {
-  publish(event: CallEvent, options: { msgId: string; deadlineMs?: number }): Promise<void>;
-}
 
 export interface StatusRouteDeps {
   events: EventSink;

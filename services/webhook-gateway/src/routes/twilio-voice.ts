@@ -1,9 +1,9 @@
+import { withRetry } from '@switchboard/bus';
 import { SwitchboardError } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { RequestHandler, Response } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayRegistry } from '../registry.js';
-import { withinBudget } from '../retry.js';
 import { callCreateFromVoice, VoiceWebhookParams } from '../twilio-params.js';
 import { apologyTwiml, connectStreamTemplate, TWIML_CONTENT_TYPE } from '../twiml.js';
 
@@ -40,9 +40,10 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
     const create = callCreateFromVoice(params.data);
     const { callSid } = create;
     try {
-      const call = await withinBudget(voiceBudgetMs, registryTimeoutMs, (timeoutMs) =>
-        registry.callCreate(create, { timeoutMs }),
-      );
+      const call = await withRetry((timeoutMs) => registry.callCreate(create, { timeoutMs }), {
+        budgetMs: voiceBudgetMs,
+        attemptTimeoutMs: registryTimeoutMs,
+      });
       log.info({ callSid, direction: call.direction, agentId: call.agent.id }, 'call registered');
       res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(call.callSid));
     } catch (err) {

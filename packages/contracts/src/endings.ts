@@ -23,6 +23,10 @@ export const STREAM_END_REASONS = [
   'realtime-not-ready',
   /** The agent hung up (`end_call`), after its last words played. */
   'agent-ended',
+  /** An operator hung up through the API (`POST /api/calls/:callSid/hangup`). */
+  'operator-ended',
+  /** The call was handed to a person (`<Dial>`): the stream is over, the call is not. */
+  'transferred',
   /** A newer stream for the same call took over. */
   'replaced',
   /** The worker shut down and its drain time was over. */

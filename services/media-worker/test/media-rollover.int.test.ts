@@ -95,6 +95,8 @@ describe('calls longer than a Realtime session: the server ends one first', () =
     const second = await configured(stack, before + 1);
     await until(() => second.audio.length > 10, 'audio on the second session');
     audio.stop();
+    const last = audio.sent.at(-1) as string;
+    await until(() => second.audio.includes(last), 'the last frame sent to arrive');
     expect(first.closed).toBe(true);
     expect(seededTexts(second)).toContain('user: I am calling about my order.');
     // Frames sent to the first session after its last turn are sent again: none is missing.

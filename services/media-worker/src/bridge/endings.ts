@@ -19,6 +19,8 @@ export const STREAM_ENDINGS = {
     text: 'the OpenAI Realtime session was not ready in time',
   },
   'agent-ended': { code: 1000, publishEnded: true, text: 'the agent ended the call' },
+  'operator-ended': { code: 1000, publishEnded: true, text: 'an operator ended the call' },
+  transferred: { code: 1000, publishEnded: true, text: 'the call was transferred' },
   replaced: { code: 4409, publishEnded: false, text: 'a newer stream for this call replaced this one' },
   drained: { code: 1001, publishEnded: true, text: 'the media worker is shutting down' },
 } as const satisfies Record<StreamEndReason, { code: number; publishEnded: boolean; text: string }>;

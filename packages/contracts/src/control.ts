@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TransferDestination } from './agent.js';
 import { CallSid } from './call.js';
 import { TWILIO_SUBJECTS } from './subjects.js';
 
@@ -16,20 +17,28 @@ export type CallControlRequest = z.infer<typeof CallControlRequest>;
 export const CallControlReply = z.object({ callSid: CallSid, accepted: z.literal(true) });
 export type CallControlReply = z.infer<typeof CallControlReply>;
 
-/** `twilio.call.update`: the live call runs `twiml` next (Twilio's `Calls/<sid>.json` update with `Twiml`). */
-export const TwilioCallUpdateRequest = z.object({
+/**
+ * `twilio.call.transfer`: the gateway redirects the live call to `<Dial>` `to` (the caller's number shown,
+ * Twilio's default), with its `action` at `PUBLIC_BASE_URL/twilio/dial-result`; the media stream stops.
+ */
+export const TwilioCallTransferRequest = z.object({
   callSid: CallSid,
-  twiml: z.string().min(1).max(4_000),
+  to: TransferDestination,
+  /** The transfer target's name (for the events), or the number when it was given as one. */
+  target: z.string().min(1).max(256),
+  /** How long the other side may ring. */
+  timeoutSeconds: z.number().int().min(5).max(120).optional(),
 });
-export type TwilioCallUpdateRequest = z.infer<typeof TwilioCallUpdateRequest>;
+export type TwilioCallTransferRequest = z.infer<typeof TwilioCallTransferRequest>;
 
-export const TwilioCallUpdateReply = z.object({ callSid: CallSid, status: z.string() });
-export type TwilioCallUpdateReply = z.infer<typeof TwilioCallUpdateReply>;
+export const TwilioCallReply = z.object({ callSid: CallSid, status: z.string() });
+export type TwilioCallReply = z.infer<typeof TwilioCallReply>;
 
+/** The gateway's `twilio-rest` service, for the services that may not hold Twilio credentials. */
 export const TWILIO_ENDPOINTS = {
-  callUpdate: {
-    subject: TWILIO_SUBJECTS.callUpdate,
-    request: TwilioCallUpdateRequest,
-    reply: TwilioCallUpdateReply,
+  callTransfer: {
+    subject: TWILIO_SUBJECTS.callTransfer,
+    request: TwilioCallTransferRequest,
+    reply: TwilioCallReply,
   },
 } as const;

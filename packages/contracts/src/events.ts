@@ -24,6 +24,8 @@ export const StreamEvent = z.object({
   kind: z.literal('stream'),
   action: z.enum(['started', 'stopped']),
   streamSid: z.string().min(1).max(64),
+  /** On `stopped`: why the stream ended (a transfer ends the stream, not the call). */
+  reason: StreamEndReason.optional(),
 });
 export type StreamEvent = z.infer<typeof StreamEvent>;
 

@@ -37,8 +37,8 @@ export {
   CallControlReply,
   CallControlRequest,
   TWILIO_ENDPOINTS,
-  TwilioCallUpdateReply,
-  TwilioCallUpdateRequest,
+  TwilioCallReply,
+  TwilioCallTransferRequest,
 } from './control.js';
 export {
   STREAM_END_REASONS,

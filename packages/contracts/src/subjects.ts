@@ -27,8 +27,8 @@ export type ServiceName =
  */
 export const TWILIO_REST_SERVICE_NAME = 'twilio-rest';
 export const TWILIO_SUBJECTS = {
-  /** Replace what a live call is doing with new TwiML (a `<Dial>`, a `<Hangup/>`). */
-  callUpdate: 'twilio.call.update',
+  /** Hand a live call to a person: `<Dial>` with the gateway's dial-result callback. */
+  callTransfer: 'twilio.call.transfer',
 } as const;
 
 /**

@@ -366,7 +366,7 @@ export class CallBridge {
     this.playback.clear();
     this.caller.clear();
     const out = claimed
-      ? this.events.stopped(now, STREAM_ENDINGS[reason].publishEnded ? { reason, detail } : undefined)
+      ? this.events.stopped(now, reason, STREAM_ENDINGS[reason].publishEnded ? { detail } : undefined)
       : [];
     out.push({ to: 'end', reason, detail });
     return out;

@@ -61,18 +61,17 @@ export class CallEvents {
     return this.publish({ kind: 'dtmf', callSid, streamSid, digit, at: new Date(now).toISOString() }, msgId);
   }
 
-  /** The stream is over; `ended` when the worker ended the call. */
-  stopped(now: number, ended?: { reason: StreamEndReason; detail: string }): BridgeOutput[] {
+  /** The stream is over, for `reason`; an `ended` event too when the worker ended the call. */
+  stopped(now: number, reason: StreamEndReason, ended?: { detail: string }): BridgeOutput[] {
     const { callSid, streamSid } = this;
     const at = new Date(now).toISOString();
     const out = this.publish(
-      { kind: 'stream', action: 'stopped', callSid, streamSid, at },
+      { kind: 'stream', action: 'stopped', callSid, streamSid, at, reason },
       `stream:${callSid}:${streamSid}:stopped`,
     );
     if (ended === undefined) return out;
-    return out.concat(
-      this.publish({ kind: 'ended', callSid, ...ended, at }, `ended:${callSid}:${streamSid}`),
-    );
+    const event: CallEvent = { kind: 'ended', callSid, reason, detail: ended.detail, at };
+    return out.concat(this.publish(event, `ended:${callSid}:${streamSid}`));
   }
 
   private publish(event: CallEvent, msgId: string): BridgeOutput[] {

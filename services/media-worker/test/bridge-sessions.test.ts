@@ -21,6 +21,7 @@ import {
   OPTIONS,
   open,
   ready,
+  STREAM_SID,
   speech,
   speechStopped,
 } from './bridge-harness.js';
@@ -84,6 +85,16 @@ describe('a planned move before the session limit', () => {
     h.feed(open(2), speech('u3', 2_000), ready(2));
     expect(h.advance(ROLLOVER_FORCE_MS)).toEqual([expect.stringMatching(/^event event "the call moved/)]);
     expect(h.feed(callerAudio(9, 5_000))).toEqual(['rt2 append 9']);
+  });
+
+  it('each move’s segment has an id of its own, unique in the call across streams', () => {
+    const h = conversation();
+    h.advance(MAX);
+    h.feed(open(2), ready(2));
+    const moved = h.outputs.find(
+      (o) => o.to === 'publish' && o.event.kind === 'transcript' && o.event.role === 'event',
+    );
+    expect(moved).toMatchObject({ event: { itemId: `session-${STREAM_SID}-2` } });
   });
 
   it('a call moves any number of times, each new session seeded with all of it', () => {

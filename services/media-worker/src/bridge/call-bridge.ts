@@ -248,7 +248,7 @@ export class CallBridge {
     const move = this.sessions.takeMoveNote();
     if (move !== undefined) {
       out.push({ to: 'log', level: 'info', message: 'realtime session moved', fields: move.fields });
-      out.push(...this.transcript('event', `session-${session.id}`, move.text, now));
+      out.push(...this.transcript('event', `session-${this.streamSid}-${session.id}`, move.text, now));
     }
     return out;
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -6,6 +7,7 @@ import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
+import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { observedRegistry } from './registry.js';
 import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
@@ -14,6 +16,7 @@ import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** While stopping, how often connections whose requests were answered are closed. */
 const IDLE_SWEEP_MS = 50;
+export const GATEWAY_VERSION = '0.1.0';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -70,7 +73,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 
   const metrics = new GatewayMetrics();
   let draining = false;
+  const instance = {
+    id: randomBytes(8).toString('hex'),
+    version: GATEWAY_VERSION,
+    startedAt: new Date().toISOString(),
+  };
   const app = createApp({
+    nc,
+    recentErrors: new RecentErrors(),
+    self: instance,
     config,
     log,
     registry: observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>

@@ -91,7 +91,7 @@ describe('the console in a browser', () => {
 
     await page.getByLabel('API key').fill(`${API_KEY}-wrong`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').innerText()).toContain('not valid');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
     await page.getByLabel('API key').fill(API_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/console\/system$/);
@@ -116,8 +116,8 @@ describe('the console in a browser', () => {
     const card = page.locator(`[data-call-sid="${call.callSid}"]`);
     await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
     // Numbers are masked until asked for.
-    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('+1555•••4321');
-    expect(await card.innerText()).not.toContain(CALLER);
+    await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('+1555•••4321');
+    expect(await card.textContent()).not.toContain(CALLER);
     await card.click();
     await expect.poll(transcriptLines, { timeout: 15_000 }).toEqual([GREETING]);
 
@@ -153,11 +153,11 @@ describe('the console in a browser', () => {
     // Live control: the hang-up route may not be on this gateway yet; the console says which it is.
     await page.getByRole('button', { name: 'Hang up' }).click();
     await expect
-      .poll(() => page.locator('.controls .notice').innerText(), { timeout: 10_000 })
+      .poll(() => page.locator('.controls .notice').textContent(), { timeout: 10_000 })
       .toMatch(/Live control is not available on this gateway|Hanging up\./);
 
     await page.getByLabel('Show numbers').check();
-    expect(await card.innerText()).toContain(CALLER);
+    expect(await card.textContent()).toContain(CALLER);
     await page.getByLabel('Show numbers').uncheck();
 
     await call.hangUp();
@@ -169,15 +169,15 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     const row = page.locator(`a.call-row[href="/console/calls/${call.callSid}"]`);
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => row.innerText(), { timeout: 10_000 }).toContain('completed');
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('completed');
     await screenshots('history');
     await row.click();
     await page.waitForURL(new RegExp(`/console/calls/${call.callSid}$`));
     await expect.poll(() => page.locator('.call-page .segment-text').count(), { timeout: 10_000 }).toBe(7);
     await expect
-      .poll(() => page.locator('.timeline').innerText(), { timeout: 10_000 })
+      .poll(() => page.locator('.timeline').textContent(), { timeout: 10_000 })
       .toContain('completed');
-    expect(await page.locator('.timeline').innerText()).toContain('stream started');
+    expect(await page.locator('.timeline').textContent()).toContain('stream started');
     await screenshots('call');
   }, 150_000);
 
@@ -224,7 +224,7 @@ describe('the console in a browser', () => {
     await screenshots('agent');
     await page.getByLabel('Phone number (E.164)').fill('555-0100');
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.locator('#agent-phoneNumber-error').innerText()).toContain('E.164');
+    await expect.poll(() => page.locator('#agent-phoneNumber-error').textContent()).toContain('E.164');
     expect(await page.getByLabel('Phone number (E.164)').getAttribute('aria-invalid')).toBe('true');
     await page.getByLabel('Phone number (E.164)').fill('+15550002222');
     await page.getByLabel('Greeting').fill('Support here.');
@@ -237,7 +237,7 @@ describe('the console in a browser', () => {
     });
     expect(puts).toBe(2);
     await page.getByRole('link', { name: 'Agents' }).click();
-    await expect.poll(() => page.locator('table').innerText()).toContain('support');
+    await expect.poll(() => page.locator('table').textContent()).toContain('support');
     await screenshots('agents');
     await page.unroute('**/api/agents**');
   }, 60_000);
@@ -245,9 +245,9 @@ describe('the console in a browser', () => {
   it('shows the system: the registry, its pool and consumer lag, the replicas, the activity chart', async () => {
     await page.getByRole('link', { name: 'System' }).click();
     await expect
-      .poll(() => page.locator('.system').innerText(), { timeout: 10_000 })
+      .poll(() => page.locator('.system').textContent(), { timeout: 10_000 })
       .toContain('call-registry');
-    const text = await page.locator('.system').innerText();
+    const text = await page.locator('.system').textContent();
     expect(text).toContain('webhook-gateway (this one)');
     expect(text).toMatch(/consumer lag \(pending\)\s*\d+/);
     await expect

@@ -22,7 +22,7 @@ export interface VirtualListProps {
 
 /**
  * Only the rows in view (and a few around them) are in the DOM, whatever the count: @tanstack/virtual-core,
- * driven by this small hook. Rows are `role="listitem"` in a `role="list"` labelled for screen readers.
+ * driven by this small hook. Rows are items of a list labelled for screen readers.
  */
 export function VirtualList({ count, estimate, renderRow, label, onEnd, className }: VirtualListProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -52,15 +52,10 @@ export function VirtualList({ count, estimate, renderRow, label, onEnd, classNam
 
   return (
     <div ref={scrollRef} class={`virtual-scroll ${className ?? ''}`} tabIndex={-1}>
-      <div
-        role="list"
-        aria-label={label}
-        style={{ height: `${virtualizer.getTotalSize()}px`, position: 'relative' }}
-      >
+      <ul aria-label={label} class="virtual-rows" style={{ height: `${virtualizer.getTotalSize()}px` }}>
         {items.map((item) => (
-          <div
+          <li
             key={item.key}
-            role="listitem"
             data-index={item.index}
             ref={(el) => {
               if (el) virtualizer.measureElement(el);
@@ -74,9 +69,9 @@ export function VirtualList({ count, estimate, renderRow, label, onEnd, classNam
             }}
           >
             {renderRow(item.index)}
-          </div>
+          </li>
         ))}
-      </div>
+      </ul>
     </div>
   );
 }

@@ -126,10 +126,7 @@ export function LivePage() {
     <div class="live">
       <div class="live-list">
         <h1>
-          Live calls{' '}
-          <span class="count" aria-label={`${liveCount} live`}>
-            {liveCount}
-          </span>
+          Live calls <span class="count">{liveCount}</span>
         </h1>
         {order.length === 0 ? (
           <p class="muted">{live.loaded.value ? 'No calls in progress.' : 'Loading…'}</p>

@@ -252,7 +252,7 @@ describe('the console in a browser', () => {
     expect(text).toMatch(/consumer lag \(pending\)\s*\d+/);
     await expect
       .poll(() => page.locator('.chart svg').getAttribute('aria-label'), { timeout: 10_000 })
-      .toMatch(/1 calls? started/);
+      .toMatch(/1 call started/);
     await screenshots('system');
   }, 60_000);
 

@@ -18,7 +18,7 @@ export function ActivityChart({ activity }: { activity: CallActivityReply }) {
     .join(' ');
   const started = buckets.reduce((sum, b) => sum + b.started, 0);
   const peak = Math.max(0, ...buckets.map((b) => b.live));
-  const label = `Over the last ${buckets.length} minutes: ${started} calls started, at most ${peak} live at once.`;
+  const label = `Over the last ${buckets.length} minutes: ${started} call${started === 1 ? '' : 's'} started, at most ${peak} live at once.`;
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={label} preserveAspectRatio="none">

@@ -129,28 +129,40 @@ export function CallsPage() {
           setApplied(filters);
         }}
       >
-        <label for="filter-status">Status</label>
-        <select {...field('status')} onChange={field('status').onInput}>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s || 'any'}
-            </option>
-          ))}
-        </select>
-        <label for="filter-direction">Direction</label>
-        <select {...field('direction')} onChange={field('direction').onInput}>
-          <option value="">any</option>
-          <option value="inbound">inbound</option>
-          <option value="outbound">outbound</option>
-        </select>
-        <label for="filter-agentId">Agent</label>
-        <input {...field('agentId')} placeholder="agent id" />
-        <label for="filter-number">Number</label>
-        <input {...field('number')} placeholder="+15551230000" inputMode="tel" />
-        <label for="filter-from">From</label>
-        <input {...field('from')} type="date" />
-        <label for="filter-to">To</label>
-        <input {...field('to')} type="date" />
+        <div class="field">
+          <label for="filter-status">Status</label>
+          <select {...field('status')} onChange={field('status').onInput}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s || 'any'}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="filter-direction">Direction</label>
+          <select {...field('direction')} onChange={field('direction').onInput}>
+            <option value="">any</option>
+            <option value="inbound">inbound</option>
+            <option value="outbound">outbound</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="filter-agentId">Agent</label>
+          <input {...field('agentId')} placeholder="agent id" />
+        </div>
+        <div class="field">
+          <label for="filter-number">Number</label>
+          <input {...field('number')} placeholder="+15551230000" inputMode="tel" />
+        </div>
+        <div class="field">
+          <label for="filter-from">From</label>
+          <input {...field('from')} type="date" />
+        </div>
+        <div class="field">
+          <label for="filter-to">To</label>
+          <input {...field('to')} type="date" />
+        </div>
         <button type="submit">Apply</button>
         <button
           type="button"

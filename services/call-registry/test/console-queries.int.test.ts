@@ -80,7 +80,7 @@ describe('call.list filters and call.activity', () => {
   it("reports each replica's pool in $SRV.STATS", async () => {
     const replies = await discoverServices(stack.nc, { name: 'call-registry' });
     expect(replies).toHaveLength(1);
-    const health = replies[0]?.endpoints.find((e) => e.subject === 'registry.health');
+    const health = replies[0]?.endpoints?.find((e) => e.subject === 'registry.health');
     expect(health?.data).toMatchObject({ pool: { max: expect.any(Number), total: expect.any(Number) } });
   });
 });

@@ -176,11 +176,16 @@ describe('the console on the gateway', () => {
   it('reports the system: registry replicas with their pool, the consumer lag, this gateway', async () => {
     const res = await api(stack.gateway, '/api/system');
     expect(res.status).toBe(200);
-    const system = await res.json();
+    const system = (await res.json()) as {
+      gateway: unknown;
+      services: { replicas: { name: string; endpoints: { subject: string; pool?: unknown }[] }[] };
+      registry: unknown;
+      events: { consumer: unknown };
+    };
     expect(system.gateway).toMatchObject({ name: 'webhook-gateway', version: expect.any(String) });
-    const registry = system.services.replicas.find((r: { name: string }) => r.name === 'call-registry');
-    const health = registry.endpoints.find((e: { subject: string }) => e.subject === 'registry.health');
-    expect(health.pool).toMatchObject({ max: 5 });
+    const registry = system.services.replicas.find((r) => r.name === 'call-registry');
+    const health = registry?.endpoints.find((e) => e.subject === 'registry.health');
+    expect(health?.pool).toMatchObject({ max: 5 });
     expect(system.registry).toMatchObject({ status: 'ok', db: { max: 5 } });
     expect(system.events.consumer).toMatchObject({ name: 'call-registry', pending: expect.any(Number) });
   });

@@ -101,11 +101,7 @@ describe('the console in a browser', () => {
     expect(cookies[0]?.value).not.toContain(API_KEY);
     // Nothing page-readable holds the key.
     expect(
-      await page.evaluate(() => [
-        document.cookie,
-        JSON.stringify(localStorage),
-        JSON.stringify(sessionStorage),
-      ]),
+      await page.evaluate('[document.cookie, JSON.stringify(localStorage), JSON.stringify(sessionStorage)]'),
     ).toEqual(['', '{}', '{}']);
   }, 60_000);
 

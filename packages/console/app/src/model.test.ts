@@ -71,7 +71,9 @@ describe('the console model', () => {
       'ended (agent-ended)',
       'completed',
     ]);
-    expect(callSeconds(view, Date.parse('2026-11-27T11:00:00.000Z'))).toBe(8);
+    // Ended when the worker said so (the `ended` event), before Twilio's completed callback.
+    expect(view.endedAt).toBe('2026-11-27T10:00:09.000Z');
+    expect(callSeconds(view, Date.parse('2026-11-27T11:00:00.000Z'))).toBe(7);
   });
 
   it('masks numbers and formats durations', () => {

@@ -3,19 +3,21 @@
 // (history with `--calls` calls, Live calls with `--live` of them in progress), a burst of transcript events
 // for every live call while the live page is open (the browser's long tasks), and the cost of the event
 // streams: `--clients` SSE streams on one gateway, each an ordered JetStream consumer of its own, receiving
-// `--events` events at `--rate` per second (delivery latency, nats-server's and this process's CPU).
+// `--events` events at `--rate` per second (delivery latency, nats-server's and the gateway's CPU; the SSE
+// clients read in a child process, test/bench/console/sse-clients.ts).
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EventPublisher } from '@switchboard/bus';
 import { loadConfig as registryConfig, startRegistry } from '@switchboard/call-registry';
 import { TestNatsServer } from '@switchboard/testkit';
 import { loadConfig as gatewayConfig, startGateway } from '@switchboard/webhook-gateway';
 import pg from 'pg';
-import { SseReader } from '../../services/webhook-gateway/test/sse.js';
 import { startBrowser } from '../e2e/console/browser.js';
 import { log, testDatabase } from '../support.js';
 import { processCpuMs } from './lib/cpu.js';
-import { Latencies } from './lib/latency.js';
 import { formatTable, ms } from './lib/table.js';
 
 const { values: args } = parseArgs({
@@ -35,6 +37,7 @@ const EVENTS = Number(args.events);
 const RATE = Number(args.rate);
 const LOADS = Number(args.loads);
 const API_KEY = 'bench-console-key';
+const CLIENTS_SCRIPT = fileURLToPath(new URL('./console/sse-clients.ts', import.meta.url));
 
 // Ended calls over the last 30 days, then LIVE calls in progress from the last 10 minutes.
 const SEED = `
@@ -162,11 +165,9 @@ await page.locator('a.call-row').first().waitFor();
 const scrollStarted = performance.now();
 for (let pages = 0; pages < 5; pages++) {
   await page.locator('.calls-scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
-  await page.waitForFunction(
-    (n) => (document.querySelector('.calls .muted[role=status]')?.textContent ?? '').startsWith(`${n} calls`),
-    (pages + 2) * 200,
-    { timeout: 15_000 },
-  );
+  await page
+    .locator('.calls .muted[role=status]', { hasText: new RegExp(`^${(pages + 2) * 200} calls`) })
+    .waitFor({ timeout: 15_000 });
 }
 const scrolledMs = performance.now() - scrollStarted;
 const historyRowsInDom = await page.locator('a.call-row').count();
@@ -174,22 +175,19 @@ const historyRowsInDom = await page.locator('a.call-row').count();
 // A burst of transcript lines for every live call while Live calls is open: the page's long tasks.
 await page.goto(`${gateway.url}/console/live`);
 await page.locator('.live-list h1 .count', { hasText: String(LIVE) }).waitFor({ timeout: 30_000 });
-await page.evaluate(() => {
-  const w = window as unknown as { longTasks: number[] };
-  w.longTasks = [];
+await page.evaluate(`
+  window.longTasks = [];
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) w.longTasks.push(entry.duration);
+    for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
   }).observe({ type: 'longtask', buffered: false });
-});
+`);
 const burstEvents = LIVE * 10;
 const burstMs = await publishTranscripts(burstEvents, RATE, (i) => `line ${Math.floor(i / LIVE)}`);
 const lastLine = `line ${Math.floor((burstEvents - 1) / LIVE)}`;
 const caughtUpStarted = performance.now();
 await page.locator('.call-card-last', { hasText: lastLine }).first().waitFor({ timeout: 30_000 });
 const caughtUpMs = performance.now() - caughtUpStarted;
-const longTasks = (await page.evaluate(
-  () => (window as unknown as { longTasks: number[] }).longTasks,
-)) as number[];
+const longTasks = (await page.evaluate('window.longTasks')) as number[];
 await browser.close();
 
 process.stdout.write(
@@ -210,43 +208,43 @@ process.stdout.write(
 const natsPid = natsServerPid(nats.port);
 const rows: string[][] = [];
 for (const n of CLIENTS) {
-  const readers = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const res = await fetch(`${gateway.url}/api/events`, {
-        headers: { authorization: `Bearer ${API_KEY}` },
-      });
-      const reader = new SseReader(res);
-      await reader.nextOf('ready');
-      return reader;
-    }),
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=switchboard-src',
+      '--import',
+      'tsx',
+      CLIENTS_SCRIPT,
+      `${gateway.url}/api/events`,
+      API_KEY,
+      String(n),
+      String(EVENTS),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const latencies = new Latencies();
-  let received = 0;
-  const reading = readers.map(async (reader) => {
-    for (let got = 0; got < EVENTS; ) {
-      const frame = await reader.next(30_000);
-      if (frame.event !== 'transcript') continue;
-      got++;
-      received++;
-      latencies.record(Date.now() - Date.parse((JSON.parse(frame.data) as { at: string }).at));
-    }
-  });
+  const lines = createInterface({ input: child.stdout });
+  const outputs = lines[Symbol.asyncIterator]();
+  await outputs.next(); // ready
   const natsBefore = natsPid ? (processCpuMs(natsPid) ?? 0) : 0;
-  const selfBefore = selfCpuMs();
+  const gatewayBefore = selfCpuMs();
   const sentMs = await publishTranscripts(EVENTS, RATE, (i) => `fan-out ${i}`);
-  await Promise.all(reading);
+  const result = JSON.parse(String((await outputs.next()).value)) as {
+    delivered: number;
+    p50: number;
+    p99: number;
+  };
   const natsMs = natsPid ? (processCpuMs(natsPid) ?? 0) - natsBefore : Number.NaN;
-  const selfMs = selfCpuMs() - selfBefore;
-  await Promise.all(readers.map((r) => r.cancel()));
+  const gatewayMs = selfCpuMs() - gatewayBefore;
+  const received = result.delivered;
   rows.push([
     String(n),
     String(received),
-    ms(latencies.percentile(50)),
-    ms(latencies.percentile(99)),
+    ms(result.p50),
+    ms(result.p99),
     ms(natsMs),
     ms((natsMs * 1000) / received),
-    ms(selfMs),
-    ms((selfMs * 1000) / received),
+    ms(gatewayMs),
+    ms((gatewayMs * 1000) / received),
     ms(sentMs),
   ]);
 }
@@ -259,7 +257,7 @@ process.stdout.write(
       'p99 ms',
       'nats CPU ms',
       'nats µs/delivery',
-      'gateway+clients CPU ms',
+      'gateway+publisher CPU ms',
       'µs/delivery',
       'publish ms',
     ],

@@ -28,6 +28,7 @@ export class LiveCalls {
   readonly order = signal<string[]>([]);
   readonly loaded = signal(false);
   private readonly fetching = new Set<string>();
+  private readonly leaving = new Set<string>();
   private refresher: ReturnType<typeof setInterval> | undefined;
 
   view(callSid: string): Signal<CallView> | undefined {
@@ -72,9 +73,8 @@ export class LiveCalls {
           added = true;
           void this.fetchCall(event.callSid);
         }
-        const before = isLive(view.value);
         view.value = applyEvent(view.value, event, seq);
-        if (before && !isLive(view.value)) this.scheduleRemoval(event.callSid);
+        if (!isLive(view.value)) this.scheduleRemoval(event.callSid);
       }
       if (added) this.reorder();
     });
@@ -84,6 +84,7 @@ export class LiveCalls {
     const existing = this.views.get(call.callSid);
     if (!existing) {
       this.views.set(call.callSid, signal(viewOfCall(call)));
+      if (!isLive(viewOfCall(call))) this.scheduleRemoval(call.callSid);
       return;
     }
     const fresh = viewOfCall(call);
@@ -116,8 +117,12 @@ export class LiveCalls {
     }
   }
 
+  /** An ended call leaves the list ENDED_LINGER_MS after it was first seen ended (once per call). */
   private scheduleRemoval(callSid: string): void {
+    if (this.leaving.has(callSid)) return;
+    this.leaving.add(callSid);
     setTimeout(() => {
+      this.leaving.delete(callSid);
       const view = this.views.get(callSid);
       if (view && !isLive(view.value)) {
         this.views.delete(callSid);

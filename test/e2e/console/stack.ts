@@ -1,24 +1,16 @@
-import { type Registry, loadConfig as registryConfig, startRegistry } from '@switchboard/call-registry';
-import {
-  MEDIA_STREAM_PATH,
-  startWorker,
-  type Worker,
-  loadConfig as workerConfig,
-} from '@switchboard/media-worker';
 import { parseStreamTwiml, TwilioWebhooks } from '@switchboard/scripts';
 import {
+  FAKE_OPENAI_API_KEY,
   FakeRealtimeServer,
   type FakeRealtimeSession,
-  freePort,
   newCallSid,
   SILENCE_20MS,
   TcpProxy,
   type TestDatabase,
-  TestNatsServer,
   TwilioMediaClient,
 } from '@switchboard/testkit';
-import { type Gateway, loadConfig as gatewayConfig, startGateway } from '@switchboard/webhook-gateway';
-import { log, NATS_AUTH_CONF, NATS_USERS, setNatsPasswordsInEnv, testDatabase } from '../../support.js';
+import type { Gateway } from '@switchboard/webhook-gateway';
+import { startServices } from '../services.js';
 
 export const AUTH_TOKEN = 'console-e2e-twilio-auth-token';
 export const API_KEY = 'console-e2e-api-key';
@@ -42,79 +34,36 @@ export interface ConsoleStack {
 }
 
 export async function startConsoleStack(): Promise<ConsoleStack> {
-  setNatsPasswordsInEnv();
   const answers = new Map<FakeRealtimeSession, number>();
-  const [nats, db, realtime] = await Promise.all([
-    TestNatsServer.start({ configFile: NATS_AUTH_CONF }),
-    testDatabase(),
-    FakeRealtimeServer.start({
-      // The greeting, then "Agent answer <n>" for each turn: short audio, so each response ends quickly.
-      response: (session) => {
-        const n = answers.get(session) ?? 0;
-        answers.set(session, n + 1);
-        return {
-          audio: Array.from({ length: 10 }, () => SILENCE_20MS),
-          transcript: n === 0 ? GREETING : `Agent answer ${n}`,
-        };
-      },
-    }),
-  ]);
-  const natsEnv = (role: 'registry' | 'gateway' | 'worker') => ({
-    NATS_URL: nats.url,
-    NATS_USER: NATS_USERS[role].user,
-    NATS_PASSWORD: NATS_USERS[role].password,
+  const realtime = await FakeRealtimeServer.start({
+    // The greeting, then "Agent answer <n>" for each turn: short audio, so each response ends quickly.
+    response: (session) => {
+      const n = answers.get(session) ?? 0;
+      answers.set(session, n + 1);
+      return {
+        audio: Array.from({ length: 10 }, () => SILENCE_20MS),
+        transcript: n === 0 ? GREETING : `Agent answer ${n}`,
+      };
+    },
   });
-  const registry: Registry = await startRegistry({
-    config: registryConfig({
-      DATABASE_URL: db.url,
-      PORT: '0',
-      MIGRATE_ON_START: 'false',
-      ...natsEnv('registry'),
-    }),
-    log,
+  const services = await startServices({
+    authToken: AUTH_TOKEN,
+    apiKey: API_KEY,
+    realtime: { url: realtime.url, apiKey: FAKE_OPENAI_API_KEY },
   });
-  const [gatewayPort, workerPort] = [await freePort(), await freePort()];
-  const publicBaseUrl = `http://127.0.0.1:${gatewayPort}`;
-  const mediaUrl = `ws://127.0.0.1:${workerPort}${MEDIA_STREAM_PATH}`;
-  const gateway = await startGateway({
-    config: gatewayConfig({
-      PORT: String(gatewayPort),
-      PUBLIC_BASE_URL: publicBaseUrl,
-      MEDIA_STREAM_URL: mediaUrl,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      API_KEYS: API_KEY,
-      ...natsEnv('gateway'),
-    }),
-    log,
-  });
-  const worker: Worker = await startWorker({
-    config: workerConfig({
-      PORT: String(workerPort),
-      PUBLIC_MEDIA_URL: mediaUrl,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      OPENAI_API_KEY: 'sk-test-switchboard',
-      OPENAI_REALTIME_URL: realtime.url,
-      ...natsEnv('worker'),
-    }),
-    log,
-  });
-  const proxy = await TcpProxy.start({ port: gatewayPort });
+  const proxy = await TcpProxy.start({ port: services.gateway.port });
   return {
-    gateway,
+    gateway: services.gateway,
     consoleUrl: `http://127.0.0.1:${proxy.port}`,
     proxy,
     realtime,
-    webhooks: new TwilioWebhooks(publicBaseUrl, publicBaseUrl, AUTH_TOKEN),
-    mediaUrl,
-    db,
+    webhooks: new TwilioWebhooks(services.publicBaseUrl, services.publicBaseUrl, AUTH_TOKEN),
+    mediaUrl: services.mediaUrl,
+    db: services.db,
     async close() {
       await proxy.close();
-      await worker.close();
-      await gateway.close();
-      await registry.close();
+      await services.close();
       await realtime.close();
-      await nats.close();
-      await db.drop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Call, CallListReply } from '@switchboard/contracts';
+import type { Call, CallListReply, CallStatus } from '@switchboard/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, query } from '../api.js';
 import { Notice, PhoneNumber, StatusBadge } from '../components/layout.js';
@@ -16,7 +16,7 @@ const STATUSES = [
   'failed',
   'no-answer',
   'canceled',
-];
+] satisfies ('' | CallStatus)[];
 
 interface Filters {
   status: string;

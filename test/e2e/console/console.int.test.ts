@@ -250,6 +250,11 @@ describe('the console in a browser', () => {
       .poll(() => page.locator('.chart svg').getAttribute('aria-label'), { timeout: 10_000 })
       .toMatch(/1 call started/);
     await screenshots('system');
+    // Dark, as the system asks.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(16, 18, 22)');
+    await screenshots('system-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   }, 60_000);
 
   it('loaded nothing from another origin, and the Content-Security-Policy refused nothing', () => {

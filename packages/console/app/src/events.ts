@@ -13,8 +13,9 @@ export interface StreamedEvent {
   event: CallEvent;
 }
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
-export const connectionState = signal<ConnectionState>('connecting');
+/** `off`: this page has no event stream open. */
+export type ConnectionState = 'off' | 'connecting' | 'live' | 'reconnecting';
+export const connectionState = signal<ConnectionState>('off');
 
 export interface EventsOptions {
   callSid?: string;
@@ -51,6 +52,7 @@ export function openEvents(options: EventsOptions): () => void {
   };
 
   const connect = () => {
+    connectionState.value = 'connecting';
     const params = new URLSearchParams();
     if (options.callSid) params.set('callSid', options.callSid);
     if (lastId !== undefined) params.set('after', String(lastId));
@@ -90,5 +92,6 @@ export function openEvents(options: EventsOptions): () => void {
     stopped = true;
     clearTimeout(reopen);
     source?.close();
+    connectionState.value = 'off';
   };
 }

@@ -46,9 +46,11 @@ export function Layout({ current, children }: { current: string; children: Compo
           </ul>
         </nav>
         <div class="top-actions">
-          <span class={`conn conn-${state}`} role="status" aria-label={`Live updates: ${state}`}>
-            {state === 'live' ? 'live' : state}
-          </span>
+          {state !== 'off' && (
+            <span class={`conn conn-${state}`} role="status" aria-label={`Live updates: ${state}`}>
+              {state === 'live' ? 'live' : state}
+            </span>
+          )}
           <label class="toggle">
             <input
               type="checkbox"

@@ -12,7 +12,7 @@ import { observeHttp } from './http-observe.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayRegistry } from './registry.js';
 import { apiCallsRouter } from './routes/api-calls.js';
-import { apiEventsRouter } from './routes/api-events.js';
+import { apiEventsRouter, type EventStreams } from './routes/api-events.js';
 import { apiSystemRouter } from './routes/api-system.js';
 import { healthRouter } from './routes/health.js';
 import { twilioStatusHandler } from './routes/twilio-status.js';
@@ -35,6 +35,8 @@ export interface AppDeps {
   /** For the console's event streams and system figures. */
   nc: NatsConnection;
   recentErrors: RecentErrors;
+  /** The open `GET /api/events` streams (ended when the gateway stops). */
+  eventStreams: EventStreams;
   /** This gateway, as the system page shows it. */
   self: { id: string; version: string; startedAt: string };
 }
@@ -120,26 +122,17 @@ export function createApp(deps: AppDeps): Express {
   const keys = new ApiKeys(config.apiKeys);
   const sessions = new ConsoleSessions(config.apiKeys, config.publicBaseUrl, config.console.sessionTtlMs);
   app.use(consoleRouter({ keys, sessions, log }));
-  let openEventStreams = 0;
 
   app.use(
     '/api',
     apiKeyCheck({ keys, session: sessions }),
-    apiEventsRouter({
-      nc: deps.nc,
-      log,
-      maxStreams: config.console.maxEventStreams,
-      onStreams: (open) => {
-        openEventStreams = open;
-        metrics.eventStreams.set(open);
-      },
-    }),
+    apiEventsRouter({ nc: deps.nc, log, streams: deps.eventStreams }),
     apiSystemRouter({
       nc: deps.nc,
       registry,
       registryTimeoutMs: config.registryTimeoutMs,
       errors: deps.recentErrors,
-      self: () => ({ ...deps.self, eventStreams: openEventStreams }),
+      self: () => ({ ...deps.self, eventStreams: deps.eventStreams.size }),
     }),
     apiCallsRouter({
       registry,

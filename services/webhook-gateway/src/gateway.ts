@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { observedRegistry } from './registry.js';
+import { EventStreams } from './routes/api-events.js';
 import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
 
 /** Idle keep-alive connections are kept this long: longer than a load balancer's usual 60 s. */
@@ -78,9 +79,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     version: GATEWAY_VERSION,
     startedAt: new Date().toISOString(),
   };
+  const eventStreams = new EventStreams(config.console.maxEventStreams, (open) =>
+    metrics.eventStreams.set(open),
+  );
   const app = createApp({
     nc,
     recentErrors: new RecentErrors(),
+    eventStreams,
     self: instance,
     config,
     log,
@@ -109,6 +114,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     draining = true;
     log.info('webhook gateway stopping');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Event streams never finish by themselves: end them, each browser resumes on another replica.
+    eventStreams.endAll();
     // A keep-alive connection becomes idle when its request is answered: close it then, not at its timeout.
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     server.closeIdleConnections();

@@ -190,6 +190,15 @@ describe('the console on the gateway', () => {
     expect(system.events.consumer).toMatchObject({ name: 'call-registry', pending: expect.any(Number) });
   });
 
+  it('ends its event streams when it stops, so browsers resume on another replica at once', async () => {
+    // A shutdown timeout longer than the test's: closing only returns in time if the stream is ended.
+    const other = await stack.startGateway({ SHUTDOWN_TIMEOUT_MS: '120000' });
+    const sse = new SseReader(await api(other, '/api/events'));
+    await sse.nextOf('ready');
+    await other.close();
+    await expect(sse.next(5_000)).rejects.toThrow('the stream ended');
+  });
+
   it('signs out: the cookie is cleared', async () => {
     const res = await fetch(url('/console/session'), {
       method: 'DELETE',

@@ -21,9 +21,39 @@ const EventsQuery = z.strictObject({
 export interface ApiEventsDeps {
   nc: NatsConnection;
   log: Logger;
-  maxStreams: number;
-  /** Open streams changed. */
-  onStreams?: (open: number) => void;
+  streams: EventStreams;
+}
+
+/**
+ * The open event streams of one gateway: at most `max`, counted for /metrics and the system page, and ended
+ * together when the gateway stops (each browser reconnects, to another replica, right after its last event).
+ */
+export class EventStreams {
+  private readonly open = new Set<Response>();
+
+  constructor(
+    readonly max: number,
+    private readonly onChange: (open: number) => void = () => undefined,
+  ) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  add(res: Response): void {
+    if (this.open.size >= this.max) throw new EventStreamsFullError(this.max);
+    this.open.add(res);
+    this.onChange(this.open.size);
+  }
+
+  delete(res: Response): void {
+    if (this.open.delete(res)) this.onChange(this.open.size);
+  }
+
+  /** Ends every stream (the gateway is stopping). */
+  endAll(): void {
+    for (const res of this.open) res.end();
+  }
 }
 
 /**
@@ -34,7 +64,6 @@ export interface ApiEventsDeps {
  */
 export function apiEventsRouter(deps: ApiEventsDeps): Router {
   const router = Router();
-  let open = 0;
 
   router.get('/events', async (req, res) => {
     const query = EventsQuery.safeParse(req.query);
@@ -44,10 +73,7 @@ export function apiEventsRouter(deps: ApiEventsDeps): Router {
     const lastEventId = req.get('last-event-id');
     const resumed = lastEventId === undefined ? undefined : Sequence.safeParse(lastEventId);
     if (resumed && !resumed.success) throw new InvalidRequestError('Last-Event-ID is a stream sequence');
-    if (open >= deps.maxStreams) throw new EventStreamsFullError(deps.maxStreams);
-
-    open++;
-    deps.onStreams?.(open);
+    deps.streams.add(res);
     let feed: CallEventFeed | undefined;
     try {
       feed = await openCallEventFeed(deps.nc, deps.log, {
@@ -59,8 +85,7 @@ export function apiEventsRouter(deps: ApiEventsDeps): Router {
       await stream(req, res, feed);
     } finally {
       await feed?.close();
-      open--;
-      deps.onStreams?.(open);
+      deps.streams.delete(res);
     }
   });
   return router;
@@ -76,7 +101,11 @@ async function stream(req: Request, res: Response, feed: CallEventFeed): Promise
   res.flushHeaders();
   req.socket.setNoDelay(true);
 
-  const gone = new Promise<void>((resolve) => res.once('close', resolve));
+  // The browser went away, or the gateway ended the stream (stopping): either way, stop reading.
+  const gone = new Promise<void>((resolve) => {
+    res.once('close', resolve);
+    res.once('finish', resolve);
+  });
   let closed = false;
   void gone.then(() => {
     closed = true;
@@ -88,7 +117,7 @@ async function stream(req: Request, res: Response, feed: CallEventFeed): Promise
       `retry: ${SSE_RETRY_MS}\nevent: ready\nid: ${feed.startAfter}\ndata: {"after":${feed.startAfter}}\n\n`,
     );
     for await (const { seq, event } of feed.events) {
-      if (closed) break;
+      if (closed || res.writableEnded) break;
       // A browser reading slower than events come: wait for it (the feed stops pulling meanwhile).
       if (!res.write(`event: ${event.kind}\nid: ${seq}\ndata: ${JSON.stringify(event)}\n\n`)) {
         await Promise.race([new Promise((resolve) => res.once('drain', resolve)), gone]);
@@ -96,6 +125,6 @@ async function stream(req: Request, res: Response, feed: CallEventFeed): Promise
     }
   } finally {
     clearInterval(keepAlive);
-    if (!closed) res.end();
+    if (!res.writableEnded) res.end();
   }
 }

@@ -1,7 +1,7 @@
 import { EventPublisher } from '@switchboard/bus';
+import { SseReader } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CSP } from '../src/console/console-router.js';
-import { SseReader } from './sse.js';
 import {
   API_KEY,
   api,

@@ -1,7 +1,7 @@
 // A child of the console benchmark: opens `n` SSE streams on `url`, says "ready" once each has its `ready`
 // frame, reads `events` transcript frames on each, then prints the delivery latencies' percentiles as JSON.
 // In a process of its own, so that the gateway's CPU is measured without its clients'.
-import { SseReader } from '../../../services/webhook-gateway/test/sse.js';
+import { SseReader } from '@switchboard/testkit';
 import { Latencies } from '../lib/latency.js';
 
 const [url, key, n, events] = process.argv.slice(2) as [string, string, string, string];

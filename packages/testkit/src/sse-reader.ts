@@ -5,7 +5,7 @@ export interface SseFrame {
   data: string;
 }
 
-/** Reads an SSE response frame by frame (comments skipped), for tests. */
+/** Reads a Server-Sent Events response frame by frame (comments skipped), as a test's EventSource. */
 export class SseReader {
   private buffer = '';
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;

@@ -114,7 +114,12 @@ describe('the console in a browser', () => {
     // Numbers are masked until asked for.
     await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('+1555•••4321');
     expect(await card.textContent()).not.toContain(CALLER);
-    await card.click();
+    // Keyboard: the first Tab reaches the skip link; a card is a button, chosen with Enter.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await card.focus();
+    await page.keyboard.press('Enter');
+    expect(await card.getAttribute('aria-pressed')).toBe('true');
     await expect.poll(transcriptLines, { timeout: 15_000 }).toEqual([GREETING]);
 
     call.session.speechStarted();

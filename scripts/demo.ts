@@ -63,6 +63,7 @@ const show = (event: DemoEvent) => {
 };
 
 console.log(`demo call → ${gatewayUrl} (signed for ${settings.publicBaseUrl}), media → ${mediaDialUrl}`);
+console.log(`watch it live: ${gatewayUrl}/console/live (sign in with a key of API_KEYS)`);
 try {
   const result = await placeDemoCall({
     gatewayUrl,

@@ -199,6 +199,10 @@ export async function startLocalStack({
 
     summary.unshift(
       {
+        label: 'console',
+        value: `http://${local}:${settings.ports.gateway}/console (sign in with a key of API_KEYS in .env)`,
+      },
+      {
         label: 'webhook gateway',
         value: `http://${local}:${settings.ports.gateway} (Twilio: ${settings.publicBaseUrl}/twilio/voice)`,
       },

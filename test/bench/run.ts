@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['registry', 'gateway', 'media-worker'] as const;
+const BENCHES = ['registry', 'gateway', 'media-worker', 'console'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const isBench = (name: string): name is Bench => (BENCHES as readonly string[]).includes(name);

@@ -1,10 +1,3 @@
-import { type Registry, loadConfig as registryConfig, startRegistry } from '@switchboard/call-registry';
-import {
-  MEDIA_STREAM_PATH,
-  startWorker,
-  type Worker,
-  loadConfig as workerConfig,
-} from '@switchboard/media-worker';
 import {
   ASSETS,
   type DemoEvent,
@@ -15,11 +8,10 @@ import {
   SANDBOX_REPLY_TRANSCRIPT,
   startRealtimeSandbox,
 } from '@switchboard/scripts';
-import { freePort, type TestDatabase, TestNatsServer } from '@switchboard/testkit';
-import { type Gateway, loadConfig as gatewayConfig, startGateway } from '@switchboard/webhook-gateway';
+import type { TestDatabase } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { log, NATS_AUTH_CONF, NATS_USERS, setNatsPasswordsInEnv, testDatabase } from '../support.js';
+import { type Services, startServices } from './services.js';
 
 // The demo's call (`pnpm demo`) through the three real services, built in-process on a real nats-server
 // with infra/nats's per-service users and a real PostgreSQL, with the local Realtime sandbox of `pnpm start`.
@@ -27,68 +19,24 @@ import { log, NATS_AUTH_CONF, NATS_USERS, setNatsPasswordsInEnv, testDatabase } 
 const AUTH_TOKEN = 'e2e-twilio-auth-token';
 const API_KEY = 'e2e-api-key';
 
-let nats: TestNatsServer;
-let db: TestDatabase;
+let services: Services;
 let sandbox: RealtimeSandbox;
-let registry: Registry;
-let gateway: Gateway;
-let worker: Worker;
+let db: TestDatabase;
 let publicBaseUrl: string;
 
-function natsEnv(role: 'registry' | 'gateway' | 'worker') {
-  return { NATS_URL: nats.url, NATS_USER: NATS_USERS[role].user, NATS_PASSWORD: NATS_USERS[role].password };
-}
-
 beforeAll(async () => {
-  setNatsPasswordsInEnv();
-  [nats, db, sandbox] = await Promise.all([
-    TestNatsServer.start({ configFile: NATS_AUTH_CONF }),
-    testDatabase(),
-    startRealtimeSandbox(),
-  ]);
-  registry = await startRegistry({
-    config: registryConfig({
-      DATABASE_URL: db.url,
-      PORT: '0',
-      MIGRATE_ON_START: 'false',
-      ...natsEnv('registry'),
-    }),
-    log,
+  sandbox = await startRealtimeSandbox();
+  services = await startServices({
+    authToken: AUTH_TOKEN,
+    apiKey: API_KEY,
+    realtime: { url: sandbox.url, apiKey: sandbox.apiKey },
   });
-  const [gatewayPort, workerPort] = [await freePort(), await freePort()];
-  publicBaseUrl = `http://127.0.0.1:${gatewayPort}`;
-  const mediaUrl = `ws://127.0.0.1:${workerPort}${MEDIA_STREAM_PATH}`;
-  gateway = await startGateway({
-    config: gatewayConfig({
-      PORT: String(gatewayPort),
-      PUBLIC_BASE_URL: publicBaseUrl,
-      MEDIA_STREAM_URL: mediaUrl,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      API_KEYS: API_KEY,
-      ...natsEnv('gateway'),
-    }),
-    log,
-  });
-  worker = await startWorker({
-    config: workerConfig({
-      PORT: String(workerPort),
-      PUBLIC_MEDIA_URL: mediaUrl,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      OPENAI_API_KEY: sandbox.apiKey,
-      OPENAI_REALTIME_URL: sandbox.url,
-      ...natsEnv('worker'),
-    }),
-    log,
-  });
+  ({ db, publicBaseUrl } = services);
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await gateway?.close();
-  await registry?.close();
+  await services?.close();
   await sandbox?.close();
-  await nats?.close();
-  await db?.drop();
 });
 
 describe('the demo call, end to end', () => {

@@ -108,6 +108,9 @@ describe('pnpm start, then pnpm demo, then Ctrl-C', () => {
     expect(output).toContain(
       `http://127.0.0.1:${ports.GATEWAY_PORT} (Twilio: http://127.0.0.1:${ports.GATEWAY_PORT}/twilio/voice)`,
     );
+    expect(output).toContain(
+      `http://127.0.0.1:${ports.GATEWAY_PORT}/console (sign in with a key of API_KEYS`,
+    );
     // Readable logs: prefixed by service, pretty-printed rather than JSON.
     expect(output).toMatch(/^call-registry +\| .*INFO.*call-registry started/m);
     expect(output).toMatch(/^webhook-gateway +\| .*INFO.*webhook gateway listening/m);
@@ -117,6 +120,10 @@ describe('pnpm start, then pnpm demo, then Ctrl-C', () => {
   });
 
   it('places the demo call: progress, timings, transcript and the agent audio as a WAV', async () => {
+    // The console is served by the gateway the runner started (the sign-in page; the rest needs a session).
+    const signIn = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/console/sign-in`);
+    expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain('<div id="app">');
     const wav = join(dir, 'agent.wav');
     const { code, out } = await run(['scripts/demo.ts', '--dotenv', join(dir, '.env'), '--out', wav], {
       PATH: process.env.PATH ?? '',
@@ -126,6 +133,7 @@ describe('pnpm start, then pnpm demo, then Ctrl-C', () => {
     for (const step of [/registered CA[0-9a-f]{32}/, /streaming/, /agent speaking/, /barge-in/, /ended/]) {
       expect(out).toMatch(step);
     }
+    expect(out).toContain(`watch it live: http://127.0.0.1:${ports.GATEWAY_PORT}/console/live`);
     expect(out).toMatch(/webhook → TwiML +\d+ ms/);
     expect(out).toMatch(/stream start → first agent audio +\d+ ms/);
     expect(out).toMatch(/agent +Hello! How can I help you today\?/);

@@ -1,4 +1,4 @@
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { connectBus, EventPublisher, registryClient, ServiceHost } from '@switchboard/bus';
@@ -218,5 +218,68 @@ describe('infra/nats/auth.conf', () => {
     ).rejects.toThrow(denied);
     await expect(jsm.streams.getMessage(CALL_EVENTS_STREAM, { seq: 1 })).rejects.toThrow(denied);
     await expect(registryClient(nc).callList({})).rejects.toThrow(/permissions violation/i);
+  });
+});
+
+// The console's part of the gateway's rights: its own ordered consumers on CALL_EVENTS and the system page's
+// figures, never the registry's durable consumer.
+describe("infra/nats/auth.conf: the gateway's console rights", () => {
+  const denied = /permissions violation for publish to "\$JS\.API\./i;
+
+  it('lets the gateway read CALL_EVENTS in order from a sequence, with an ordered consumer of its own', async () => {
+    const nc = await connectAs('gateway');
+    const callSid = newCallSid();
+    await new EventPublisher(nc, log).publish(
+      { kind: 'status', callSid, status: 'ringing', at: new Date().toISOString() },
+      { msgId: `${callSid}:status:ringing`, deadlineMs: 10_000 },
+    );
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const last = (await jsm.streams.info(CALL_EVENTS_STREAM)).state.last_seq;
+    const consumer = await jetstream(nc, { checkAPI: false }).consumers.get(CALL_EVENTS_STREAM, {
+      name_prefix: 'console-permissions-test',
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: last,
+      filter_subjects: `events.call.${callSid}.*`,
+    });
+    const msg = await consumer.next({ expires: 5_000 });
+    expect(msg?.json()).toMatchObject({ callSid, status: 'ringing' });
+    expect((await consumer.info()).config.filter_subject).toBe(`events.call.${callSid}.*`);
+    expect(await consumer.delete()).toBe(true);
+    // The figures of the system page: the registry's consumer lag and services-framework discovery.
+    expect((await jsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER)).name).toBe(
+      CALL_EVENTS_CONSUMER,
+    );
+    const ping = await nc.request('$SRV.PING.call-registry', '', { timeout: 5_000 });
+    expect(ping.json<{ name: string }>().name).toBe('call-registry');
+  });
+
+  it("keeps the gateway from pulling, redefining or deleting the registry's durable consumer", async () => {
+    const nc = await connectAs('gateway');
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    await expect(
+      jsm.consumers.add(CALL_EVENTS_STREAM, {
+        name: CALL_EVENTS_CONSUMER,
+        durable_name: CALL_EVENTS_CONSUMER,
+        ack_policy: AckPolicy.None,
+      }),
+    ).rejects.toThrow(denied);
+    await expect(
+      jsm.consumers.add(CALL_EVENTS_STREAM, {
+        name: CALL_EVENTS_CONSUMER,
+        ack_policy: AckPolicy.None,
+        filter_subject: 'events.call.>',
+      }),
+    ).rejects.toThrow(denied);
+    await expect(
+      nc.request(`$JS.API.CONSUMER.MSG.NEXT.${CALL_EVENTS_STREAM}.${CALL_EVENTS_CONSUMER}`, '{"batch":1}'),
+    ).rejects.toThrow(denied);
+    await expect(jsm.consumers.delete(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER)).rejects.toThrow(denied);
+    // Nor read a stored message directly, or purge the stream.
+    await expect(jsm.streams.getMessage(CALL_EVENTS_STREAM, { seq: 1 })).rejects.toThrow(denied);
+    await expect(jsm.streams.purge(CALL_EVENTS_STREAM)).rejects.toThrow(denied);
+    // The registry's consumer is as the registry made it.
+    const registryJsm = await jetstreamManager(registry.nc);
+    const info = await registryJsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
+    expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
   });
 });

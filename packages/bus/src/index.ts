@@ -1,5 +1,6 @@
 export { type BusOptions, connectBus } from './connect.js';
 export { type ConnectionState, connectionState } from './connection-state.js';
+export { DEFAULT_DISCOVERY_WAIT_MS, discoverServices, type ServiceStats } from './discover.js';
 export {
   DUPLICATE_WINDOW_MS,
   EventPublisher,

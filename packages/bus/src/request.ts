@@ -59,7 +59,8 @@ function requestFailure(subject: string, err: unknown): SwitchboardError {
   return new RegistryUnavailableError(`${subject} failed: ${(err as Error).message}`, { cause: err });
 }
 
-function isNoResponders(err: unknown): boolean {
+/** nats.js' own ways of saying nobody serves the subject. */
+export function isNoResponders(err: unknown): boolean {
   return (
     err instanceof NoRespondersError ||
     (err instanceof RequestError && err.isNoResponders()) ||
@@ -80,6 +81,7 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     callCreate: call(ENDPOINTS.callCreate),
     callList: call(ENDPOINTS.callList),
     callTranscript: call(ENDPOINTS.callTranscript),
+    callActivity: call(ENDPOINTS.callActivity),
     agentUpsert: call(ENDPOINTS.agentUpsert),
     agentGet: call(ENDPOINTS.agentGet),
     registryHealth: call(ENDPOINTS.registryHealth),

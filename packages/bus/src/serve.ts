@@ -72,12 +72,17 @@ export class ServiceHost implements ServingService {
     return host;
   }
 
+  /**
+   * `figures`: more of this replica's figures for the endpoint's `data` in `$SRV.STATS` (the registry's pool
+   * on `health`), beside the async figures.
+   */
   addEndpoint<Req extends z.ZodType, Rep extends z.ZodType>(
     name: string,
     spec: EndpointSpec<Req, Rep>,
     handler: EndpointHandler<Req, Rep>,
+    figures?: () => Record<string, unknown>,
   ): void {
-    const stats = new AsyncEndpointStats();
+    const stats = new AsyncEndpointStats(figures);
     this.stats.set(spec.subject, stats);
     this.service.addEndpoint(name, {
       subject: spec.subject,

@@ -14,6 +14,8 @@ export interface AsyncEndpointFigures {
 
 /** Processing time and errors of an async endpoint, from a request's arrival to its answer. */
 export class AsyncEndpointStats {
+  constructor(private readonly extra?: () => Record<string, unknown>) {}
+
   private requests = 0;
   private errors = 0;
   private lastError: string | undefined;
@@ -29,8 +31,9 @@ export class AsyncEndpointStats {
     this.lastError = error.message;
   }
 
-  figures(): AsyncEndpointFigures {
+  figures(): AsyncEndpointFigures & Record<string, unknown> {
     return {
+      ...this.extra?.(),
       num_requests: this.requests,
       num_errors: this.errors,
       ...(this.lastError === undefined ? {} : { last_error: this.lastError }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Agent, AgentId } from './agent.js';
-import { Call, CallSid, CallStatus, Direction, Transcript } from './call.js';
+import { Call, CallSid, CallStatus, Direction, IsoTime, Transcript } from './call.js';
 import { SUBJECTS } from './subjects.js';
 
 /** A party of a call as Twilio reports it: E.164 usually, but also `client:alice` or `anonymous`. */
@@ -26,6 +26,17 @@ export const CallListRequest = z.object({
   limit: z.number().int().min(1).max(CALL_LIST_MAX_LIMIT).default(CALL_LIST_DEFAULT_LIMIT),
   cursor: z.string().min(1).max(200).optional(),
   status: CallStatus.optional(),
+  // Filters beyond SPEC's, for the console's history (each optional; all given must hold):
+  /** `true`: calls not in a terminal status yet; `false`: ended ones. */
+  live: z.boolean().optional(),
+  agentId: AgentId.optional(),
+  direction: Direction.optional(),
+  /** Calls from or to this number (exactly as stored: E.164, `client:…`). */
+  number: Party.optional(),
+  /** Created at or after this time. */
+  createdFrom: IsoTime.optional(),
+  /** Created before this time. */
+  createdTo: IsoTime.optional(),
 });
 export type CallListRequest = z.input<typeof CallListRequest>;
 
@@ -36,6 +47,22 @@ export const CallListReply = z.object({
 export type CallListReply = z.infer<typeof CallListReply>;
 
 export const CallTranscriptRequest = z.object({ callSid: CallSid });
+
+export const CALL_ACTIVITY_MAX_MINUTES = 24 * 60;
+
+/** Calls started per minute and calls live at each minute, over the last `minutes` up to now. */
+export const CallActivityRequest = z.object({
+  minutes: z.number().int().min(1).max(CALL_ACTIVITY_MAX_MINUTES).default(60),
+});
+export type CallActivityRequest = z.input<typeof CallActivityRequest>;
+
+export const CallActivityReply = z.object({
+  /** One per minute, oldest first; `at` is the minute's start. */
+  buckets: z.array(
+    z.object({ at: IsoTime, started: z.number().int().nonnegative(), live: z.number().int().nonnegative() }),
+  ),
+});
+export type CallActivityReply = z.infer<typeof CallActivityReply>;
 
 export const AgentGetRequest = z.object({ id: AgentId });
 
@@ -78,6 +105,7 @@ export const ENDPOINTS = {
   callCreate: { subject: SUBJECTS.callCreate, request: CallCreateRequest, reply: Call },
   callList: { subject: SUBJECTS.callList, request: CallListRequest, reply: CallListReply },
   callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
+  callActivity: { subject: SUBJECTS.callActivity, request: CallActivityRequest, reply: CallActivityReply },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
   agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },
   agentList: { subject: SUBJECTS.agentList, request: AgentListRequest, reply: AgentListReply },

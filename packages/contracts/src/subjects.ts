@@ -4,6 +4,7 @@ export const SUBJECTS = {
   callCreate: 'call.create',
   callList: 'call.list',
   callTranscript: 'call.transcript',
+  callActivity: 'call.activity',
   agentUpsert: 'agent.upsert',
   agentGet: 'agent.get',
   agentList: 'agent.list',

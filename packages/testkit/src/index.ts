@@ -24,6 +24,7 @@ export {
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
 export { metricValue } from './prometheus.js';
+export { type SseFrame, SseReader } from './sse-reader.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { newCallSid } from './twilio-ids.js';
 export {

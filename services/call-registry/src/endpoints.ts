@@ -3,6 +3,7 @@ import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@swit
 import type pg from 'pg';
 import { getAgent, upsertAgent } from './agents/agent-store.js';
 import type { BatchLoader } from './calls/batch-loader.js';
+import { callActivity } from './calls/call-activity.js';
 import { listCalls } from './calls/call-list.js';
 import { createCall } from './calls/call-store.js';
 import { callTranscript } from './calls/transcript.js';
@@ -36,6 +37,8 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
 
   host.addEndpoint('list', ENDPOINTS.callList, (request) => listCalls(prisma, request));
 
+  host.addEndpoint('activity', ENDPOINTS.callActivity, ({ minutes }) => callActivity(pool, minutes));
+
   host.addEndpoint('transcript', ENDPOINTS.callTranscript, ({ callSid }) =>
     callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
   );
@@ -44,8 +47,14 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
 
   host.addEndpoint('agentGet', ENDPOINTS.agentGet, ({ id }) => getAgent(prisma, id));
 
-  host.addEndpoint('health', ENDPOINTS.registryHealth, async (): Promise<HealthReply> => {
-    const ok = await deps.databaseAnswers();
-    return { status: ok ? 'ok' : 'degraded', db: deps.poolFigures() };
-  });
+  // Each replica's own pool in `$SRV.STATS` too (a `registry.health` reply is one replica's).
+  host.addEndpoint(
+    'health',
+    ENDPOINTS.registryHealth,
+    async (): Promise<HealthReply> => {
+      const ok = await deps.databaseAnswers();
+      return { status: ok ? 'ok' : 'degraded', db: deps.poolFigures() };
+    },
+    () => ({ pool: deps.poolFigures() }),
+  );
 }

@@ -177,6 +177,7 @@ describe('call-registry endpoints', () => {
       [
         'agent.get',
         'agent.upsert',
+        'call.activity',
         'call.bySid',
         'call.create',
         'call.list',

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import { UnauthorizedError } from './errors.js';
+import type { Request, RequestHandler } from 'express';
+import { crossSiteReason, isSafeMethod } from './console/csrf.js';
+import { ForbiddenError, UnauthorizedError } from './errors.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -24,13 +25,40 @@ export function bearerToken(header: string | undefined): string | undefined {
   return header === undefined ? undefined : BEARER.exec(header)?.[1];
 }
 
-/** Lets through requests carrying one of the configured API keys; 401 for everything else. */
-export function apiKeyCheck(keys: readonly string[]): RequestHandler {
-  const keyDigests = keys.map(digest);
+/** Checks presented API keys against the configured ones. */
+export class ApiKeys {
+  private readonly digests: Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.digests = keys.map(digest);
+  }
+
+  matches(presented: string): boolean {
+    return matchesApiKey(this.digests, presented);
+  }
+}
+
+export interface ApiAuthOptions {
+  keys: ApiKeys;
+  /** The console's session cookie, checked when there is no Authorization header. */
+  session?: { valid(req: Request): boolean; publicBaseUrl: string };
+}
+
+/**
+ * Lets through requests carrying one of the configured API keys, or the console's session cookie (for a
+ * state-changing one, only from the console itself: `crossSiteReason`); 401 for everything else.
+ */
+export function apiKeyCheck({ keys, session }: ApiAuthOptions): RequestHandler {
   return (req, res, next) => {
-    const token = bearerToken(req.get('authorization'));
-    if (token !== undefined && matchesApiKey(keyDigests, token)) {
+    const header = req.get('authorization');
+    const token = bearerToken(header);
+    if (token !== undefined && keys.matches(token)) {
       next();
+      return;
+    }
+    if (header === undefined && session?.valid(req)) {
+      const refused = isSafeMethod(req.method) ? undefined : crossSiteReason(req, session.publicBaseUrl);
+      next(refused === undefined ? undefined : new ForbiddenError(refused));
       return;
     }
     res.set('WWW-Authenticate', 'Bearer');

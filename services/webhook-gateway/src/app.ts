@@ -1,13 +1,19 @@
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { EventSink } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { apiKeyCheck } from './api-keys.js';
+import { ApiKeys, apiKeyCheck } from './api-keys.js';
 import type { GatewayConfig } from './config.js';
+import { consoleRouter } from './console/console-router.js';
+import type { RecentErrors } from './console/recent-errors.js';
+import { ConsoleSessions } from './console/sessions.js';
 import { PayloadTooLargeError, RouteNotFoundError, toHttpError } from './errors.js';
 import { observeHttp } from './http-observe.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayRegistry } from './registry.js';
 import { apiCallsRouter } from './routes/api-calls.js';
+import { apiEventsRouter, type EventStreams } from './routes/api-events.js';
+import { apiSystemRouter } from './routes/api-system.js';
 import { healthRouter } from './routes/health.js';
 import { twilioStatusHandler } from './routes/twilio-status.js';
 import { twilioVoiceHandler } from './routes/twilio-voice.js';
@@ -26,6 +32,13 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   natsOpen: () => boolean;
   draining: () => boolean;
+  /** For the console's event streams and system figures. */
+  nc: NatsConnection;
+  recentErrors: RecentErrors;
+  /** The open `GET /api/events` streams (ended when the gateway stops). */
+  eventStreams: EventStreams;
+  /** This gateway, as the system page shows it. */
+  self: { id: string; version: string; startedAt: string };
 }
 
 /** Refuses a declared Content-Length above the limit before any parser runs, whatever the content type. */
@@ -44,11 +57,15 @@ function closeConnectionsWhenDraining(draining: () => boolean): RequestHandler {
   };
 }
 
-function errorHandler(log: Logger): ErrorRequestHandler {
+function errorHandler(log: Logger, recent: RecentErrors): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const { status, body, serverSide } = toHttpError(err, BODY_LIMIT_BYTES);
-    if (serverSide) log.error({ err, method: req.method, path: req.path, status }, 'request failed');
-    else log.debug({ method: req.method, path: req.path, status, code: body.error.code }, 'request refused');
+    if (serverSide) {
+      log.error({ err, method: req.method, path: req.path, status }, 'request failed');
+      const { code, message } = body.error;
+      recent.add({ at: new Date().toISOString(), method: req.method, path: req.path, status, code, message });
+    } else
+      log.debug({ method: req.method, path: req.path, status, code: body.error.code }, 'request refused');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -102,9 +119,21 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use('/twilio', twilioRoutes);
 
+  const keys = new ApiKeys(config.apiKeys);
+  const sessions = new ConsoleSessions(config.apiKeys, config.publicBaseUrl, config.console.sessionTtlMs);
+  app.use(consoleRouter({ keys, sessions, log }));
+
   app.use(
     '/api',
-    apiKeyCheck(config.apiKeys),
+    apiKeyCheck({ keys, session: sessions }),
+    apiEventsRouter({ nc: deps.nc, log, streams: deps.eventStreams }),
+    apiSystemRouter({
+      nc: deps.nc,
+      registry,
+      registryTimeoutMs: config.registryTimeoutMs,
+      errors: deps.recentErrors,
+      self: () => ({ ...deps.self, eventStreams: deps.eventStreams.size }),
+    }),
     apiCallsRouter({
       registry,
       outbound: deps.outbound,
@@ -117,6 +146,6 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));
-  app.use(errorHandler(log));
+  app.use(errorHandler(log, deps.recentErrors));
   return app;
 }

@@ -23,6 +23,10 @@ export const DEFAULT_STATUS_PUBLISH_DEADLINE_MS = 5_000;
 export const DEFAULT_TWILIO_TIMEOUT_MS = 10_000;
 /** On SIGTERM, how long requests in flight get before their connections are closed. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** How long a console sign-in lasts. */
+export const DEFAULT_CONSOLE_SESSION_TTL_MS = 12 * 60 * 60_000;
+/** `GET /api/events` streams one gateway serves at once (each holds a JetStream consumer). */
+export const DEFAULT_CONSOLE_MAX_EVENT_STREAMS = 100;
 
 /** A base URL without a trailing slash: `https://example.com` or `https://example.com/prefix`. */
 const baseUrl = (schemes: string[]) =>
@@ -58,6 +62,13 @@ const EnvSchema = z
     VOICE_BUDGET_MS: envMilliseconds(DEFAULT_VOICE_BUDGET_MS),
     STATUS_PUBLISH_DEADLINE_MS: envMilliseconds(DEFAULT_STATUS_PUBLISH_DEADLINE_MS),
     SHUTDOWN_TIMEOUT_MS: envMilliseconds(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    CONSOLE_SESSION_TTL_MS: envMilliseconds(DEFAULT_CONSOLE_SESSION_TTL_MS),
+    CONSOLE_MAX_EVENT_STREAMS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(DEFAULT_CONSOLE_MAX_EVENT_STREAMS),
   })
   .refine(...TWILIO_TOKEN_REQUIRED);
 
@@ -91,6 +102,10 @@ export interface GatewayConfig {
   voiceBudgetMs: number;
   statusPublishDeadlineMs: number;
   shutdownTimeoutMs: number;
+  console: {
+    sessionTtlMs: number;
+    maxEventStreams: number;
+  };
 }
 
 export { ConfigError } from '@switchboard/config';
@@ -115,5 +130,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     voiceBudgetMs: e.VOICE_BUDGET_MS,
     statusPublishDeadlineMs: e.STATUS_PUBLISH_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    console: { sessionTtlMs: e.CONSOLE_SESSION_TTL_MS, maxEventStreams: e.CONSOLE_MAX_EVENT_STREAMS },
   };
 }

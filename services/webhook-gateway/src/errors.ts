@@ -101,3 +101,13 @@ export function toSwitchboardError(err: unknown, bodyLimitBytes: number): Switch
   }
   return new InternalError('internal error', { cause: err });
 }
+
+/** `GET /api/events` already has as many streams open as this gateway allows. */
+export class EventStreamsFullError extends SwitchboardError {
+  constructor(max: number) {
+    super(
+      'EVENTS_UNAVAILABLE',
+      `this gateway already serves ${max} event streams (CONSOLE_MAX_EVENT_STREAMS)`,
+    );
+  }
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -6,14 +7,17 @@ import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
+import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { observedRegistry } from './registry.js';
+import { EventStreams } from './routes/api-events.js';
 import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
 
 /** Idle keep-alive connections are kept this long: longer than a load balancer's usual 60 s. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** While stopping, how often connections whose requests were answered are closed. */
 const IDLE_SWEEP_MS = 50;
+export const GATEWAY_VERSION = '0.1.0';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -70,7 +74,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 
   const metrics = new GatewayMetrics();
   let draining = false;
+  const instance = {
+    id: randomBytes(8).toString('hex'),
+    version: GATEWAY_VERSION,
+    startedAt: new Date().toISOString(),
+  };
+  const eventStreams = new EventStreams(config.console.maxEventStreams, (open) =>
+    metrics.eventStreams.set(open),
+  );
   const app = createApp({
+    nc,
+    recentErrors: new RecentErrors(),
+    eventStreams,
+    self: instance,
     config,
     log,
     registry: observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
@@ -98,6 +114,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     draining = true;
     log.info('webhook gateway stopping');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Event streams never finish by themselves: end them, each browser resumes on another replica.
+    eventStreams.endAll();
     // A keep-alive connection becomes idle when its request is answered: close it then, not at its timeout.
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     server.closeIdleConnections();

@@ -14,8 +14,12 @@ export function routeLabel(path: string): string {
     return `/${first}`;
   if (first === 'twilio' && (second === 'voice' || second === 'status') && third === undefined)
     return `/twilio/${second}`;
+  if (first === 'console') return '/console';
+  if (first === 'api' && (second === 'events' || second === 'system') && third === undefined)
+    return `/api/${second}`;
   if (first === 'api' && second === 'calls') {
     if (third === undefined) return '/api/calls';
+    if (third === 'activity' && fourth === undefined) return '/api/calls/activity';
     if (!CALL_SID_SEGMENT.test(third)) return 'other';
     if (fourth === undefined) return '/api/calls/:callSid';
     if (fourth === 'transcript') return '/api/calls/:callSid/transcript';

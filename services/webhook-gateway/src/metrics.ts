@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry as PromRegistry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
 
 const HTTP_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const REGISTRY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2];
@@ -41,6 +41,12 @@ export class GatewayMetrics {
     name: 'gateway_voice_apologies_total',
     help: 'Voice webhooks answered with the apology TwiML, by reason',
     labelNames: ['reason'] as const,
+    registers: [this.promRegistry],
+  });
+
+  readonly eventStreams = new Gauge({
+    name: 'gateway_event_streams',
+    help: 'GET /api/events streams open (the console)',
     registers: [this.promRegistry],
   });
 

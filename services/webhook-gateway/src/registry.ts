@@ -4,7 +4,7 @@ import { SwitchboardError } from '@switchboard/contracts';
 /** The registry endpoints the gateway asks. */
 export type GatewayRegistry = Pick<
   RegistryClient,
-  'callBySid' | 'callCreate' | 'callList' | 'callTranscript' | 'agentGet' | 'registryHealth'
+  'callBySid' | 'callCreate' | 'callList' | 'callTranscript' | 'callActivity' | 'agentGet' | 'registryHealth'
 >;
 
 export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
@@ -30,6 +30,7 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     callCreate: timed('call.create', client.callCreate),
     callList: timed('call.list', client.callList),
     callTranscript: timed('call.transcript', client.callTranscript),
+    callActivity: timed('call.activity', client.callActivity),
     agentGet: timed('agent.get', client.agentGet),
     registryHealth: timed('registry.health', client.registryHealth),
   };

@@ -10,6 +10,10 @@ describe('route labels', () => {
     expect(routeLabel(`/api/calls/${sid}`)).toBe('/api/calls/:callSid');
     expect(routeLabel(`/api/calls/${sid}/transcript`)).toBe('/api/calls/:callSid/transcript');
     expect(routeLabel('/readyz')).toBe('/readyz');
+    expect(routeLabel('/api/events')).toBe('/api/events');
+    expect(routeLabel('/api/system')).toBe('/api/system');
+    expect(routeLabel('/api/calls/activity')).toBe('/api/calls/activity');
+    expect(routeLabel('/console/calls/anything')).toBe('/console');
     expect(routeLabel('/api/calls/whatever')).toBe('other');
     expect(routeLabel('/wp-admin/index.php')).toBe('other');
     expect(routeLabel('/')).toBe('other');

@@ -1,21 +1,45 @@
-import { type CallListReply, type CallListRequest, InvalidRequestError } from '@switchboard/contracts';
+import {
+  CALL_STATUSES,
+  type CallListReply,
+  type CallListRequest,
+  InvalidRequestError,
+  TERMINAL_STATUSES,
+} from '@switchboard/contracts';
 import { fromPrismaStatus, type PrismaClient, toPrismaStatus } from '../db/prisma.js';
 import { withDbRetry } from '../db/retry.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { toAgent } from './call-row.js';
 
 type ParsedListRequest = Required<Pick<CallListRequest, 'limit'>> & Omit<CallListRequest, 'limit'>;
 
+const LIVE_STATUSES = CALL_STATUSES.filter((s) => !TERMINAL_STATUSES.has(s)).map(toPrismaStatus);
+const ENDED_STATUSES = [...TERMINAL_STATUSES].map(toPrismaStatus);
+
+/** The request's filters as one `where`: every filter given must hold. */
+export function listFilter(request: Omit<ParsedListRequest, 'limit' | 'cursor'>): Prisma.CallWhereInput {
+  const and: Prisma.CallWhereInput[] = [];
+  if (request.status) and.push({ status: toPrismaStatus(request.status) });
+  if (request.live !== undefined) and.push({ status: { in: request.live ? LIVE_STATUSES : ENDED_STATUSES } });
+  if (request.agentId) and.push({ agentId: request.agentId });
+  if (request.direction) and.push({ direction: request.direction });
+  if (request.number) and.push({ OR: [{ fromNumber: request.number }, { toNumber: request.number }] });
+  if (request.createdFrom) and.push({ createdAt: { gte: new Date(request.createdFrom) } });
+  if (request.createdTo) and.push({ createdAt: { lt: new Date(request.createdTo) } });
+  return and.length === 0 ? {} : { AND: and };
+}
+
 /**
  * Newest first, by keyset: the cursor names the last call of the previous page, so pages never repeat or
- * skip a call while new ones arrive, and every page is one index range scan (`calls_pkey` or
- * `calls_status_id_idx`), however deep.
+ * skip a call while new ones arrive, and every page is one index range scan (`calls_pkey`, or the index of
+ * the filter: `calls_status_id_idx`, `calls_agent_id_id_idx`, `calls_from_number_id_idx`,
+ * `calls_to_number_id_idx`, `calls_created_at_idx`), however deep.
  */
 export async function listCalls(prisma: PrismaClient, request: ParsedListRequest): Promise<CallListReply> {
   const before = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
   const rows = await withDbRetry(() =>
     prisma.call.findMany({
       where: {
-        ...(request.status ? { status: toPrismaStatus(request.status) } : {}),
+        ...listFilter(request),
         ...(before === undefined ? {} : { id: { lt: before } }),
       },
       orderBy: { id: 'desc' },

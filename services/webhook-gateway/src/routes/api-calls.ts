@@ -1,11 +1,14 @@
 import { withRetry } from '@switchboard/bus';
 import {
   AgentId,
+  CALL_ACTIVITY_MAX_MINUTES,
   CALL_LIST_MAX_LIMIT,
   type Call,
   CallSid,
   CallStatus,
+  Direction,
   InvalidRequestError,
+  IsoTime,
   PhoneNumber,
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
@@ -25,6 +28,20 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(CALL_LIST_MAX_LIMIT).optional(),
   cursor: z.string().min(1).max(200).optional(),
   status: CallStatus.optional(),
+  // The console's history filters (README: "GET /api/calls filters").
+  live: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  agentId: AgentId.optional(),
+  direction: Direction.optional(),
+  number: z.string().min(1).max(128).optional(),
+  createdFrom: IsoTime.optional(),
+  createdTo: IsoTime.optional(),
+});
+
+const ActivityQuery = z.strictObject({
+  minutes: z.coerce.number().int().min(1).max(CALL_ACTIVITY_MAX_MINUTES).optional(),
 });
 
 export interface ApiCallsDeps {
@@ -66,6 +83,11 @@ export function apiCallsRouter(deps: ApiCallsDeps): Router {
   router.get('/calls', async (req, res) => {
     const query = parse(ListQuery, req.query, 'query');
     res.json(await registry.callList(query, { timeoutMs }));
+  });
+
+  router.get('/calls/activity', async (req, res) => {
+    const query = parse(ActivityQuery, req.query, 'query');
+    res.json(await registry.callActivity(query, { timeoutMs }));
   });
 
   router.get('/calls/:callSid', async (req, res) => {

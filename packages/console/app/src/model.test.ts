@@ -1,0 +1,85 @@
+import type { Call } from '@switchboard/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  applyEvent,
+  callSeconds,
+  formatDuration,
+  isLive,
+  maskNumber,
+  mergeSegments,
+  viewOfCall,
+} from './model.js';
+
+const callSid = `CA${'1'.repeat(32)}`;
+const call: Call = {
+  callSid,
+  direction: 'inbound',
+  from: '+15551230000',
+  to: '+15559870000',
+  status: 'ringing',
+  agent: { id: 'default', instructions: 'x', voice: 'alloy', model: 'gpt-realtime' },
+  createdAt: '2026-11-27T10:00:00.000Z',
+  updatedAt: '2026-11-27T10:00:00.000Z',
+  answeredAt: null,
+  endedAt: null,
+  durationSeconds: null,
+};
+
+describe('the console model', () => {
+  it('moves status forward only, adds transcript lines once, in spoken order, whatever the source', () => {
+    let view = viewOfCall(call);
+    view = applyEvent(
+      view,
+      { kind: 'status', callSid, status: 'in-progress', at: '2026-11-27T10:00:02.000Z' },
+      5,
+    );
+    view = applyEvent(
+      view,
+      { kind: 'status', callSid, status: 'ringing', at: '2026-11-27T10:00:03.000Z' },
+      6,
+    );
+    expect(view.status).toBe('in-progress');
+    expect(view.answeredAt).toBe('2026-11-27T10:00:02.000Z');
+    const line = { kind: 'transcript' as const, callSid, role: 'agent' as const, itemId: 'i1' };
+    view = applyEvent(view, { ...line, text: 'second', at: '2026-11-27T10:00:05.000Z' }, 8);
+    view = applyEvent(view, { ...line, text: 'first', at: '2026-11-27T10:00:04.000Z', itemId: 'i0' }, 7);
+    // A replayed event (same sequence) and the same segment from the API change nothing.
+    view = applyEvent(view, { ...line, text: 'second', at: '2026-11-27T10:00:05.000Z' }, 8);
+    view = {
+      ...view,
+      segments: mergeSegments(view.segments, [
+        { role: 'agent', text: 'first', at: '2026-11-27T10:00:04.000Z' },
+      ]),
+    };
+    expect(view.segments.map((s) => s.text)).toEqual(['first', 'second']);
+    expect(isLive(view)).toBe(true);
+    view = applyEvent(
+      view,
+      { kind: 'ended', callSid, reason: 'agent-ended', at: '2026-11-27T10:00:09.000Z' },
+      9,
+    );
+    view = applyEvent(
+      view,
+      { kind: 'status', callSid, status: 'completed', at: '2026-11-27T10:00:10.000Z' },
+      10,
+    );
+    expect(isLive(view)).toBe(false);
+    expect(view.endedReason).toBe('agent-ended');
+    expect(view.timeline.map((t) => t.label)).toEqual([
+      'in-progress',
+      'ringing',
+      'ended (agent-ended)',
+      'completed',
+    ]);
+    // Ended when the worker said so (the `ended` event), before Twilio's completed callback.
+    expect(view.endedAt).toBe('2026-11-27T10:00:09.000Z');
+    expect(callSeconds(view, Date.parse('2026-11-27T11:00:00.000Z'))).toBe(7);
+  });
+
+  it('masks numbers and formats durations', () => {
+    expect(maskNumber('+15551230000')).toBe('+1555•••0000');
+    expect(maskNumber('client:alice')).toBe('cl•••ce');
+    expect(formatDuration(65)).toBe('1:05');
+    expect(formatDuration(3_725)).toBe('1:02:05');
+  });
+});

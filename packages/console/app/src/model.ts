@@ -1,0 +1,180 @@
+// The console's pure bookkeeping: no DOM, no I/O, unit-tested. What a call looks like as events arrive.
+import type { Call, CallEvent, CallStatus, TranscriptSegment } from '@switchboard/contracts';
+
+const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+const RANK: Record<CallStatus, number> = {
+  queued: 0,
+  initiated: 1,
+  ringing: 2,
+  'in-progress': 3,
+  completed: 4,
+  busy: 4,
+  failed: 4,
+  'no-answer': 4,
+  canceled: 4,
+};
+
+/** The further along of two statuses (status only moves forward). */
+export function laterStatus(a: CallStatus, b: CallStatus): CallStatus {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+export function isTerminal(status: CallStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+/** One line of the timeline: a status, a stream starting or stopping, the end. */
+export interface TimelineEntry {
+  at: string;
+  label: string;
+}
+
+/** A call as the console knows it: the API's Call (once read), and what events said since. */
+export interface CallView {
+  callSid: string;
+  call: Call | undefined;
+  status: CallStatus;
+  /** When the status was last moved by an event (the Call may be older). */
+  answeredAt: string | null;
+  endedAt: string | null;
+  endedReason: string | undefined;
+  createdAt: string;
+  segments: TranscriptSegment[];
+  timeline: TimelineEntry[];
+  /** Stream sequence of the last event applied. */
+  lastSeq: number;
+}
+
+export function viewOfCall(call: Call): CallView {
+  const extra = call as Call & { endedReason?: string | null };
+  return {
+    callSid: call.callSid,
+    call,
+    status: call.status,
+    answeredAt: call.answeredAt,
+    endedAt: call.endedAt,
+    endedReason: extra.endedReason ?? undefined,
+    createdAt: call.createdAt,
+    segments: [],
+    timeline: [],
+    lastSeq: 0,
+  };
+}
+
+export function emptyView(callSid: string, at: string): CallView {
+  return {
+    callSid,
+    call: undefined,
+    status: 'queued',
+    answeredAt: null,
+    endedAt: null,
+    endedReason: undefined,
+    createdAt: at,
+    segments: [],
+    timeline: [],
+    lastSeq: 0,
+  };
+}
+
+/** The same segment whether it came from the API's transcript or from an event. */
+function segmentKey(s: Pick<TranscriptSegment, 'role' | 'at' | 'text'>): string {
+  return `${s.role}|${Date.parse(s.at)}|${s.text}`;
+}
+
+/** Adds segments not there yet, keeping spoken order (by `at`, stable for equal times). */
+export function mergeSegments(
+  current: TranscriptSegment[],
+  incoming: TranscriptSegment[],
+): TranscriptSegment[] {
+  const seen = new Set(current.map(segmentKey));
+  const added = incoming.filter((s) => {
+    const key = segmentKey(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (added.length === 0) return current;
+  return [...current, ...added].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** A call after one more event (an event already applied, by sequence, changes nothing). */
+export function applyEvent(view: CallView, event: CallEvent, seq: number): CallView {
+  if (seq !== 0 && seq <= view.lastSeq) return view;
+  const next: CallView = { ...view, lastSeq: Math.max(view.lastSeq, seq) };
+  switch (event.kind) {
+    case 'status':
+      if (RANK[event.status] > RANK[view.status]) next.status = event.status;
+      if (event.status === 'in-progress') next.answeredAt ??= event.at;
+      if (isTerminal(event.status)) next.endedAt ??= event.at;
+      next.timeline = addTimeline(view.timeline, { at: event.at, label: event.status });
+      return next;
+    case 'stream':
+      next.timeline = addTimeline(view.timeline, {
+        at: event.at,
+        label: event.reason ? `stream ${event.action} (${event.reason})` : `stream ${event.action}`,
+      });
+      if (event.action === 'started') {
+        if (RANK[view.status] < RANK['in-progress']) next.status = 'in-progress';
+        next.answeredAt ??= event.at;
+      }
+      // A stream that stops for good (not for a transfer) ends the call (the registry completes it too).
+      if (event.action === 'stopped' && event.reason !== 'transferred') {
+        next.endedReason ??= event.reason;
+        next.endedAt ??= event.at;
+      }
+      return next;
+    case 'transcript': {
+      const segment: TranscriptSegment = { role: event.role, text: event.text, at: event.at };
+      if (event.tool) segment.tool = event.tool;
+      next.segments = mergeSegments(view.segments, [segment]);
+      return next;
+    }
+    case 'dtmf':
+      next.timeline = addTimeline(view.timeline, { at: event.at, label: `keypad ${event.digit}` });
+      return next;
+    case 'ended':
+      next.endedReason = event.reason;
+      if (event.reason !== 'transferred') next.endedAt ??= event.at;
+      next.timeline = addTimeline(view.timeline, { at: event.at, label: `ended (${event.reason})` });
+      return next;
+    default:
+      return next;
+  }
+}
+
+function addTimeline(timeline: TimelineEntry[], entry: TimelineEntry): TimelineEntry[] {
+  if (timeline.some((t) => t.at === entry.at && t.label === entry.label)) return timeline;
+  return [...timeline, entry].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** A live call leaves the live list once its status is terminal or its stream ended for good. */
+export function isLive(view: CallView): boolean {
+  return !isTerminal(view.status) && view.endedAt === null;
+}
+
+/** `+15551230000` → `+1555•••0000`: enough to tell calls apart, not enough to dial. */
+export function maskNumber(value: string): string {
+  const match = /^(\+\d{4})(\d+)(\d{4})$/.exec(value);
+  if (match) return `${match[1]}${'•'.repeat(Math.min(3, match[2]?.length ?? 0))}${match[3]}`;
+  if (value.length <= 4) return value;
+  return `${value.slice(0, 2)}•••${value.slice(-2)}`;
+}
+
+/** `m:ss` or `h:mm:ss`. */
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** Seconds of a call so far (or in all, once ended), counted from its answer, else its creation. */
+export function callSeconds(
+  view: Pick<CallView, 'answeredAt' | 'createdAt' | 'endedAt'>,
+  nowMs: number,
+): number {
+  const start = Date.parse(view.answeredAt ?? view.createdAt);
+  const end = view.endedAt ? Date.parse(view.endedAt) : nowMs;
+  return (end - start) / 1000;
+}

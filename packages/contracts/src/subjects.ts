@@ -5,6 +5,7 @@ export const SUBJECTS = {
   callList: 'call.list',
   callTranscript: 'call.transcript',
   agentUpsert: 'agent.upsert',
+  agentPut: 'agent.put',
   agentGet: 'agent.get',
   agentList: 'agent.list',
   agentDelete: 'agent.delete',

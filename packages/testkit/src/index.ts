@@ -1,3 +1,4 @@
+export { fullAgent } from './agents.js';
 export {
   createTestDatabase,
   databaseUrl,

@@ -1,4 +1,9 @@
-import { type CallListReply, type CallListRequest, InvalidRequestError } from '@switchboard/contracts';
+import {
+  type CallListReply,
+  type CallListRequest,
+  InvalidRequestError,
+  type StreamEndReason,
+} from '@switchboard/contracts';
 import { fromPrismaStatus, type PrismaClient, toPrismaStatus } from '../db/prisma.js';
 import { withDbRetry } from '../db/retry.js';
 import { toAgent } from './call-row.js';
@@ -38,6 +43,7 @@ export async function listCalls(prisma: PrismaClient, request: ParsedListRequest
       answeredAt: row.answeredAt?.toISOString() ?? null,
       endedAt: row.endedAt?.toISOString() ?? null,
       durationSeconds: row.durationSeconds,
+      endedReason: row.endedReason as StreamEndReason | null,
     })),
     nextCursor: rows.length > request.limit && last ? encodeCursor(last.id) : null,
   };

@@ -133,6 +133,7 @@ describe('infra/nats/auth.conf', () => {
       answeredAt: null,
       endedAt: null,
       durationSeconds: null,
+      endedReason: null,
     }));
     await gateway.flush();
 

@@ -4,7 +4,15 @@ import { SwitchboardError } from '@switchboard/contracts';
 /** The registry endpoints the gateway asks. */
 export type GatewayRegistry = Pick<
   RegistryClient,
-  'callBySid' | 'callCreate' | 'callList' | 'callTranscript' | 'agentGet' | 'registryHealth'
+  | 'callBySid'
+  | 'callCreate'
+  | 'callList'
+  | 'callTranscript'
+  | 'agentGet'
+  | 'agentPut'
+  | 'agentList'
+  | 'agentDelete'
+  | 'registryHealth'
 >;
 
 export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
@@ -31,6 +39,9 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     callList: timed('call.list', client.callList),
     callTranscript: timed('call.transcript', client.callTranscript),
     agentGet: timed('agent.get', client.agentGet),
+    agentPut: timed('agent.put', client.agentPut),
+    agentList: timed('agent.list', client.agentList),
+    agentDelete: timed('agent.delete', client.agentDelete),
     registryHealth: timed('registry.health', client.registryHealth),
   };
 }

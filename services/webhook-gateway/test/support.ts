@@ -1,7 +1,8 @@
+import { Writable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RegistryClient } from '@switchboard/bus';
 import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
-import { createLogger } from '@switchboard/logger';
+import { createLogger, type Logger } from '@switchboard/logger';
 import { FakeTwilioRest, signedTwilioRequest, type TwilioParams } from '@switchboard/testkit';
 import { loadConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/gateway.js';
@@ -51,11 +52,39 @@ export function gatewayEnv(natsUrl: string, twilioUrl: string, env: Record<strin
   });
 }
 
+/** Everything a logger wrote, as parsed pino lines: tests assert on what was (not) logged. */
+export interface CapturedLog {
+  log: Logger;
+  lines: Array<{ level: number; msg: string; [field: string]: unknown }>;
+  /** Lines at error level or above (pino: error 50, fatal 60). */
+  errors(): CapturedLog['lines'];
+}
+
+export function captureLog(name = 'gateway-test', level = 'debug'): CapturedLog {
+  const lines: CapturedLog['lines'] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return {
+    log: createLogger({ name, level, destination }),
+    lines,
+    errors: () => lines.filter((l) => l.level >= 50),
+  };
+}
+
 /** nats-server, a migrated database, the real registry, a fake Twilio REST API and the gateway on port 0. */
-export async function startStack(env: Record<string, string> = {}): Promise<GatewayStack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<GatewayStack> {
+  // The registry's lines go to the same logger: a test reading it sees both services.
+  const gatewayLog = options.log ?? log;
   const registry = await startRegistryStack({
     env: { DB_POOL_MIN: '1', DB_POOL_MAX: '5' },
-    log,
+    log: gatewayLog,
     clientName: 'gateway-test-client',
   });
   const twilio = await FakeTwilioRest.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
@@ -63,7 +92,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Gate
   const start = async (overrides: Record<string, string> = {}) => {
     const g = await startGateway({
       config: gatewayEnv(registry.nats.url, twilio.url, { ...env, ...overrides }),
-      log,
+      log: gatewayLog,
     });
     gateways.push(g);
     return g;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonHasNul, prose, singleLine } from './text.js';
+import { jsonRefusedByPostgres, prose, singleLine } from './text.js';
 
 /** E.164: a plus sign and up to 15 digits, no leading zero. */
 export const PhoneNumber = z
@@ -36,7 +36,9 @@ export const ToolParameters = z
   .refine((schema) => JSON.stringify(schema).length <= 16_384, {
     message: 'parameters must be at most 16 KiB',
   })
-  .refine((schema) => !jsonHasNul(schema), { message: 'parameters must not contain the NUL character' });
+  .refine((schema) => !jsonRefusedByPostgres(schema), {
+    message: 'parameters must not contain NUL or unpaired surrogates',
+  });
 
 /** One of the operator's own systems the agent may call (the worker POSTs to `url`, signed). */
 export const AgentTool = z.strictObject({

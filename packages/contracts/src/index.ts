@@ -157,7 +157,7 @@ export {
   TWILIO_SUBJECTS,
   WORKER_SERVICE_NAME,
 } from './subjects.js';
-export { hasControlCharacters, jsonHasNul, prose, singleLine } from './text.js';
+export { hasControlCharacters, jsonRefusedByPostgres, prose, singleLine } from './text.js';
 export {
   BASE64_PATTERN,
   Base64Audio,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Agent } from './agent.js';
 import { CallControlRequest } from './control.js';
 import { CallCreateRequest } from './requests.js';
-import { hasControlCharacters, jsonHasNul } from './text.js';
+import { hasControlCharacters, jsonRefusedByPostgres } from './text.js';
 
 const CALL_SID = `CA${'0'.repeat(32)}`;
 const AGENT = { id: 'a', instructions: 'Help.', voice: 'alloy', model: 'gpt-realtime' };
@@ -16,12 +16,17 @@ describe('text a client controls', () => {
     expect(hasControlCharacters('line\nbreak\ttab\r')).toBe(true);
     expect(hasControlCharacters('line\nbreak\ttab\r', true)).toBe(false);
     expect(hasControlCharacters('bell\u0007', true)).toBe(true);
+    expect(hasControlCharacters('lone \ud800 high')).toBe(true);
+    expect(hasControlCharacters('lone \udc00 low')).toBe(true);
+    expect(hasControlCharacters('pair \ud83d\ude00 ok')).toBe(false);
   });
 
   it('finds NUL anywhere in a JSON value, keys included', () => {
-    expect(jsonHasNul({ a: [{ b: 'x\u0000' }] })).toBe(true);
-    expect(jsonHasNul({ 'k\u0000': 1 })).toBe(true);
-    expect(jsonHasNul({ a: ['\\u0000', 1, null, true] })).toBe(false);
+    expect(jsonRefusedByPostgres({ a: [{ b: 'x\u0000' }] })).toBe(true);
+    expect(jsonRefusedByPostgres({ 'k\u0000': 1 })).toBe(true);
+    expect(jsonRefusedByPostgres({ description: 'x\ud800' })).toBe(true);
+    expect(jsonRefusedByPostgres({ description: '\ud83d\ude00' })).toBe(false);
+    expect(jsonRefusedByPostgres({ a: ['\\u0000', 1, null, true] })).toBe(false);
   });
 
   it('refuses a NUL byte or another control character in a party of call.create', () => {

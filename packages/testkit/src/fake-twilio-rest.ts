@@ -272,7 +272,8 @@ export class FakeTwilioRest {
           return errorReply({
             status: 400,
             code: 15004,
-            message: 'Action Callback URL must be an absolute URL when using TwiML to update in-progress calls',
+            message:
+              'Action Callback URL must be an absolute URL when using TwiML to update in-progress calls',
           });
         }
       }

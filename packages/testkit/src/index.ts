@@ -1,4 +1,5 @@
 export { fullAgent } from './agents.js';
+export { type CapturedLog, captureLog, type LogLine } from './captured-log.js';
 export {
   createTestDatabase,
   databaseUrl,

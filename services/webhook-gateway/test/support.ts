@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RegistryClient } from '@switchboard/bus';
 import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
@@ -17,7 +16,7 @@ export const FROM_NUMBER = '+15550001111';
 export const PUBLIC_BASE_URL = 'https://gateway.example.com';
 export const MEDIA_STREAM_URL = 'wss://media.example.com/media-stream';
 
-export { eventually, newCallSid } from '@switchboard/testkit';
+export { type CapturedLog, captureLog, eventually, newCallSid } from '@switchboard/testkit';
 
 export interface GatewayStack {
   nats: RegistryStack['nats'];
@@ -50,29 +49,6 @@ export function gatewayEnv(natsUrl: string, twilioUrl: string, env: Record<strin
     API_KEYS: `other-key,${API_KEY}`,
     ...env,
   });
-}
-
-/** Everything a logger wrote, as parsed pino lines: tests assert on what was (not) logged. */
-export interface CapturedLog {
-  log: Logger;
-  lines: Array<{ level: number; msg: string; [field: string]: unknown }>;
-  /** Lines at error level or above (pino: error 50, fatal 60). */
-  errors(): CapturedLog['lines'];
-}
-
-export function captureLog(name = 'gateway-test', level = 'debug'): CapturedLog {
-  const lines: CapturedLog['lines'] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return {
-    log: createLogger({ name, level, destination }),
-    lines,
-    errors: () => lines.filter((l) => l.level >= 50),
-  };
 }
 
 /** nats-server, a migrated database, the real registry, a fake Twilio REST API and the gateway on port 0. */

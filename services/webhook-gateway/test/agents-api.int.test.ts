@@ -1,7 +1,15 @@
-import { Agent, AgentListReply } from '@switchboard/contracts';
+import { Agent, AgentListReply, Call } from '@switchboard/contracts';
 import { fullAgent } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type GatewayStack, newCallSid, postTwilio, startStack, voiceParams } from './support.js';
+import {
+  api,
+  errorOf,
+  type GatewayStack,
+  newCallSid,
+  postTwilio,
+  startStack,
+  voiceParams,
+} from './support.js';
 
 describe('agents over HTTP (SPEC "Agents over HTTP")', () => {
   let stack: GatewayStack;
@@ -40,7 +48,7 @@ describe('agents over HTTP (SPEC "Agents over HTTP")', () => {
     expect((await put('frontline', body)).status).toBe(201);
     const callSid = newCallSid();
     await postTwilio(stack.gateway, '/twilio/voice', voiceParams(callSid, { To: '+15550008888' }));
-    const call = await (await api(stack.gateway, `/api/calls/${callSid}`)).json();
+    const call = Call.parse(await (await api(stack.gateway, `/api/calls/${callSid}`)).json());
     expect(call.agent).toEqual(fullAgent('frontline', { phoneNumber: '+15550008888' }));
   });
 
@@ -93,7 +101,7 @@ describe('agents over HTTP (SPEC "Agents over HTTP")', () => {
     for (const [body, path] of cases) {
       const res = await put('checked', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      const { error } = await res.json();
+      const error = await errorOf(res);
       expect(error.code).toBe('INVALID_REQUEST');
       expect(error.details).toContainEqual(expect.objectContaining({ path }));
       expect(error.message).toContain(path.join('.'));
@@ -102,7 +110,7 @@ describe('agents over HTTP (SPEC "Agents over HTTP")', () => {
     for (const id of ['bad%20id', 'x'.repeat(65), '%E0%A4%A']) {
       const res = await put(id, { instructions: 'x', voice: 'alloy', model: 'm' });
       expect(res.status, id).toBe(400);
-      expect((await res.json()).error.code).toBe('INVALID_REQUEST');
+      expect((await errorOf(res)).code).toBe('INVALID_REQUEST');
     }
     expect((await api(stack.gateway, '/api/agents/checked')).status).toBe(404);
   });
@@ -118,7 +126,7 @@ describe('agents over HTTP (SPEC "Agents over HTTP")', () => {
       model: 'm',
     });
     expect(res.status).toBe(409);
-    expect((await res.json()).error.code).toBe('AGENT_CONFLICT');
+    expect((await errorOf(res)).code).toBe('AGENT_CONFLICT');
     expect((await api(stack.gateway, '/api/agents/thief')).status).toBe(404);
   });
 
@@ -128,10 +136,10 @@ describe('agents over HTTP (SPEC "Agents over HTTP")', () => {
     expect((await api(stack.gateway, '/api/agents/temp')).status).toBe(404);
     const again = await api(stack.gateway, '/api/agents/temp', { method: 'DELETE' });
     expect(again.status).toBe(404);
-    expect((await again.json()).error.code).toBe('AGENT_NOT_FOUND');
+    expect((await errorOf(again)).code).toBe('AGENT_NOT_FOUND');
     const deflt = await api(stack.gateway, '/api/agents/default', { method: 'DELETE' });
     expect(deflt.status).toBe(409);
-    expect((await deflt.json()).error.code).toBe('DEFAULT_AGENT_REQUIRED');
+    expect((await errorOf(deflt)).code).toBe('DEFAULT_AGENT_REQUIRED');
     expect((await put('temp', { instructions: 'back', voice: 'a', model: 'm' })).status).toBe(201);
   });
 

@@ -4,6 +4,7 @@ import { CallControlRequest, CallEndedError, callControlSubject } from '@switchb
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  errorOf,
   eventually,
   type GatewayStack,
   log,
@@ -106,7 +107,7 @@ describe('live control of a call', () => {
     for (const [action, body, field] of cases) {
       const res = await post(stack.gateway, callSid, action, body);
       expect(res.status, `${action} ${JSON.stringify(body)}`).toBe(400);
-      const { error } = await res.json();
+      const error = await errorOf(res);
       expect(error.code).toBe('INVALID_REQUEST');
       if (field) expect(error.details).toContainEqual(expect.objectContaining({ path: [field] }));
     }
@@ -117,13 +118,13 @@ describe('live control of a call', () => {
   it('answers 404 for an unknown call and CALL_NOT_LIVE for one no worker holds', async () => {
     const unknown = await post(stack.gateway, newCallSid(), 'hangup');
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe('CALL_NOT_FOUND');
+    expect((await errorOf(unknown)).code).toBe('CALL_NOT_FOUND');
 
     const callSid = newCallSid();
     await postTwilio(stack.gateway, '/twilio/voice', voiceParams(callSid));
     const notLive = await post(stack.gateway, callSid, 'say', { text: 'anyone?' });
     expect(notLive.status).toBe(404);
-    expect((await notLive.json()).error.code).toBe('CALL_NOT_LIVE');
+    expect((await errorOf(notLive)).code).toBe('CALL_NOT_LIVE');
   });
 
   it('answers 409 for a call that has ended, and passes on the worker’s 409 for one that is ending', async () => {
@@ -139,13 +140,13 @@ describe('live control of a call', () => {
     const before = received.length;
     const res = await post(stack.gateway, ended, 'hangup');
     expect(res.status).toBe(409);
-    expect((await res.json()).error.code).toBe('CALL_ENDED');
+    expect((await errorOf(res)).code).toBe('CALL_ENDED');
     expect(received.length).toBe(before);
 
     const ending = await liveCall('ending');
     const refused = await post(stack.gateway, ending, 'say', { text: 'too late' });
     expect(refused.status).toBe(409);
-    expect((await refused.json()).error).toMatchObject({
+    expect(await errorOf(refused)).toMatchObject({
       code: 'CALL_ENDED',
       message: `call ${ending} is ending`,
     });

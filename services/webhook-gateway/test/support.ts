@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RegistryClient } from '@switchboard/bus';
 import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
+import type { ErrorBody } from '@switchboard/contracts';
 import { createLogger, type Logger } from '@switchboard/logger';
 import { FakeTwilioRest, signedTwilioRequest, type TwilioParams } from '@switchboard/testkit';
 import { loadConfig } from '../src/config.js';
@@ -150,4 +151,9 @@ export function api(
   if (init.body !== undefined && !headers.has('content-type'))
     headers.set('content-type', 'application/json');
   return fetch(`${gateway.url}${path}`, { ...init, headers });
+}
+
+/** The `{"error": {code, message, details?}}` of an error response. */
+export async function errorOf(res: Response): Promise<ErrorBody['error']> {
+  return ((await res.json()) as ErrorBody).error;
 }

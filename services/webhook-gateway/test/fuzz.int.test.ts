@@ -181,7 +181,9 @@ describe('the gateway under fuzzed requests', () => {
                   value !== null &&
                   typeof value === 'object'
                 ? Buffer.from(
-                    new URLSearchParams(Object.entries(value).map(([k, v]) => [k, asParam(v)])).toString(),
+                    new URLSearchParams(
+                      Object.entries(value).map(([k, v]): [string, string] => [k, asParam(v)]),
+                    ).toString(),
                   )
                 : Buffer.from(JSON.stringify(value) ?? 'null');
           const { bytes, header } = encode(raw, g.encoding);

@@ -157,7 +157,7 @@ export async function placeDemoCall(options: DemoCallOptions): Promise<DemoCallR
     return await converse();
   } catch (err) {
     // The worker closed the stream under the caller: Twilio would now ask the `<Connect action>`.
-    if (client.isOpen || stream.action === undefined) throw err;
+    if (!(err instanceof StreamClosedError) || stream.action === undefined) throw err;
     const next = await twilio.streamEnded(stream.action, callSid);
     const said = sayText(next);
     throw new Error(
@@ -228,6 +228,13 @@ export async function placeDemoCall(options: DemoCallOptions): Promise<DemoCallR
   }
 }
 
+/** The worker closed the media stream while the caller was still on the line. */
+class StreamClosedError extends Error {
+  constructor() {
+    super('the media worker closed the stream');
+  }
+}
+
 /** Index of the last frame that is more than line noise: where the caller's words end. */
 function lastLoudFrame(frames: string[]): number {
   for (let i = frames.length - 1; i >= 0; i--) {
@@ -243,7 +250,7 @@ function lastLoudFrame(frames: string[]): number {
 function framePacer(client: TwilioMediaClient) {
   let next = performance.now();
   const send = async (frame: string) => {
-    if (!client.isOpen) throw new Error('the media worker closed the stream');
+    if (!client.isOpen) throw new StreamClosedError();
     client.sendMedia(frame);
     next += FRAME_MS;
     const wait = next - performance.now();

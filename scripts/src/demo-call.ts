@@ -153,64 +153,86 @@ export async function placeDemoCall(options: DemoCallOptions): Promise<DemoCallR
   );
   await pacer.sendFor(options.bargeInAfterMs ?? DEFAULT_BARGE_IN_AFTER_MS, silence);
 
-  // The caller talks over the greeting.
-  const turnsBefore = agentTurns;
-  const callerStartedAt = performance.now();
-  const callerFrames = mulawFrames(options.callerAudio);
-  const lastWord = lastLoudFrame(callerFrames);
-  progress({ kind: 'caller-speaking', audioMs: callerFrames.length * FRAME_MS });
-  let bargeInReported = false;
-  for (const [index, frame] of callerFrames.entries()) {
-    await pacer.send(frame);
-    if (index === lastWord) callerWordsEndedAt = performance.now();
-    if (clearAt !== undefined && !bargeInReported) {
-      bargeInReported = true;
-      progress({ kind: 'barge-in', afterCallerStartedMs: clearAt - callerStartedAt });
-    }
+  try {
+    return await converse();
+  } catch (err) {
+    // The worker closed the stream under the caller: Twilio would now ask the `<Connect action>`.
+    if (!(err instanceof StreamClosedError) || stream.action === undefined) throw err;
+    const next = await twilio.streamEnded(stream.action, callSid);
+    const said = sayText(next);
+    throw new Error(
+      `${(err as Error).message}; Twilio would then ${said === undefined ? 'hang up' : `say "${said}" and hang up`}`,
+      { cause: err },
+    );
   }
 
-  // Line silence while the agent answers and its answer plays out.
-  let drainedAt: number | undefined;
-  const answered = () => {
-    const now = performance.now();
-    drainedAt = client.queuedMs > 0 ? undefined : (drainedAt ?? now);
-    return (
-      agentTurns > turnsBefore &&
-      drainedAt !== undefined &&
-      now - Math.max(drainedAt, lastAgentAudioAt) > AGENT_DONE_QUIET_MS
-    );
-  };
-  await pacer.sendUntil(answered, silence, options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
+  async function converse(): Promise<DemoCallResult> {
+    // The caller talks over the greeting.
+    const turnsBefore = agentTurns;
+    const callerStartedAt = performance.now();
+    const callerFrames = mulawFrames(options.callerAudio);
+    const lastWord = lastLoudFrame(callerFrames);
+    progress({ kind: 'caller-speaking', audioMs: callerFrames.length * FRAME_MS });
+    let bargeInReported = false;
+    for (const [index, frame] of callerFrames.entries()) {
+      await pacer.send(frame);
+      if (index === lastWord) callerWordsEndedAt = performance.now();
+      if (clearAt !== undefined && !bargeInReported) {
+        bargeInReported = true;
+        progress({ kind: 'barge-in', afterCallerStartedMs: clearAt - callerStartedAt });
+      }
+    }
 
-  const durationSeconds = Math.round((performance.now() - startedAt.value) / 1000);
-  client.sendStop(callSid);
-  client.close();
-  await client.closed;
-  progress({ kind: 'ended', callSid });
-  await twilio.status(callSid, 'completed', { CallDuration: String(durationSeconds) });
-  progress({ kind: 'status', status: 'completed' });
+    // Line silence while the agent answers and its answer plays out.
+    let drainedAt: number | undefined;
+    const answered = () => {
+      const now = performance.now();
+      drainedAt = client.queuedMs > 0 ? undefined : (drainedAt ?? now);
+      return (
+        agentTurns > turnsBefore &&
+        drainedAt !== undefined &&
+        now - Math.max(drainedAt, lastAgentAudioAt) > AGENT_DONE_QUIET_MS
+      );
+    };
+    await pacer.sendUntil(answered, silence, options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
 
-  const { call, transcript } = options.apiKey
-    ? await readBack(new CallsApi(options.gatewayUrl, options.apiKey), callSid, agentTurns)
-    : { call: undefined, transcript: undefined };
-  return {
-    callSid,
-    timings: {
-      webhookToTwimlMs: voice.ms,
-      streamStartToFirstAgentAudioMs: (firstAudioAt ?? Number.NaN) - startedAt.value,
-      bargeInMs: clearAt === undefined ? undefined : clearAt - callerStartedAt,
-      callerEndToAnswerMs:
-        answerAt === undefined || callerWordsEndedAt === undefined
-          ? undefined
-          : answerAt - callerWordsEndedAt,
-    },
-    agentTurns,
-    bargeIns: client.clears,
-    agentAudio: Buffer.concat(agentChunks),
-    clearedMs,
-    call,
-    transcript,
-  };
+    const durationSeconds = Math.round((performance.now() - startedAt.value) / 1000);
+    client.sendStop(callSid);
+    client.close();
+    await client.closed;
+    progress({ kind: 'ended', callSid });
+    await twilio.status(callSid, 'completed', { CallDuration: String(durationSeconds) });
+    progress({ kind: 'status', status: 'completed' });
+
+    const { call, transcript } = options.apiKey
+      ? await readBack(new CallsApi(options.gatewayUrl, options.apiKey), callSid, agentTurns)
+      : { call: undefined, transcript: undefined };
+    return {
+      callSid,
+      timings: {
+        webhookToTwimlMs: voice.ms,
+        streamStartToFirstAgentAudioMs: (firstAudioAt ?? Number.NaN) - startedAt.value,
+        bargeInMs: clearAt === undefined ? undefined : clearAt - callerStartedAt,
+        callerEndToAnswerMs:
+          answerAt === undefined || callerWordsEndedAt === undefined
+            ? undefined
+            : answerAt - callerWordsEndedAt,
+      },
+      agentTurns,
+      bargeIns: client.clears,
+      agentAudio: Buffer.concat(agentChunks),
+      clearedMs,
+      call,
+      transcript,
+    };
+  }
+}
+
+/** The worker closed the media stream while the caller was still on the line. */
+class StreamClosedError extends Error {
+  constructor() {
+    super('the media worker closed the stream');
+  }
 }
 
 /** Index of the last frame that is more than line noise: where the caller's words end. */
@@ -228,7 +250,7 @@ function lastLoudFrame(frames: string[]): number {
 function framePacer(client: TwilioMediaClient) {
   let next = performance.now();
   const send = async (frame: string) => {
-    if (!client.isOpen) throw new Error('the media worker closed the stream');
+    if (!client.isOpen) throw new StreamClosedError();
     client.sendMedia(frame);
     next += FRAME_MS;
     const wait = next - performance.now();

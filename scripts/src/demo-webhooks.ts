@@ -36,6 +36,29 @@ export class TwilioWebhooks {
     return { twiml, ms };
   }
 
+  /**
+   * Twilio's `<Connect action>` request once a stream ended with the call still up (the worker closed it): the
+   * TwiML Twilio would run next. `actionUrl` is the public URL from the TwiML, which the signature covers.
+   */
+  async streamEnded(actionUrl: string, callSid: string): Promise<string> {
+    const params = {
+      CallSid: callSid,
+      AccountSid: this.accountSid,
+      CallStatus: 'in-progress',
+      ApiVersion: '2010-04-01',
+    };
+    const path = actionUrl.startsWith(this.publicBaseUrl) ? actionUrl.slice(this.publicBaseUrl.length) : '';
+    if (!path.startsWith('/'))
+      throw new Error(`the stream's action ${actionUrl} is not under ${this.publicBaseUrl}`);
+    const res = await fetch(
+      `${this.gatewayUrl}${path}`,
+      signedTwilioRequest(this.authToken, actionUrl, params),
+    );
+    const twiml = await res.text();
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${twiml}`);
+    return twiml;
+  }
+
   /** POST /twilio/status, a call status callback. */
   async status(callSid: string, status: string, extra: Record<string, string> = {}): Promise<void> {
     const res = await this.post('/twilio/status', {

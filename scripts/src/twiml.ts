@@ -1,10 +1,12 @@
 /**
- * What Twilio reads from the gateway's TwiML to open a media stream: `<Connect><Stream url="…">` and the
- * stream's `<Parameter name="…" value="…"/>`s, which come back in `start.customParameters`.
+ * What Twilio reads from the gateway's TwiML to open a media stream: `<Connect action="…"><Stream url="…">`
+ * and the stream's `<Parameter name="…" value="…"/>`s, which come back in `start.customParameters`.
  */
 export interface StreamInstruction {
   url: string;
   parameters: Record<string, string>;
+  /** Where Twilio asks what to do once the stream has ended (not when the caller hung up). */
+  action?: string;
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -27,9 +29,9 @@ function attributes(tag: string): Record<string, string> {
 
 /** The stream of a `<Connect><Stream>` TwiML document, or undefined when it has none (an apology, say). */
 export function parseStreamTwiml(xml: string): StreamInstruction | undefined {
-  const connect = /<Connect\b[^>]*>([\s\S]*?)<\/Connect>/.exec(xml);
+  const connect = /<Connect\b([^>]*)>([\s\S]*?)<\/Connect>/.exec(xml);
   if (!connect) return undefined;
-  const stream = /<Stream\b([^>]*?)(\/>|>([\s\S]*?)<\/Stream>)/.exec(connect[1] as string);
+  const stream = /<Stream\b([^>]*?)(\/>|>([\s\S]*?)<\/Stream>)/.exec(connect[2] as string);
   if (!stream) return undefined;
   const url = attributes(stream[1] as string).url;
   if (!url) return undefined;
@@ -38,7 +40,8 @@ export function parseStreamTwiml(xml: string): StreamInstruction | undefined {
     const { name, value } = attributes(p[1] as string);
     if (name !== undefined) parameters[name] = value ?? '';
   }
-  return { url, parameters };
+  const { action } = attributes(connect[1] as string);
+  return action === undefined ? { url, parameters } : { url, parameters, action };
 }
 
 /** The text of the first `<Say>`, for showing what Twilio would say instead of streaming. */

@@ -265,6 +265,7 @@ function fixedReplyRegistry(nc: NatsConnection): { stop(): void } {
           answeredAt: null,
           endedAt: null,
           durationSeconds: null,
+          endedReason: null,
         }),
       );
     },

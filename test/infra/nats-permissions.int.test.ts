@@ -1,9 +1,19 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { connectBus, EventPublisher, registryClient, ServiceHost } from '@switchboard/bus';
+import { connectBus, EventPublisher, registryClient, request, ServiceHost } from '@switchboard/bus';
 import { loadConfig, type Registry, startRegistry } from '@switchboard/call-registry';
-import { CALL_EVENTS_CONSUMER, CALL_EVENTS_STREAM, ENDPOINTS, inboxPrefixFor } from '@switchboard/contracts';
+import {
+  CALL_EVENTS_CONSUMER,
+  CALL_EVENTS_STREAM,
+  CallControlReply,
+  CallControlRequest,
+  callControlSubject,
+  ENDPOINTS,
+  inboxPrefixFor,
+  TWILIO_ENDPOINTS,
+  TWILIO_REST_SERVICE_NAME,
+} from '@switchboard/contracts';
 import { type TestDatabase, TestNatsServer } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +26,8 @@ import {
 } from '../support.js';
 
 // infra/nats/auth.conf on a real nats-server: the registry does all it needs with its own user; the gateway
-// and the worker can ask and publish events, and cannot serve the registry's subjects or read the stream.
+// and the worker can ask and publish events, and cannot serve the registry's subjects or read the stream. The
+// gateway alone serves Twilio's REST API (`twilio-rest`), the worker alone serves a call's live control.
 
 type Role = keyof typeof NATS_USERS;
 
@@ -133,6 +144,7 @@ describe('infra/nats/auth.conf', () => {
       answeredAt: null,
       endedAt: null,
       durationSeconds: null,
+      endedReason: null,
     }));
     await gateway.flush();
 
@@ -154,11 +166,15 @@ describe('infra/nats/auth.conf', () => {
         '_INBOX.call-registry.>',
         INBOX_PREFIXES[role === 'worker' ? 'gateway' : 'worker'],
       ];
+      // The gateway serves twilio-rest, so it answers the framework's discovery of every service, but it may not
+      // answer for the registry by name.
+      const discovery =
+        role === 'worker' ? ['$SRV.PING'] : ['$SRV.PING.call-registry', '$SRV.INFO.call-registry.>'];
       for (const subject of [
         'call.>',
         'agent.upsert',
         'registry.health',
-        '$SRV.PING',
+        ...discovery,
         'events.call.>',
         ...others,
       ]) {
@@ -218,6 +234,104 @@ describe('infra/nats/auth.conf', () => {
     ).rejects.toThrow(denied);
     await expect(jsm.streams.getMessage(CALL_EVENTS_STREAM, { seq: 1 })).rejects.toThrow(denied);
     await expect(registryClient(nc).callList({})).rejects.toThrow(/permissions violation/i);
+  });
+
+  it('lets the gateway serve twilio-rest to the worker, discoverable by ops', async () => {
+    const gateway = await connectAs('gateway');
+    const host = await ServiceHost.start(
+      gateway,
+      { name: TWILIO_REST_SERVICE_NAME, version: '0.0.1', description: 'the gateway' },
+      { log },
+    );
+    host.addEndpoint('callTransfer', TWILIO_ENDPOINTS.callTransfer, async ({ callSid }) => ({
+      callSid,
+      status: 'in-progress',
+    }));
+    await gateway.flush();
+    const worker = await connectAs('worker');
+    const callSid = newCallSid();
+    const reply = await request(
+      worker,
+      TWILIO_ENDPOINTS.callTransfer,
+      { callSid, to: '+15550005555', target: 'front_desk' },
+      { timeoutMs: 5_000 },
+    );
+    expect(reply).toEqual({ callSid, status: 'in-progress' });
+    const ping = await (await connectAs('ops')).request(`$SRV.PING.${TWILIO_REST_SERVICE_NAME}`, '', {
+      timeout: 5_000,
+    });
+    expect(ping.json<{ name: string }>().name).toBe(TWILIO_REST_SERVICE_NAME);
+    await host.drain();
+  });
+
+  it("lets the worker serve a call's live control to the gateway", async () => {
+    const worker = await connectAs('worker');
+    const callSid = newCallSid();
+    const sub = worker.subscribe(callControlSubject(callSid), {
+      callback: (_err, msg) => {
+        CallControlRequest.parse(msg.json());
+        msg.respond(JSON.stringify({ callSid, accepted: true }));
+      },
+    });
+    await worker.flush();
+    const gateway = await connectAs('gateway');
+    const spec = {
+      subject: callControlSubject(callSid),
+      request: CallControlRequest,
+      reply: CallControlReply,
+    };
+    expect(await request(gateway, spec, { action: 'hangup' }, { timeoutMs: 5_000 })).toEqual({
+      callSid,
+      accepted: true,
+    });
+    sub.unsubscribe();
+  });
+
+  it('keeps everyone else from serving twilio.> or call.control.*, and the worker from controlling calls', async () => {
+    const cases: Array<[Role, string]> = [
+      ['worker', 'twilio.call.transfer'],
+      ['worker', 'twilio.>'],
+      ['registry', 'twilio.call.transfer'],
+      ['ops', 'twilio.>'],
+      ['gateway', callControlSubject(newCallSid())],
+      ['gateway', 'call.control.*'],
+      ['ops', 'call.control.*'],
+    ];
+    for (const [role, subject] of cases) {
+      const nc = await connectAs(role);
+      const sub = nc.subscribe(subject);
+      await nc.flush();
+      expect(sub.isClosed(), `${role} subscribed to ${subject}`).toBe(true);
+      expect(String(await sub.closed)).toMatch(/permissions violation for subscription/i);
+    }
+
+    // The registry's `call.>` stops short of call.control: a control request reaches no registry.
+    const registryNc = await connectAs('registry');
+    const snoop = registryNc.subscribe('call.>');
+    const seen: string[] = [];
+    void (async () => {
+      for await (const msg of snoop) seen.push(msg.subject);
+    })();
+    await registryNc.flush();
+    const gateway = await connectAs('gateway');
+    const callSid = newCallSid();
+    const spec = {
+      subject: callControlSubject(callSid),
+      request: CallControlRequest,
+      reply: CallControlReply,
+    };
+    await expect(request(gateway, spec, { action: 'hangup' }, { timeoutMs: 2_000 })).rejects.toThrow();
+    gateway.publish('call.bySid', '{}');
+    await gateway.flush();
+    await expect.poll(() => seen, { timeout: 5_000 }).toContain('call.bySid');
+    expect(seen.filter((subject) => subject.startsWith('call.control.'))).toEqual([]);
+    snoop.unsubscribe();
+
+    const worker = await connectAs('worker');
+    const denied = serverError(worker, /permissions violation for publish to "call\.control\./i);
+    worker.publish(callControlSubject(callSid), '{"action":"hangup"}');
+    await worker.flush();
+    await denied;
   });
 });
 

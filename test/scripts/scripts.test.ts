@@ -25,10 +25,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('the TwiML Twilio reads', () => {
   it("finds the gateway's stream URL and parameters, entities decoded", () => {
-    const twiml = connectStreamTwiml('wss://media.example.com/media-stream?a=1&b=2', 'CA0123');
+    const twiml = connectStreamTwiml('wss://media.example.com/media-stream?a=1&b=2', 'CA0123', {
+      actionUrl: 'https://gw.example.com/twilio/stream-ended?x=1&y=2',
+      parameters: { transferFailed: 'busy' },
+    });
     expect(parseStreamTwiml(twiml)).toEqual({
       url: 'wss://media.example.com/media-stream?a=1&b=2',
-      parameters: { callSid: 'CA0123' },
+      parameters: { callSid: 'CA0123', transferFailed: 'busy' },
+      action: 'https://gw.example.com/twilio/stream-ended?x=1&y=2',
     });
   });
 

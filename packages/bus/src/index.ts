@@ -8,6 +8,7 @@ export {
   ensureCallEventsStream,
   type PublishOptions,
 } from './jetstream.js';
+export { respondWithError } from './reply.js';
 export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type RegistryClient,

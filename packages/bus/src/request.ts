@@ -16,6 +16,11 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
 
 export interface RequestOptions {
   timeoutMs?: number;
+  /**
+   * What a request nobody serves becomes: by default a RegistryUnavailableError (a service restarting). For
+   * a subject served only while something is live (a call's `call.control.<callSid>`), say what that means.
+   */
+  noResponders?: (subject: string, cause: unknown) => SwitchboardError;
 }
 
 /**
@@ -27,12 +32,13 @@ export async function request<Req extends z.ZodType, Rep extends z.ZodType>(
   nc: NatsConnection,
   spec: EndpointSpec<Req, Rep>,
   payload: z.input<Req>,
-  { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS }: RequestOptions = {},
+  { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, noResponders }: RequestOptions = {},
 ): Promise<z.output<Rep>> {
   let msg: Awaited<ReturnType<NatsConnection['request']>>;
   try {
     msg = await nc.request(spec.subject, JSON.stringify(payload), { timeout: timeoutMs });
   } catch (err) {
+    if (noResponders && isNoResponders(err)) throw noResponders(spec.subject, err);
     throw requestFailure(spec.subject, err);
   }
   const code = msg.headers?.get(ServiceErrorCodeHeader);
@@ -83,7 +89,10 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     callTranscript: call(ENDPOINTS.callTranscript),
     callActivity: call(ENDPOINTS.callActivity),
     agentUpsert: call(ENDPOINTS.agentUpsert),
+    agentPut: call(ENDPOINTS.agentPut),
     agentGet: call(ENDPOINTS.agentGet),
+    agentList: call(ENDPOINTS.agentList),
+    agentDelete: call(ENDPOINTS.agentDelete),
     registryHealth: call(ENDPOINTS.registryHealth),
   };
 }

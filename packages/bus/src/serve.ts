@@ -8,6 +8,7 @@ import {
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { z } from 'zod';
+import { headerText } from './reply.js';
 import { AsyncEndpointStats } from './stats.js';
 import { decodeJson } from './wire.js';
 
@@ -127,7 +128,11 @@ export class ServiceHost implements ServingService {
       stats.recordError(error);
       if (error.status >= 500) this.options.log.error({ err: thrown, endpoint: name }, 'request failed');
       else this.options.log.debug({ code: error.code, endpoint: name }, 'request rejected');
-      msg.respondError(error.status, error.message, encoder.encode(JSON.stringify(error.toBody())));
+      msg.respondError(
+        error.status,
+        headerText(error.message),
+        encoder.encode(JSON.stringify(error.toBody())),
+      );
     } finally {
       const durationMs = performance.now() - started;
       stats.recordLatency(durationMs);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonRefusedByPostgres, prose, singleLine } from './text.js';
 
 /** E.164: a plus sign and up to 15 digits, no leading zero. */
 export const PhoneNumber = z
@@ -34,27 +35,35 @@ export const ToolParameters = z
   })
   .refine((schema) => JSON.stringify(schema).length <= 16_384, {
     message: 'parameters must be at most 16 KiB',
+  })
+  .refine((schema) => !jsonRefusedByPostgres(schema), {
+    message: 'parameters must not contain NUL or unpaired surrogates',
   });
 
 /** One of the operator's own systems the agent may call (the worker POSTs to `url`, signed). */
 export const AgentTool = z.strictObject({
   name: ToolName,
-  description: z.string().min(1).max(1_024),
+  description: prose(z.string().min(1).max(1_024)),
   parameters: ToolParameters,
-  url: z.url({ protocol: /^https?$/, message: 'url must be an http(s) URL' }).max(2_048),
+  url: singleLine(z.url({ protocol: /^https?$/, message: 'url must be an http(s) URL' }).max(2_048)),
   timeoutMs: z.number().int().min(1).max(TOOL_MAX_TIMEOUT_MS).optional(),
 });
 export type AgentTool = z.infer<typeof AgentTool>;
 
 /** Where `transfer_call` can send the caller: an E.164 number or a `sip:` URI. */
 export const TransferDestination = z.union(
-  [z.string().regex(/^\+[1-9]\d{1,14}$/), z.string().regex(/^sips?:[^\s<>"]{1,256}$/)],
+  [z.string().regex(/^\+[1-9]\d{1,14}$/), singleLine(z.string().regex(/^sips?:[^\s<>"]{1,256}$/))],
   { message: 'a transfer target is an E.164 number (+15551230000) or a sip: URI' },
 );
 
+/** How the model and operators name a transfer target. */
+export const TransferTargetName = z
+  .string()
+  .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'target names are 1–64 letters, digits, - and _');
+
 export const TransferTarget = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'target names are 1–64 letters, digits, - and _'),
-  description: z.string().min(1).max(1_024),
+  name: TransferTargetName,
+  description: prose(z.string().min(1).max(1_024)),
   to: TransferDestination,
 });
 export type TransferTarget = z.infer<typeof TransferTarget>;
@@ -91,10 +100,10 @@ const uniqueNames = <T extends { name: string }>(items: T[]) =>
 export const Agent = z.strictObject({
   id: AgentId,
   phoneNumber: PhoneNumber.nullish(),
-  instructions: z.string().min(1).max(20_000),
-  voice: z.string().min(1).max(64),
-  model: z.string().min(1).max(128),
-  greeting: z.string().max(2_000).nullish(),
+  instructions: prose(z.string().min(1).max(20_000)),
+  voice: singleLine(z.string().min(1).max(64)),
+  model: singleLine(z.string().min(1).max(128)),
+  greeting: prose(z.string().max(2_000)).nullish(),
   /** The caller's language, ISO-639-1 (`es`), given to transcription. */
   language: z
     .string()

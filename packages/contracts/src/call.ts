@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Agent } from './agent.js';
+import { StreamEndReason } from './endings.js';
 
 /** `CA` followed by 32 lowercase hex digits, as Twilio issues them. */
 export const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
@@ -73,6 +74,11 @@ export const Call = z.object({
   answeredAt: IsoTime.nullable(),
   endedAt: IsoTime.nullable(),
   durationSeconds: z.number().int().nonnegative().nullable(),
+  /**
+   * Why the call's media stream last ended (the worker's `ended` event, else the stopped stream's reason);
+   * null while no stream has ended. `transferred` while a person has the call.
+   */
+  endedReason: StreamEndReason.nullable(),
 });
 export type Call = z.infer<typeof Call>;
 

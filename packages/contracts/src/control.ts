@@ -1,15 +1,21 @@
 import { z } from 'zod';
-import { TransferDestination } from './agent.js';
+import { PhoneNumber, TransferDestination, TransferTargetName } from './agent.js';
 import { CallSid } from './call.js';
 import { TWILIO_SUBJECTS } from './subjects.js';
+import { prose, singleLine } from './text.js';
 
 /** What an operator (through the gateway) asks of a live call; `call.control.<callSid>`. */
 export const CallControlRequest = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('hangup') }),
   /** `target`: the name of one of the agent's transfer targets, or an E.164 number. */
-  z.strictObject({ action: z.literal('transfer'), target: z.string().min(1).max(256) }),
+  z.strictObject({
+    action: z.literal('transfer'),
+    target: z.union([PhoneNumber, TransferTargetName], {
+      message: "target is one of the agent's transfer target names or an E.164 number",
+    }),
+  }),
   /** The agent says this now (an operator's instruction or message). */
-  z.strictObject({ action: z.literal('say'), text: z.string().min(1).max(2_000) }),
+  z.strictObject({ action: z.literal('say'), text: prose(z.string().trim().min(1).max(2_000)) }),
 ]);
 export type CallControlRequest = z.infer<typeof CallControlRequest>;
 
@@ -25,7 +31,7 @@ export const TwilioCallTransferRequest = z.object({
   callSid: CallSid,
   to: TransferDestination,
   /** The transfer target's name (for the events), or the number when it was given as one. */
-  target: z.string().min(1).max(256),
+  target: singleLine(z.string().min(1).max(256)),
   /** How long the other side may ring. */
   timeoutSeconds: z.number().int().min(5).max(120).optional(),
 });

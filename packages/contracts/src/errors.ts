@@ -4,6 +4,8 @@
  */
 export const ERROR_CODES = {
   INVALID_REQUEST: 400,
+  /** The body could not be decoded with its `Content-Encoding` (unknown coding, or not valid data for it). */
+  CONTENT_ENCODING_INVALID: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   CALL_NOT_FOUND: 404,
@@ -13,6 +15,8 @@ export const ERROR_CODES = {
   CALL_NOT_LIVE: 404,
   CALL_CONFLICT: 409,
   AGENT_CONFLICT: 409,
+  /** The agent `default` cannot be deleted: every call without an agent of its own falls back to it. */
+  DEFAULT_AGENT_REQUIRED: 409,
   /** The call is over: it cannot be controlled any more. */
   CALL_ENDED: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -105,6 +109,15 @@ export class AgentConflictError extends SwitchboardError {
   }
 }
 
+export class DefaultAgentRequiredError extends SwitchboardError {
+  constructor(
+    message = 'the default agent cannot be deleted: calls without an agent of their own use it',
+    options?: SwitchboardErrorOptions,
+  ) {
+    super('DEFAULT_AGENT_REQUIRED', message, options);
+  }
+}
+
 export class CallNotLiveError extends SwitchboardError {
   constructor(message: string, options?: SwitchboardErrorOptions) {
     super('CALL_NOT_LIVE', message, options);
@@ -155,6 +168,7 @@ const CLASSES: Partial<
   AGENT_NOT_FOUND: AgentNotFoundError,
   CALL_CONFLICT: CallConflictError,
   AGENT_CONFLICT: AgentConflictError,
+  DEFAULT_AGENT_REQUIRED: DefaultAgentRequiredError,
   CALL_NOT_LIVE: CallNotLiveError,
   CALL_ENDED: CallEndedError,
   DATABASE_UNAVAILABLE: DatabaseUnavailableError,

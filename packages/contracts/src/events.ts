@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CallSid, CallStatus, IsoTime, ToolCallRecord, TranscriptRole } from './call.js';
 import { StreamEndReason } from './endings.js';
+import { singleLine } from './text.js';
 
 /** Fields every event on `events.call.<callSid>.<kind>` carries. `at` is when it happened (ISO time). */
 const base = { callSid: CallSid, at: IsoTime };
@@ -14,7 +15,7 @@ export const StatusEvent = z.object({
   sequenceNumber: z.number().int().nonnegative().optional(),
   /** Twilio's `CallDuration`, on the final callback. */
   durationSeconds: z.number().int().nonnegative().optional(),
-  answeredBy: z.string().max(64).optional(),
+  answeredBy: singleLine(z.string().max(64)).optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 

@@ -14,6 +14,7 @@ export {
   ToolParameters,
   TransferDestination,
   TransferTarget,
+  TransferTargetName,
   TurnDetectionSetting,
 } from './agent.js';
 export {
@@ -52,6 +53,7 @@ export {
   CallNotFoundError,
   CallNotLiveError,
   DatabaseUnavailableError,
+  DefaultAgentRequiredError,
   ERROR_CODES,
   type ErrorBody,
   type ErrorCode,
@@ -120,6 +122,8 @@ export {
   AgentGetRequest,
   AgentListReply,
   AgentListRequest,
+  AgentPutReply,
+  AgentPutRequest,
   CALL_ACTIVITY_MAX_MINUTES,
   CALL_LIST_DEFAULT_LIMIT,
   CALL_LIST_MAX_LIMIT,
@@ -156,6 +160,12 @@ export {
   TWILIO_SUBJECTS,
   WORKER_SERVICE_NAME,
 } from './subjects.js';
+export {
+  hasControlCharacters,
+  jsonRefusedByPostgres,
+  prose,
+  singleLine,
+} from './text.js';
 export {
   BASE64_PATTERN,
   Base64Audio,

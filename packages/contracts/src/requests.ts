@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { Agent, AgentId } from './agent.js';
 import { Call, CallSid, CallStatus, Direction, IsoTime, Transcript } from './call.js';
 import { SUBJECTS } from './subjects.js';
+import { singleLine } from './text.js';
 
 /** A party of a call as Twilio reports it: E.164 usually, but also `client:alice` or `anonymous`. */
-const Party = z.string().min(1).max(128);
+const Party = singleLine(z.string().min(1).max(128));
 
 export const CallBySidRequest = z.object({ callSid: CallSid });
 export type CallBySidRequest = z.infer<typeof CallBySidRequest>;
@@ -79,7 +80,13 @@ export type AgentListRequest = z.input<typeof AgentListRequest>;
 export const AgentListReply = z.object({ agents: z.array(Agent), nextCursor: z.string().nullable() });
 export type AgentListReply = z.infer<typeof AgentListReply>;
 
-/** 404 when there is no such agent; 409 for `default`. */
+/** `agent.put`: creates or replaces the agent; `created` says which (a deleted agent's id is created afresh). */
+export const AgentPutRequest = z.object({ agent: Agent });
+export type AgentPutRequest = z.infer<typeof AgentPutRequest>;
+export const AgentPutReply = z.object({ agent: Agent, created: z.boolean() });
+export type AgentPutReply = z.infer<typeof AgentPutReply>;
+
+/** 404 when there is no such agent; 409 `DEFAULT_AGENT_REQUIRED` for `default`. */
 export const AgentDeleteRequest = z.object({ id: AgentId });
 export const AgentDeleteReply = z.object({ id: AgentId, deleted: z.literal(true) });
 
@@ -107,6 +114,7 @@ export const ENDPOINTS = {
   callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
   callActivity: { subject: SUBJECTS.callActivity, request: CallActivityRequest, reply: CallActivityReply },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
+  agentPut: { subject: SUBJECTS.agentPut, request: AgentPutRequest, reply: AgentPutReply },
   agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },
   agentList: { subject: SUBJECTS.agentList, request: AgentListRequest, reply: AgentListReply },
   agentDelete: { subject: SUBJECTS.agentDelete, request: AgentDeleteRequest, reply: AgentDeleteReply },

@@ -6,6 +6,7 @@ export const SUBJECTS = {
   callTranscript: 'call.transcript',
   callActivity: 'call.activity',
   agentUpsert: 'agent.upsert',
+  agentPut: 'agent.put',
   agentGet: 'agent.get',
   agentList: 'agent.list',
   agentDelete: 'agent.delete',

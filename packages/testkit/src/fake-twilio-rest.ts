@@ -18,8 +18,10 @@ export interface FakeTwilioCall {
   to: string;
   from: string;
   status: string;
-  direction: 'outbound-api';
+  direction: 'inbound' | 'outbound-api';
   url: string | undefined;
+  /** The TwiML the call was last given with an update (`Twiml`), e.g. a transfer's `<Dial>`. */
+  twiml: string | undefined;
   method: string | undefined;
   statusCallback: string | undefined;
   statusCallbackMethod: string | undefined;
@@ -49,6 +51,8 @@ const API_VERSION = '2010-04-01';
 const CALLS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
 const CALL = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
+/** `action="…"` attributes of TwiML: Twilio requires them absolute in TwiML given to a live call (15004). */
+const ACTION_ATTRIBUTE = /\baction="([^"]*)"/g;
 
 /** RFC 2822, as Twilio writes dates in REST replies. */
 function rfc2822(date: Date): string {
@@ -56,10 +60,12 @@ function rfc2822(date: Date): string {
 }
 
 /**
- * A fake of Twilio's REST API for outbound calls, on a real HTTP server: `POST …/Calls.json` (form-encoded,
- * basic auth with the account SID and auth token), `POST …/Calls/{Sid}.json` (update, e.g. `Status=canceled`)
- * and `GET …/Calls/{Sid}.json`, answering Twilio's JSON and Twilio's error shape. Point the twilio library at
- * `url` (TWILIO_API_BASE_URL). `failNext()` programs error replies; `requests` records everything received.
+ * A fake of Twilio's Calls resource, on a real HTTP server: `POST …/Calls.json` (form-encoded, basic auth with
+ * the account SID and auth token), `POST …/Calls/{Sid}.json` (update: `Status=canceled|completed`, or new
+ * instructions with `Url` or `Twiml`, which Twilio takes only for a call in progress — 21220 otherwise) and
+ * `GET …/Calls/{Sid}.json`, answering Twilio's JSON and Twilio's error shape. Point the twilio library at `url`
+ * (TWILIO_API_BASE_URL). Inbound calls exist once `addCall()` says so (Twilio knows every call; the fake only
+ * those it was told of). `failNext()` programs error replies; `requests` records everything received.
  */
 export class FakeTwilioRest {
   readonly requests: RecordedTwilioRequest[] = [];
@@ -88,7 +94,7 @@ export class FakeTwilioRest {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** The next `times` call creations get this error reply instead of a call. */
+  /** The next `times` call creations or updates get this error reply instead. */
   failNext(reply: TwilioErrorReply, times = 1): void {
     for (let i = 0; i < times; i++) this.failures.push(reply);
   }
@@ -101,6 +107,35 @@ export class FakeTwilioRest {
   /** Requests that created calls (`POST …/Calls.json`). */
   get createRequests(): RecordedTwilioRequest[] {
     return this.requests.filter((r) => r.method === 'POST' && CALLS.test(r.path));
+  }
+
+  /** Requests that updated a call (`POST …/Calls/{Sid}.json`): cancellations, hang-ups, new TwiML. */
+  get updateRequests(): RecordedTwilioRequest[] {
+    return this.requests.filter((r) => r.method === 'POST' && CALL.test(r.path));
+  }
+
+  /** A call Twilio has, as an answered inbound call by default (what the gateway's transfers update). */
+  addCall(sid: string, fields: Partial<Omit<FakeTwilioCall, 'sid'>> = {}): FakeTwilioCall {
+    const now = new Date();
+    const call: FakeTwilioCall = {
+      sid,
+      accountSid: this.options.accountSid,
+      to: '+15559870000',
+      from: '+15551230000',
+      status: 'in-progress',
+      direction: 'inbound',
+      url: undefined,
+      twiml: undefined,
+      method: undefined,
+      statusCallback: undefined,
+      statusCallbackMethod: undefined,
+      statusCallbackEvent: [],
+      dateCreated: now,
+      dateUpdated: now,
+      ...fields,
+    };
+    this.calls.set(sid, call);
+    return call;
   }
 
   reset(): void {
@@ -197,6 +232,7 @@ export class FakeTwilioRest {
       status: 'queued',
       direction: 'outbound-api',
       url: single(params.Url),
+      twiml: single(params.Twiml),
       method: single(params.Method),
       statusCallback: single(params.StatusCallback),
       statusCallbackMethod: single(params.StatusCallbackMethod),
@@ -214,7 +250,11 @@ export class FakeTwilioRest {
     stored: FakeTwilioCall,
     params: Record<string, string | string[]>,
   ): { status: number; body: unknown } {
+    const failure = this.failures.shift();
+    if (failure) return errorReply(failure);
     const status = single(params.Status);
+    const url = single(params.Url);
+    const twiml = single(params.Twiml);
     if (status === 'canceled' || status === 'completed') {
       if (status === 'canceled' && stored.status !== 'queued' && stored.status !== 'ringing') {
         return errorReply({ status: 400, code: 21220, message: 'Call is not in-progress. Cannot redirect.' });
@@ -223,8 +263,23 @@ export class FakeTwilioRest {
     } else if (status !== undefined) {
       return errorReply({ status: 400, code: 20001, message: `Invalid Status: ${status}` });
     }
-    const url = single(params.Url);
-    if (url !== undefined) stored.url = url;
+    if (url !== undefined || twiml !== undefined) {
+      if (status === undefined && stored.status !== 'in-progress') {
+        return errorReply({ status: 400, code: 21220, message: 'Call is not in-progress. Cannot redirect.' });
+      }
+      for (const [, action] of (twiml ?? '').matchAll(ACTION_ATTRIBUTE)) {
+        if (!/^https?:\/\//.test(action ?? '')) {
+          return errorReply({
+            status: 400,
+            code: 15004,
+            message:
+              'Action Callback URL must be an absolute URL when using TwiML to update in-progress calls',
+          });
+        }
+      }
+      if (url !== undefined) stored.url = url;
+      if (twiml !== undefined) stored.twiml = twiml;
+    }
     stored.dateUpdated = new Date();
     return { status: 200, body: callResource(stored) };
   }

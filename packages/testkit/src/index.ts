@@ -1,3 +1,5 @@
+export { fullAgent } from './agents.js';
+export { type CapturedLog, captureLog, type LogLine } from './captured-log.js';
 export {
   createTestDatabase,
   databaseUrl,
@@ -21,6 +23,7 @@ export {
   type RecordedTwilioRequest,
   type TwilioErrorReply,
 } from './fake-twilio-rest.js';
+export { mutated, nastyJson, nastyString } from './fuzz.js';
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
 export { metricValue } from './prometheus.js';

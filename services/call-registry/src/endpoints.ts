@@ -1,7 +1,7 @@
 import type { ServiceHost } from '@switchboard/bus';
 import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
 import type pg from 'pg';
-import { getAgent, upsertAgent } from './agents/agent-store.js';
+import { deleteAgent, getAgent, listAgents, putAgent, upsertAgent } from './agents/agent-store.js';
 import type { BatchLoader } from './calls/batch-loader.js';
 import { callActivity } from './calls/call-activity.js';
 import { listCalls } from './calls/call-list.js';
@@ -43,9 +43,15 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
     callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
   );
 
-  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, (agent) => upsertAgent(prisma, agent));
+  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, (agent) => upsertAgent(pool, agent));
 
-  host.addEndpoint('agentGet', ENDPOINTS.agentGet, ({ id }) => getAgent(prisma, id));
+  host.addEndpoint('agentPut', ENDPOINTS.agentPut, ({ agent }) => putAgent(pool, agent));
+
+  host.addEndpoint('agentGet', ENDPOINTS.agentGet, ({ id }) => getAgent(pool, id));
+
+  host.addEndpoint('agentList', ENDPOINTS.agentList, (request) => listAgents(pool, request));
+
+  host.addEndpoint('agentDelete', ENDPOINTS.agentDelete, ({ id }) => deleteAgent(pool, id));
 
   // Each replica's own pool in `$SRV.STATS` too (a `registry.health` reply is one replica's).
   host.addEndpoint(

@@ -34,6 +34,7 @@ describe('call-registry endpoints', () => {
       answeredAt: null,
       endedAt: null,
       durationSeconds: null,
+      endedReason: null,
     });
     expect(await stack.client.callBySid({ callSid: created.callSid })).toEqual(created);
   });
@@ -126,6 +127,12 @@ describe('call-registry endpoints', () => {
       ['call.list', JSON.stringify({ limit: 500 })],
       ['call.list', JSON.stringify({ cursor: 'garbage' })],
       ['agent.upsert', JSON.stringify({ id: 'x' })],
+      // PostgreSQL refuses NUL in text: the contracts refuse it first, with any other control character.
+      ['call.create', JSON.stringify({ ...inbound(), from: '+1555\u00001230000' })],
+      ['call.create', JSON.stringify({ ...inbound(), to: '+15559870000\r\n' })],
+      ['agent.put', JSON.stringify({ agent: { id: 'x', instructions: 'a\u0000', voice: 'v', model: 'm' } })],
+      ['agent.list', JSON.stringify({ cursor: 'not an id' })],
+      ['agent.delete', JSON.stringify({ id: '' })],
     ];
     for (const [subject, body] of cases) {
       const reply = await stack.nc.request(subject, body, { timeout: 2_000 });
@@ -175,7 +182,10 @@ describe('call-registry endpoints', () => {
     }>();
     expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
       [
+        'agent.delete',
         'agent.get',
+        'agent.list',
+        'agent.put',
         'agent.upsert',
         'call.activity',
         'call.bySid',

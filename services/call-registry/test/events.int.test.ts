@@ -1,15 +1,8 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { EventPublisher } from '@switchboard/bus';
-import {
-  CALL_EVENTS_CONSUMER,
-  CALL_EVENTS_STREAM,
-  type CallEvent,
-  type CallStatus,
-  eventSubject,
-} from '@switchboard/contracts';
+import { type CallEvent, type CallStatus, eventSubject } from '@switchboard/contracts';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, log, newCallSid, type RegistryStack, startStack } from './support.js';
+import { consumerPending, eventually, log, newCallSid, type RegistryStack, startStack } from './support.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 27, 10, 0, seconds)).toISOString();
 
@@ -176,10 +169,3 @@ describe('call events from JetStream', () => {
     expect(metrics).toMatch(/registry_events_total\{kind="unknown",outcome="invalid"\} 2/);
   });
 });
-
-/** Events the registry has not acknowledged yet: delivered-but-unacked plus not yet delivered. */
-async function consumerPending(stack: RegistryStack): Promise<number> {
-  const jsm = await jetstreamManager(stack.nc);
-  const info = await jsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
-  return info.num_pending + info.num_ack_pending;
-}

@@ -44,7 +44,7 @@ describe('migrations', () => {
     expect(agent.rows).toEqual([{ id: 'default', voice: 'alloy', model: 'gpt-realtime' }]);
   });
 
-  it('give every query the registry runs an index: none scans the calls table', async () => {
+  it('give every query the registry runs an index: none scans a table', async () => {
     await db.query('SET enable_seqscan = off');
     const plans = [
       `SELECT * FROM calls c JOIN agents a ON a.id = c.agent_id WHERE c.call_sid = ANY('{CA1,CA2}'::text[])`,
@@ -53,13 +53,16 @@ describe('migrations', () => {
       `SELECT * FROM calls WHERE status = 'ringing' AND id < 100 ORDER BY id DESC LIMIT 51`,
       `SELECT * FROM transcript_segments WHERE call_sid = 'CA1' ORDER BY started_at, id`,
       `SELECT payload FROM call_events WHERE call_sid = 'CA1' AND kind IN ('status', 'stream') ORDER BY id`,
+      `SELECT id FROM agents WHERE phone_number = '+15550001111' AND deleted_at IS NULL`,
+      `SELECT * FROM agents WHERE id = 'a' AND deleted_at IS NULL`,
+      `SELECT * FROM agents WHERE id > '' AND deleted_at IS NULL ORDER BY id LIMIT 51`,
       `SELECT c.*, EXISTS (SELECT 1 FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind IN ('status', 'stream'))
          FROM calls c JOIN agents a ON a.id = c.agent_id WHERE c.call_sid = 'CA1'`,
     ];
     for (const query of plans) {
       const { rows } = await db.query(`EXPLAIN ${query}`);
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(plan, query).not.toMatch(/Seq Scan on (calls|transcript_segments|call_events)/);
+      expect(plan, query).not.toMatch(/Seq Scan on (calls|transcript_segments|call_events|agents)/);
     }
   });
 });

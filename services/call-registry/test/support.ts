@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { CALL_EVENTS_CONSUMER, CALL_EVENTS_STREAM } from '@switchboard/contracts';
 import { createLogger } from '@switchboard/logger';
 import { freePort, waitForPort } from '@switchboard/testkit';
 import { type RegistryStack, startRegistryStack } from './testing.js';
@@ -39,4 +41,11 @@ export async function spawnRegistry(env: Record<string, string>): Promise<Regist
     exited.then((code) => Promise.reject(new Error(`registry exited with ${code} before serving`))),
   ]);
   return { pid: child.pid ?? -1, port, exited, kill: (signal) => child.kill(signal) };
+}
+
+/** Events the registry has not acknowledged yet: delivered-but-unacked plus not yet delivered. */
+export async function consumerPending(stack: RegistryStack): Promise<number> {
+  const jsm = await jetstreamManager(stack.nc);
+  const info = await jsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
+  return info.num_pending + info.num_ack_pending;
 }

@@ -3,6 +3,7 @@ import type { EventSink } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { ApiKeys, apiKeyCheck } from './api-keys.js';
+import { bodyParsers } from './body.js';
 import type { GatewayConfig } from './config.js';
 import { consoleRouter } from './console/console-router.js';
 import type { RecentErrors } from './console/recent-errors.js';
@@ -11,14 +12,19 @@ import { PayloadTooLargeError, RouteNotFoundError, toHttpError } from './errors.
 import { observeHttp } from './http-observe.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayRegistry } from './registry.js';
+import { apiAgentsRouter } from './routes/api-agents.js';
+import { apiCallControlRouter, type CallController } from './routes/api-call-control.js';
 import { apiCallsRouter } from './routes/api-calls.js';
 import { apiEventsRouter, type EventStreams } from './routes/api-events.js';
 import { apiSystemRouter } from './routes/api-system.js';
 import { healthRouter } from './routes/health.js';
+import { twilioDialResultHandler } from './routes/twilio-dial-result.js';
 import { twilioStatusHandler } from './routes/twilio-status.js';
+import { twilioStreamEndedHandler } from './routes/twilio-stream-ended.js';
 import { twilioVoiceHandler } from './routes/twilio-voice.js';
 import { twilioSignatureCheck } from './signature.js';
-import type { OutboundCaller } from './twilio-client.js';
+import type { TwilioCalls } from './twilio-client.js';
+import { STREAM_ENDED_PATH } from './twiml.js';
 
 /** Every route refuses bodies above this with 413 (SPEC: 64 KiB). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -28,7 +34,9 @@ export interface AppDeps {
   log: Logger;
   registry: GatewayRegistry;
   events: EventSink;
-  outbound: OutboundCaller | undefined;
+  outbound: TwilioCalls | undefined;
+  /** Live control: asks the worker holding a call's stream. */
+  control: CallController;
   metrics: GatewayMetrics;
   natsOpen: () => boolean;
   draining: () => boolean;
@@ -59,7 +67,7 @@ function closeConnectionsWhenDraining(draining: () => boolean): RequestHandler {
 
 function errorHandler(log: Logger, recent: RecentErrors): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const { status, body, serverSide } = toHttpError(err, BODY_LIMIT_BYTES);
+    const { status, body, serverSide } = toHttpError(err);
     if (serverSide) {
       log.error({ err, method: req.method, path: req.path, status }, 'request failed');
       const { code, message } = body.error;
@@ -83,8 +91,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(observeHttp(metrics.observeHttp.bind(metrics)));
   app.use(closeConnectionsWhenDraining(deps.draining));
   app.use(declaredLengthLimit(BODY_LIMIT_BYTES));
-  app.use(express.urlencoded({ limit: BODY_LIMIT_BYTES, extended: false }));
-  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
+  app.use(bodyParsers(BODY_LIMIT_BYTES));
 
   app.use(healthRouter({ registry, natsOpen: deps.natsOpen, draining: deps.draining, metrics }));
 
@@ -97,11 +104,13 @@ export function createApp(deps: AppDeps): Express {
       log,
     }),
   );
+  const streamEndedUrl = `${config.publicBaseUrl}${STREAM_ENDED_PATH}`;
   twilioRoutes.post(
     '/voice',
     twilioVoiceHandler({
       registry,
       mediaStreamUrl: config.mediaStreamUrl,
+      streamEndedUrl,
       registryTimeoutMs: config.registryTimeoutMs,
       voiceBudgetMs: config.voiceBudgetMs,
       metrics,
@@ -113,6 +122,20 @@ export function createApp(deps: AppDeps): Express {
     twilioStatusHandler({
       events: deps.events,
       publishDeadlineMs: config.statusPublishDeadlineMs,
+      metrics,
+      log,
+    }),
+  );
+  twilioRoutes.post(
+    '/stream-ended',
+    twilioStreamEndedHandler({ registry, registryTimeoutMs: config.registryTimeoutMs, metrics, log }),
+  );
+  twilioRoutes.post(
+    '/dial-result',
+    twilioDialResultHandler({
+      mediaStreamUrl: config.mediaStreamUrl,
+      streamEndedUrl,
+      events: deps.events,
       metrics,
       log,
     }),
@@ -143,6 +166,8 @@ export function createApp(deps: AppDeps): Express {
       registerBudgetMs: config.voiceBudgetMs,
       log,
     }),
+    apiCallControlRouter({ registry, control: deps.control, registryTimeoutMs: config.registryTimeoutMs }),
+    apiAgentsRouter({ registry, registryTimeoutMs: config.registryTimeoutMs }),
   );
 
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));

@@ -64,40 +64,21 @@ export interface HttpError {
   serverSide: boolean;
 }
 
-/** body-parser's errors carry a `type` and an HTTP status. */
-interface BodyParserError {
-  type: string;
-  status: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError & Error {
-  return (
-    err instanceof Error &&
-    typeof (err as Partial<BodyParserError>).type === 'string' &&
-    typeof (err as Partial<BodyParserError>).status === 'number'
-  );
-}
-
 /** Anything thrown → the status and `{"error": {code, message}}` body the client sees. Never a stack trace. */
-export function toHttpError(err: unknown, bodyLimitBytes: number): HttpError {
-  const error = toSwitchboardError(err, bodyLimitBytes);
+export function toHttpError(err: unknown): HttpError {
+  const error = toSwitchboardError(err);
   const status = error instanceof TwilioError ? error.httpStatus : error.status;
   return { status, body: error.toBody(), serverSide: status >= 500 };
 }
 
-export function toSwitchboardError(err: unknown, bodyLimitBytes: number): SwitchboardError {
+/**
+ * Errors of our own keep their code. A path whose percent-encoding does not decode (express' router throws a
+ * URIError with status 400 for `/api/agents/%E0`) is the client's; anything else is ours: 500.
+ */
+export function toSwitchboardError(err: unknown): SwitchboardError {
   if (err instanceof SwitchboardError) return err;
-  if (isBodyParserError(err)) {
-    switch (err.type) {
-      case 'entity.too.large':
-        return new PayloadTooLargeError(bodyLimitBytes);
-      case 'entity.parse.failed':
-        return new InvalidRequestError('the request body is not valid JSON');
-      default:
-        if (err.status >= 400 && err.status < 500) {
-          return new InvalidRequestError(`the request body could not be read (${err.type})`);
-        }
-    }
+  if (err instanceof URIError) {
+    return new InvalidRequestError('the path is not valid percent-encoding', { cause: err });
   }
   return new InternalError('internal error', { cause: err });
 }

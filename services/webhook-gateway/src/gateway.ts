@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, EventPublisher, type EventSink, registryClient } from '@switchboard/bus';
+import { connectBus, EventPublisher, type EventSink, registryClient, request } from '@switchboard/bus';
 import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
@@ -10,8 +10,10 @@ import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { observedRegistry } from './registry.js';
+import { type CallController, callControlSpec, callNotLive } from './routes/api-call-control.js';
 import { EventStreams } from './routes/api-events.js';
-import { type OutboundCaller, twilioOutboundCaller } from './twilio-client.js';
+import { type TwilioCalls, twilioCalls } from './twilio-client.js';
+import { startTwilioRestService } from './twilio-rest-service.js';
 
 /** Idle keep-alive connections are kept this long: longer than a load balancer's usual 60 s. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -24,8 +26,8 @@ export interface StartGatewayOptions {
   log: Logger;
   /** A NATS connection to use (and leave open on close); by default the gateway opens and drains its own. */
   nc?: NatsConnection;
-  /** Places outbound calls; by default Twilio's REST API through the twilio library. */
-  outbound?: OutboundCaller;
+  /** Twilio's Calls resource (outbound calls, transfers); by default Twilio's REST API through the twilio library. */
+  twilio?: TwilioCalls;
   /** Stores call events; by default JetStream through the bus' EventPublisher. */
   events?: EventSink;
 }
@@ -68,11 +70,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 
   if (config.twilio.skipSignature) log.warn('TWILIO_SKIP_SIGNATURE=true: Twilio signatures are NOT checked');
   if (config.apiKeys.length === 0) log.warn('API_KEYS is empty: every /api request will be refused');
-  const outbound = options.outbound ?? twilioOutboundCaller(config.twilio);
-  if (outbound === undefined)
-    log.warn('outbound calls disabled: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is missing');
+  const calls = options.twilio ?? twilioCalls(config.twilio);
+  if (calls === undefined)
+    log.warn('outbound calls and transfers disabled: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is missing');
 
   const metrics = new GatewayMetrics();
+  const control: CallController = (callSid, controlRequest) =>
+    request(nc, callControlSpec(callSid), controlRequest, {
+      timeoutMs: config.registryTimeoutMs,
+      noResponders: (_subject, cause) => callNotLive(callSid, cause),
+    });
   let draining = false;
   const instance = {
     id: randomBytes(8).toString('hex'),
@@ -93,17 +100,32 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       metrics.observeRegistry(...args),
     ),
     events: options.events ?? new EventPublisher(nc, log),
-    outbound,
+    outbound: calls,
+    control,
     metrics,
     natsOpen: () => !nc.isClosed(),
     draining: () => draining,
   });
+  let twilioRest: Awaited<ReturnType<typeof startTwilioRestService>>;
+  try {
+    twilioRest = await startTwilioRestService({
+      nc,
+      calls,
+      publicBaseUrl: config.publicBaseUrl,
+      metrics,
+      log,
+    });
+  } catch (err) {
+    if (ownsConnection) await nc.close();
+    throw err;
+  }
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   let address: AddressInfo;
   try {
     address = await listen(server, config.port, config.host);
   } catch (err) {
+    await twilioRest.drain();
     if (ownsConnection) await nc.close();
     throw err;
   }
@@ -126,6 +148,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await closed;
     clearInterval(sweep);
     clearTimeout(force);
+    // Transfers asked for before the stop are answered; the other replicas take the ones after it.
+    await twilioRest.drain();
     if (ownsConnection) await nc.drain();
     log.info('webhook gateway stopped');
   };

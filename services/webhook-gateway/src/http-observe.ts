@@ -1,10 +1,13 @@
 import type { RequestHandler } from 'express';
 
 const CALL_SID_SEGMENT = /^CA[0-9A-Za-z]+$/;
+const AGENT_ID_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
+const TWILIO_ROUTES: ReadonlySet<string> = new Set(['voice', 'status', 'stream-ended', 'dial-result']);
+const CALL_ROUTES: ReadonlySet<string> = new Set(['transcript', 'hangup', 'transfer', 'say']);
 
 /**
  * The route template a path belongs to, for metric labels: a bounded set, whatever clients send. Call SIDs
- * become `:callSid`; paths no route serves are `other`.
+ * become `:callSid`, agent ids `:id`; paths no route serves are `other`.
  */
 export function routeLabel(path: string): string {
   const segments = path.split('/').filter((s) => s.length > 0);
@@ -12,7 +15,7 @@ export function routeLabel(path: string): string {
   if (rest.length > 0) return 'other';
   if (segments.length === 1 && (first === 'healthz' || first === 'readyz' || first === 'metrics'))
     return `/${first}`;
-  if (first === 'twilio' && (second === 'voice' || second === 'status') && third === undefined)
+  if (first === 'twilio' && second !== undefined && TWILIO_ROUTES.has(second) && third === undefined)
     return `/twilio/${second}`;
   if (first === 'console') return '/console';
   if (first === 'api' && (second === 'events' || second === 'system') && third === undefined)
@@ -22,7 +25,11 @@ export function routeLabel(path: string): string {
     if (third === 'activity' && fourth === undefined) return '/api/calls/activity';
     if (!CALL_SID_SEGMENT.test(third)) return 'other';
     if (fourth === undefined) return '/api/calls/:callSid';
-    if (fourth === 'transcript') return '/api/calls/:callSid/transcript';
+    if (CALL_ROUTES.has(fourth)) return `/api/calls/:callSid/${fourth}`;
+  }
+  if (first === 'api' && second === 'agents' && fourth === undefined) {
+    if (third === undefined) return '/api/agents';
+    if (AGENT_ID_SEGMENT.test(third)) return '/api/agents/:id';
   }
   return 'other';
 }

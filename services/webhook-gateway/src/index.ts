@@ -4,9 +4,17 @@ export { TwilioError } from './errors.js';
 export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';
 export { isValidTwilioSignature, signedUrl } from './signature.js';
 export {
-  type OutboundCaller,
   type PlaceCallRequest,
   type PlacedCall,
-  twilioOutboundCaller,
+  type TwilioCalls,
+  twilioCalls,
 } from './twilio-client.js';
-export { apologyTwiml, connectStreamTwiml } from './twiml.js';
+export {
+  apologyTwiml,
+  connectStreamTwiml,
+  DIAL_RESULT_PATH,
+  dialTwiml,
+  hangupTwiml,
+  STREAM_ENDED_PATH,
+  STREAM_FAILED_MESSAGE,
+} from './twiml.js';

@@ -44,6 +44,27 @@ export class GatewayMetrics {
     registers: [this.promRegistry],
   });
 
+  readonly streamEndings = new Counter({
+    name: 'gateway_stream_endings_total',
+    help: 'Twilio asking what follows an ended media stream, by the reason the registry knew and the answer',
+    labelNames: ['reason', 'answer'] as const,
+    registers: [this.promRegistry],
+  });
+
+  readonly transfers = new Counter({
+    name: 'gateway_transfer_results_total',
+    help: "Transfers' dials as Twilio reported them (DialCallStatus)",
+    labelNames: ['outcome'] as const,
+    registers: [this.promRegistry],
+  });
+
+  readonly twilioRequests = new Counter({
+    name: 'gateway_twilio_rest_requests_total',
+    help: 'Requests of the twilio-rest service (other services asking for Twilio), by endpoint and outcome',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.promRegistry],
+  });
+
   readonly eventStreams = new Gauge({
     name: 'gateway_event_streams',
     help: 'GET /api/events streams open (the console)',

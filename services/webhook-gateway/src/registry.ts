@@ -4,7 +4,16 @@ import { SwitchboardError } from '@switchboard/contracts';
 /** The registry endpoints the gateway asks. */
 export type GatewayRegistry = Pick<
   RegistryClient,
-  'callBySid' | 'callCreate' | 'callList' | 'callTranscript' | 'callActivity' | 'agentGet' | 'registryHealth'
+  | 'callBySid'
+  | 'callCreate'
+  | 'callList'
+  | 'callTranscript'
+  | 'callActivity'
+  | 'agentGet'
+  | 'agentPut'
+  | 'agentList'
+  | 'agentDelete'
+  | 'registryHealth'
 >;
 
 export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
@@ -32,6 +41,9 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     callTranscript: timed('call.transcript', client.callTranscript),
     callActivity: timed('call.activity', client.callActivity),
     agentGet: timed('agent.get', client.agentGet),
+    agentPut: timed('agent.put', client.agentPut),
+    agentList: timed('agent.list', client.agentList),
+    agentDelete: timed('agent.delete', client.agentDelete),
     registryHealth: timed('registry.health', client.registryHealth),
   };
 }

@@ -1,4 +1,4 @@
-import { CallSid, CallStatus } from '@switchboard/contracts';
+import { CallEndedError, CallNotFoundError, CallSid, CallStatus } from '@switchboard/contracts';
 import twilio from 'twilio';
 import type { TwilioConfig } from './config.js';
 import { TwilioError } from './errors.js';
@@ -20,18 +20,28 @@ export interface PlacedCall {
   status: CallStatus | undefined;
 }
 
-/** Places outbound calls through Twilio's REST API. */
-export interface OutboundCaller {
+/** Twilio's error for an update of a call that is no longer in progress ("Call is not in-progress"). */
+export const TWILIO_CALL_NOT_IN_PROGRESS = 21220;
+/** Twilio's error for a resource that does not exist. */
+export const TWILIO_NOT_FOUND = 20404;
+
+/** Twilio's Calls resource, as the gateway uses it: the only process holding Twilio credentials. */
+export interface TwilioCalls {
   placeCall(request: PlaceCallRequest): Promise<PlacedCall>;
   /** Cancels a call that is still queued or ringing (it never reaches the callee). */
   cancelCall(callSid: string): Promise<void>;
+  /**
+   * Gives a live call new TwiML (what it runs from now on), answering with Twilio's status of the call.
+   * 404 CALL_NOT_FOUND for a call Twilio does not know, 409 CALL_ENDED for one no longer in progress.
+   */
+  redirectCall(callSid: string, twiml: string): Promise<{ status: string }>;
 }
 
 /**
- * An OutboundCaller over the twilio library, or undefined when the account SID or auth token is missing.
+ * TwilioCalls over the twilio library, or undefined when the account SID or auth token is missing.
  * `apiBaseUrl` replaces `https://api.twilio.com` for the Calls resource (a sandbox or a test's fake).
  */
-export function twilioOutboundCaller(config: TwilioConfig): OutboundCaller | undefined {
+export function twilioCalls(config: TwilioConfig): TwilioCalls | undefined {
   const { accountSid, authToken } = config;
   if (accountSid === undefined || authToken === undefined) return undefined;
   const client = twilio(accountSid, authToken, { timeout: config.timeoutMs, autoRetry: false });
@@ -67,7 +77,28 @@ export function twilioOutboundCaller(config: TwilioConfig): OutboundCaller | und
         throw twilioFailure(err);
       }
     },
+    async redirectCall(callSid, twiml) {
+      try {
+        const updated = await client.calls(callSid).update({ twiml });
+        return { status: updated.status };
+      } catch (err) {
+        throw liveCallFailure(callSid, err);
+      }
+    },
   };
+}
+
+/** A live call's update refused: the call is unknown, or over; anything else is Twilio's failure. */
+function liveCallFailure(callSid: string, err: unknown): Error {
+  if (err instanceof twilio.RestException) {
+    if (err.status === 404 || err.code === TWILIO_NOT_FOUND) {
+      return new CallNotFoundError(`Twilio has no call ${callSid}`, { callSid, cause: err });
+    }
+    if (err.code === TWILIO_CALL_NOT_IN_PROGRESS) {
+      return new CallEndedError(`call ${callSid} is no longer in progress`, { callSid, cause: err });
+    }
+  }
+  return twilioFailure(err, 'Twilio refused to update the call');
 }
 
 /**
@@ -80,7 +111,7 @@ export function clientStatusFor(twilioStatus: number): number {
   return 502;
 }
 
-export function twilioFailure(err: unknown): TwilioError {
+export function twilioFailure(err: unknown, refused = 'Twilio refused the call'): TwilioError {
   if (err instanceof twilio.RestException) {
     const details: { twilioStatus: number; twilioCode?: number; moreInfo?: string } = {
       twilioStatus: err.status,
@@ -88,7 +119,7 @@ export function twilioFailure(err: unknown): TwilioError {
     if (typeof err.code === 'number') details.twilioCode = err.code;
     if (typeof err.moreInfo === 'string') details.moreInfo = err.moreInfo;
     const message = err.message || `Twilio answered ${err.status}`;
-    return new TwilioError(`Twilio refused the call: ${message}`, clientStatusFor(err.status), details, {
+    return new TwilioError(`${refused}: ${message}`, clientStatusFor(err.status), details, {
       cause: err,
     });
   }

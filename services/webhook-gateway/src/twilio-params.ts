@@ -4,13 +4,14 @@ import {
   CallStatus,
   directionFromTwilio,
   type StatusEvent,
+  singleLine,
 } from '@switchboard/contracts';
 import { z } from 'zod';
 
 /** What `From` becomes when Twilio sends none (a withheld caller id). */
 export const ANONYMOUS_CALLER = 'anonymous';
 
-const Party = z.string().trim().max(128);
+const Party = singleLine(z.string().trim().max(128));
 const Digits = z.string().regex(/^\d{1,9}$/);
 
 /** The params of Twilio's voice webhook that the gateway reads; Twilio sends many more. */
@@ -31,7 +32,7 @@ export const StatusCallbackParams = z.object({
   /** RFC 2822, e.g. `Mon, 16 Aug 2010 03:45:01 +0000`. */
   Timestamp: z.string().max(64).optional(),
   CallDuration: Digits.optional(),
-  AnsweredBy: z.string().trim().min(1).max(64).optional(),
+  AnsweredBy: singleLine(z.string().trim().min(1).max(64)).optional(),
 });
 export type StatusCallbackParams = z.infer<typeof StatusCallbackParams>;
 

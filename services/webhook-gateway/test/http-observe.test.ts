@@ -9,6 +9,14 @@ describe('route labels', () => {
     expect(routeLabel('/api/calls')).toBe('/api/calls');
     expect(routeLabel(`/api/calls/${sid}`)).toBe('/api/calls/:callSid');
     expect(routeLabel(`/api/calls/${sid}/transcript`)).toBe('/api/calls/:callSid/transcript');
+    expect(routeLabel(`/api/calls/${sid}/hangup`)).toBe('/api/calls/:callSid/hangup');
+    expect(routeLabel(`/api/calls/${sid}/say`)).toBe('/api/calls/:callSid/say');
+    expect(routeLabel('/twilio/stream-ended')).toBe('/twilio/stream-ended');
+    expect(routeLabel('/twilio/dial-result')).toBe('/twilio/dial-result');
+    expect(routeLabel('/api/agents')).toBe('/api/agents');
+    expect(routeLabel('/api/agents/sales_1')).toBe('/api/agents/:id');
+    expect(routeLabel('/api/agents/a%20b')).toBe('other');
+    expect(routeLabel('/api/agents/a/b')).toBe('other');
     expect(routeLabel('/readyz')).toBe('/readyz');
     expect(routeLabel('/api/events')).toBe('/api/events');
     expect(routeLabel('/api/system')).toBe('/api/system');

@@ -1,7 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RegistryClient } from '@switchboard/bus';
 import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
-import { createLogger } from '@switchboard/logger';
+import type { ErrorBody } from '@switchboard/contracts';
+import { createLogger, type Logger } from '@switchboard/logger';
 import { FakeTwilioRest, signedTwilioRequest, type TwilioParams } from '@switchboard/testkit';
 import { loadConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/gateway.js';
@@ -16,7 +17,7 @@ export const FROM_NUMBER = '+15550001111';
 export const PUBLIC_BASE_URL = 'https://gateway.example.com';
 export const MEDIA_STREAM_URL = 'wss://media.example.com/media-stream';
 
-export { eventually, newCallSid } from '@switchboard/testkit';
+export { type CapturedLog, captureLog, eventually, newCallSid } from '@switchboard/testkit';
 
 export interface GatewayStack {
   nats: RegistryStack['nats'];
@@ -52,10 +53,15 @@ export function gatewayEnv(natsUrl: string, twilioUrl: string, env: Record<strin
 }
 
 /** nats-server, a migrated database, the real registry, a fake Twilio REST API and the gateway on port 0. */
-export async function startStack(env: Record<string, string> = {}): Promise<GatewayStack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<GatewayStack> {
+  // The registry's lines go to the same logger: a test reading it sees both services.
+  const gatewayLog = options.log ?? log;
   const registry = await startRegistryStack({
     env: { DB_POOL_MIN: '1', DB_POOL_MAX: '5' },
-    log,
+    log: gatewayLog,
     clientName: 'gateway-test-client',
   });
   const twilio = await FakeTwilioRest.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
@@ -63,7 +69,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Gate
   const start = async (overrides: Record<string, string> = {}) => {
     const g = await startGateway({
       config: gatewayEnv(registry.nats.url, twilio.url, { ...env, ...overrides }),
-      log,
+      log: gatewayLog,
     });
     gateways.push(g);
     return g;
@@ -145,4 +151,9 @@ export function api(
   if (init.body !== undefined && !headers.has('content-type'))
     headers.set('content-type', 'application/json');
   return fetch(`${gateway.url}${path}`, { ...init, headers });
+}
+
+/** The `{"error": {code, message, details?}}` of an error response. */
+export async function errorOf(res: Response): Promise<ErrorBody['error']> {
+  return ((await res.json()) as ErrorBody).error;
 }

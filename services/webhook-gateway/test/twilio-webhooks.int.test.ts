@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { CALL_EVENTS_STREAM, CallNotFoundError, eventSubject } from '@switchboard/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APOLOGY_MESSAGE, GOODBYE_MESSAGE } from '../src/twiml.js';
+import { APOLOGY_MESSAGE } from '../src/twiml.js';
 import {
   eventually,
   type GatewayStack,
@@ -45,9 +45,13 @@ describe('Twilio webhooks through the real registry, PostgreSQL and nats-server'
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
     const xml = await res.text();
-    expect(xml).toContain(`<Connect><Stream url="${MEDIA_STREAM_URL}">`);
+    expect(xml).toContain(
+      `<Connect action="${PUBLIC_BASE_URL}/twilio/stream-ended"><Stream url="${MEDIA_STREAM_URL}">`,
+    );
     expect(xml).toContain(`<Parameter name="callSid" value="${callSid}"/>`);
-    expect(xml).toContain(`<Say>${GOODBYE_MESSAGE}</Say><Hangup/>`);
+    // Nothing after the stream: what follows is the answer to the stream-ended request.
+    expect(xml).toMatch(/<\/Connect><\/Response>$/);
+    expect(xml).not.toContain('<Say>');
 
     const call = await stack.client.callBySid({ callSid });
     expect(call).toMatchObject({
@@ -177,7 +181,7 @@ describe('Twilio webhooks through the real registry, PostgreSQL and nats-server'
       expect(res.status).toBe(200);
       const xml = await res.text();
       expect(xml).toContain(`<Say>${APOLOGY_MESSAGE}</Say><Hangup/>`);
-      expect(xml).not.toContain('<Connect>');
+      expect(xml).not.toContain('<Connect');
     } finally {
       await stack.restartRegistry();
     }

@@ -23,6 +23,7 @@ const call: Call = {
   answeredAt: null,
   endedAt: null,
   durationSeconds: null,
+  endedReason: null,
 };
 
 describe('the console model', () => {

@@ -3,6 +3,7 @@ import {
   type CallListReply,
   type CallListRequest,
   InvalidRequestError,
+  type StreamEndReason,
   TERMINAL_STATUSES,
 } from '@switchboard/contracts';
 import { fromPrismaStatus, type PrismaClient, toPrismaStatus } from '../db/prisma.js';
@@ -62,6 +63,7 @@ export async function listCalls(prisma: PrismaClient, request: ParsedListRequest
       answeredAt: row.answeredAt?.toISOString() ?? null,
       endedAt: row.endedAt?.toISOString() ?? null,
       durationSeconds: row.durationSeconds,
+      endedReason: row.endedReason as StreamEndReason | null,
     })),
     nextCursor: rows.length > request.limit && last ? encodeCursor(last.id) : null,
   };

@@ -1,12 +1,14 @@
-import type { Agent, Call, CallStatus, Direction } from '@switchboard/contracts';
+import type { Agent, Call, CallStatus, Direction, StreamEndReason } from '@switchboard/contracts';
 import pg from 'pg';
+import { withSettings } from '../agents/agent-settings.js';
 
 /** The columns every query that returns Calls selects: the call joined with its agent. */
 export const CALL_COLUMNS = `
   c.call_sid, c.direction, c.from_number, c.to_number, c.status, c.created_at, c.updated_at,
   c.answered_at, c.ended_at, c.duration_seconds,
   a.id AS agent_id, a.phone_number AS agent_phone_number, a.instructions AS agent_instructions,
-  a.voice AS agent_voice, a.model AS agent_model, a.greeting AS agent_greeting`;
+  a.voice AS agent_voice, a.model AS agent_model, a.greeting AS agent_greeting,
+  c.ended_reason, a.settings AS agent_settings`;
 
 export const CALLS_JOIN_AGENTS = 'calls c JOIN agents a ON a.id = c.agent_id';
 
@@ -28,6 +30,9 @@ export interface CallRow {
   agent_voice: string;
   agent_model: string;
   agent_greeting: string | null;
+  ended_reason: StreamEndReason | null;
+  /** JSONB, parsed by node-postgres. */
+  agent_settings: unknown;
 }
 
 export interface AgentRow {
@@ -37,14 +42,16 @@ export interface AgentRow {
   voice: string;
   model: string;
   greeting: string | null;
+  /** The optional fields, as given (see agents/agent-settings.ts). */
+  settings: unknown;
 }
 
-/** An Agent as the contract shows it: optional fields left out rather than null. */
+/** An Agent as the contract shows it: phone number and greeting left out rather than null, settings as given. */
 export function toAgent(row: AgentRow): Agent {
   const agent: Agent = { id: row.id, instructions: row.instructions, voice: row.voice, model: row.model };
   if (row.phoneNumber !== null) agent.phoneNumber = row.phoneNumber;
   if (row.greeting !== null) agent.greeting = row.greeting;
-  return agent;
+  return withSettings(agent, row.settings);
 }
 
 export function toCall(row: CallRow): Call {
@@ -61,12 +68,14 @@ export function toCall(row: CallRow): Call {
       voice: row.agent_voice,
       model: row.agent_model,
       greeting: row.agent_greeting,
+      settings: row.agent_settings,
     }),
     createdAt: isoFromTimestamptz(row.created_at),
     updatedAt: isoFromTimestamptz(row.updated_at),
     answeredAt: row.answered_at === null ? null : isoFromTimestamptz(row.answered_at),
     endedAt: row.ended_at === null ? null : isoFromTimestamptz(row.ended_at),
     durationSeconds: row.duration_seconds,
+    endedReason: row.ended_reason,
   };
 }
 

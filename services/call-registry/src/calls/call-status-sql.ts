@@ -1,10 +1,11 @@
-import type { CallEvent, CallStatus } from '@switchboard/contracts';
+import type { CallEvent, CallStatus, StreamEndReason } from '@switchboard/contracts';
 import type pg from 'pg';
 
 /**
  * Folds one status report into a call. Status only moves forward (`call_status_rank`, mirrored from the
  * contracts' statusRank); facts still land when they arrive late: the answer time from an `in-progress`
- * report, the end time and duration from the first terminal one.
+ * report, the end time from the first terminal one. A terminal report's `CallDuration` (Twilio's own figure)
+ * replaces a duration the registry estimated when the stream ended; without one the estimate stays.
  */
 const APPLY_STATUS = {
   name: 'apply_call_status',
@@ -14,7 +15,7 @@ const APPLY_STATUS = {
       answered_at = CASE WHEN $2::call_status = 'in-progress' THEN COALESCE(answered_at, $3) ELSE answered_at END,
       ended_at = CASE WHEN call_status_rank($2::call_status) = 4 THEN COALESCE(ended_at, $3) ELSE ended_at END,
       duration_seconds = CASE WHEN call_status_rank($2::call_status) = 4
-        THEN COALESCE(duration_seconds, $4::int,
+        THEN COALESCE($4::int, duration_seconds,
           CASE WHEN answered_at IS NOT NULL THEN GREATEST(0, floor(extract(epoch FROM $3 - answered_at)))::int END)
         ELSE duration_seconds END,
       updated_at = now()
@@ -63,4 +64,84 @@ export function statusReportOf(event: CallEvent): StatusReport | undefined {
     case 'ended':
       return undefined;
   }
+}
+
+/**
+ * A stream's end, from the worker: its `ended` event, or a `stream stopped` with the reason. `endsCall`: the
+ * call is over with it (not for a transfer, where a person takes over, nor for a newer stream of the call).
+ */
+export interface StreamEnd {
+  callSid: string;
+  at: string;
+  reason: StreamEndReason | undefined;
+  /** From the worker's `ended` event: its reason is the one that counts. */
+  fromEndedEvent: boolean;
+}
+
+export function streamEndOf(event: CallEvent): StreamEnd | undefined {
+  switch (event.kind) {
+    case 'stream':
+      return event.action === 'stopped'
+        ? { callSid: event.callSid, at: event.at, reason: event.reason, fromEndedEvent: false }
+        : undefined;
+    case 'ended':
+      return { callSid: event.callSid, at: event.at, reason: event.reason, fromEndedEvent: true };
+    case 'status':
+    case 'transcript':
+    case 'dtmf':
+      return undefined;
+  }
+}
+
+// A call not terminal yet becomes `completed` at the stream's end, its duration estimated from the answer
+// (else the creation); a terminal one keeps its facts. The reason: the worker's `ended` event sets it; a stopped
+// stream fills it in when nothing better is known (none yet, or a transfer's that a later stream outlived).
+const END_CALL = {
+  name: 'end_call_at_stream_end',
+  text: `
+    UPDATE calls SET
+      status = CASE WHEN call_status_rank(status) < 4 THEN 'completed'::call_status ELSE status END,
+      ended_at = CASE WHEN call_status_rank(status) < 4 THEN $2::timestamptz ELSE ended_at END,
+      duration_seconds = CASE WHEN call_status_rank(status) < 4
+        THEN GREATEST(0, floor(extract(epoch FROM $2::timestamptz - COALESCE(answered_at, created_at))))::int
+        ELSE duration_seconds END,
+      ended_reason = CASE
+        WHEN $3::text IS NULL THEN ended_reason
+        WHEN $4::boolean OR ended_reason IS NULL OR ended_reason = 'transferred' THEN $3::text
+        ELSE ended_reason END,
+      updated_at = now()
+    WHERE call_sid = $1`,
+};
+
+// A transfer leaves the call live; its reason only fills a gap (a later stream's own end outranks it).
+const NOTE_TRANSFER = {
+  name: 'note_stream_transferred',
+  text: `UPDATE calls SET ended_reason = COALESCE(ended_reason, 'transferred'), updated_at = now() WHERE call_sid = $1`,
+};
+
+// A new stream for a live call (the caller back from a failed transfer): the last end's reason is history.
+const CLEAR_ENDED_REASON = {
+  name: 'clear_ended_reason',
+  text: `UPDATE calls SET ended_reason = NULL WHERE call_sid = $1 AND call_status_rank(status) < 4 AND ended_reason IS NOT NULL`,
+};
+
+/** Applies a stream's end (DESIGN: calls end cleanly, even when no status callback comes). */
+export async function applyStreamEnd(client: pg.ClientBase, end: StreamEnd): Promise<void> {
+  switch (end.reason) {
+    case 'replaced':
+      return;
+    case 'transferred':
+      await client.query({ ...NOTE_TRANSFER, values: [end.callSid] });
+      return;
+    default:
+      await client.query({
+        ...END_CALL,
+        values: [end.callSid, end.at, end.reason ?? null, end.fromEndedEvent],
+      });
+  }
+}
+
+/** A media stream started: the reason a previous one ended no longer describes the call. */
+export async function clearEndedReason(client: pg.ClientBase, callSid: string): Promise<void> {
+  await client.query({ ...CLEAR_ENDED_REASON, values: [callSid] });
 }

@@ -29,15 +29,18 @@ export async function findCallsBySids(
 }
 
 // Takes the call's lock (see `lockCall`) before inserting, in the same statement: run on its own, the
-// statement is its own transaction and holds the lock until it commits. The agent: the one asked for, else
-// (inbound) the agent answering the dialled number, else `default`.
+// statement is its own transaction and holds the lock until it commits. The agent: the one asked for (a
+// deleted one leaves agent_id NULL, refused as 23502), else (inbound) the live agent answering the dialled
+// number, else `default`.
 const INSERT_CALL = {
   name: 'insert_call',
   text: `
     WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($1)))
     INSERT INTO calls (call_sid, direction, from_number, to_number, status, agent_id)
     SELECT $1, $2::call_direction, $3, $4, $5::call_status,
-      COALESCE($6, (SELECT id FROM agents WHERE $2 = 'inbound' AND phone_number = $4), 'default')
+      CASE WHEN $6::text IS NULL
+        THEN COALESCE((SELECT id FROM agents WHERE $2 = 'inbound' AND phone_number = $4 AND deleted_at IS NULL), 'default')
+        ELSE (SELECT id FROM agents WHERE id = $6 AND deleted_at IS NULL) END
     FROM locked
     ON CONFLICT (call_sid) DO NOTHING
     RETURNING call_sid`,
@@ -83,7 +86,8 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
         ],
       })
       .catch((err: { code?: string }) => {
-        if (err.code === '23503') throw AgentNotFoundError.forId(request.agentId ?? '');
+        if (err.code === '23503' || err.code === '23502')
+          throw AgentNotFoundError.forId(request.agentId ?? '');
         throw err;
       }),
   );

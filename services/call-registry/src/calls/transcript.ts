@@ -1,4 +1,9 @@
-import { CallNotFoundError, type Transcript } from '@switchboard/contracts';
+import {
+  CallNotFoundError,
+  type ToolCallRecord,
+  type Transcript,
+  type TranscriptSegment,
+} from '@switchboard/contracts';
 import type { PrismaClient } from '../db/prisma.js';
 import { withDbRetry } from '../db/retry.js';
 
@@ -14,13 +19,17 @@ export async function callTranscript(
       prisma.transcriptSegment.findMany({
         where: { callSid },
         orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
-        select: { role: true, text: true, startedAt: true },
+        select: { role: true, text: true, startedAt: true, tool: true },
       }),
     ),
   ]);
   if (!exists) throw CallNotFoundError.forSid(callSid);
   return {
     callSid,
-    segments: segments.map((s) => ({ role: s.role, text: s.text, at: s.startedAt.toISOString() })),
+    segments: segments.map((s) => {
+      const segment: TranscriptSegment = { role: s.role, text: s.text, at: s.startedAt.toISOString() };
+      if (s.tool !== null) segment.tool = s.tool as ToolCallRecord;
+      return segment;
+    }),
   };
 }

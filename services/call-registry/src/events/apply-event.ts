@@ -1,6 +1,13 @@
 import type { CallEvent } from '@switchboard/contracts';
 import type pg from 'pg';
-import { applyStatus, lockCall, statusReportOf } from '../calls/call-status-sql.js';
+import {
+  applyStatus,
+  applyStreamEnd,
+  clearEndedReason,
+  lockCall,
+  statusReportOf,
+  streamEndOf,
+} from '../calls/call-status-sql.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
 
@@ -16,8 +23,8 @@ const RECORD_EVENT = {
 const INSERT_SEGMENT = {
   name: 'insert_transcript_segment',
   text: `
-    INSERT INTO transcript_segments (call_sid, item_id, role, text, started_at)
-    VALUES ($1, $2, $3::transcript_role, $4, $5)
+    INSERT INTO transcript_segments (call_sid, item_id, role, text, started_at, tool)
+    VALUES ($1, $2, $3::transcript_role, $4, $5, $6::jsonb)
     ON CONFLICT (call_sid, item_id, role) DO NOTHING`,
 };
 
@@ -39,10 +46,15 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
       if (recorded.rowCount === 0) return 'duplicate';
       const report = statusReportOf(event);
       if (report) await applyStatus(client, report);
+      if (event.kind === 'stream' && event.action === 'started')
+        await clearEndedReason(client, event.callSid);
+      const end = streamEndOf(event);
+      if (end) await applyStreamEnd(client, end);
       if (event.kind === 'transcript') {
+        const tool = event.tool === undefined ? null : JSON.stringify(event.tool);
         await client.query({
           ...INSERT_SEGMENT,
-          values: [event.callSid, event.itemId, event.role, event.text, event.at],
+          values: [event.callSid, event.itemId, event.role, event.text, event.at, tool],
         });
       }
       return 'applied';

@@ -16,7 +16,8 @@ import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { TwilioError } from '../errors.js';
 import type { GatewayRegistry } from '../registry.js';
-import type { OutboundCaller } from '../twilio-client.js';
+import type { TwilioCalls } from '../twilio-client.js';
+import { parseInput } from '../validation.js';
 
 export const PlaceCallBody = z.strictObject({
   to: PhoneNumber,
@@ -47,7 +48,7 @@ const ActivityQuery = z.strictObject({
 export interface ApiCallsDeps {
   registry: GatewayRegistry;
   /** Undefined when Twilio credentials are not configured: placing calls is then refused with 503. */
-  outbound: OutboundCaller | undefined;
+  outbound: TwilioCalls | undefined;
   publicBaseUrl: string;
   /** Caller id when the request names none. */
   defaultFromNumber: string | undefined;
@@ -57,17 +58,8 @@ export interface ApiCallsDeps {
   log: Logger;
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
-  throw new InvalidRequestError(`invalid ${what}: ${issues.join('; ')}`, {
-    details: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-  });
-}
-
 function callSidParam(req: Request): string {
-  return parse(CallSid, req.params.callSid, 'callSid');
+  return parseInput(CallSid, req.params.callSid, 'callSid');
 }
 
 /** `/api/calls…`, behind the API key check. */
@@ -76,17 +68,17 @@ export function apiCallsRouter(deps: ApiCallsDeps): Router {
   const router = Router();
 
   router.post('/calls', async (req, res) => {
-    const call = await placeCall(deps, parse(PlaceCallBody, req.body ?? {}, 'request body'));
+    const call = await placeCall(deps, parseInput(PlaceCallBody, req.body ?? {}, 'request body'));
     res.status(201).location(`/api/calls/${call.callSid}`).json(call);
   });
 
   router.get('/calls', async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parseInput(ListQuery, req.query, 'query');
     res.json(await registry.callList(query, { timeoutMs }));
   });
 
   router.get('/calls/activity', async (req, res) => {
-    const query = parse(ActivityQuery, req.query, 'query');
+    const query = parseInput(ActivityQuery, req.query, 'query');
     res.json(await registry.callActivity(query, { timeoutMs }));
   });
 

@@ -4,6 +4,7 @@ import type { Logger } from '@switchboard/logger';
 import type { RequestHandler } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
 import { StatusCallbackParams, statusEventFromCallback, statusMessageId } from '../twilio-params.js';
+import { fieldIssues } from '../validation.js';
 
 export interface StatusRouteDeps {
   events: EventSink;
@@ -27,9 +28,7 @@ export function twilioStatusHandler({
   return async (req, res) => {
     const params = StatusCallbackParams.safeParse(req.body ?? {});
     if (!params.success) {
-      throw new InvalidRequestError('not a call status callback', {
-        details: params.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-      });
+      throw new InvalidRequestError('not a call status callback', { details: fieldIssues(params.error) });
     }
     const event = statusEventFromCallback(params.data, new Date());
     const msgId = statusMessageId(params.data);

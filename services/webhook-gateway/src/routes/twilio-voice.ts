@@ -10,6 +10,8 @@ import { apologyTwiml, connectStreamTemplate, TWIML_CONTENT_TYPE } from '../twim
 export interface VoiceRouteDeps {
   registry: GatewayRegistry;
   mediaStreamUrl: string;
+  /** `PUBLIC_BASE_URL/twilio/stream-ended`: the `<Connect action>` Twilio asks once the stream ends. */
+  streamEndedUrl: string;
   /** One registry request. */
   registryTimeoutMs: number;
   /** All the registry gets, retries included, before the caller hears the apology. */
@@ -24,7 +26,7 @@ export interface VoiceRouteDeps {
  */
 export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
   const { registry, mediaStreamUrl, registryTimeoutMs, voiceBudgetMs, metrics, log } = deps;
-  const connectStream = connectStreamTemplate(mediaStreamUrl);
+  const connectStream = connectStreamTemplate(mediaStreamUrl, deps.streamEndedUrl);
   const apology = apologyTwiml();
   const apologise = (res: Response, reason: string) => {
     metrics.voiceApologies.inc({ reason });
@@ -48,7 +50,13 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
       res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(call.callSid));
     } catch (err) {
       const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
-      log.error({ err, callSid, code }, 'call not registered, apologising to the caller');
+      // The registry refusing the call (a 4xx: say, its callSid known with other parties) is the request's
+      // doing, not a fault here.
+      if (err instanceof SwitchboardError && err.status < 500) {
+        log.warn({ callSid, code }, 'call refused by the registry, apologising to the caller');
+      } else {
+        log.error({ err, callSid, code }, 'call not registered, apologising to the caller');
+      }
       apologise(res, code);
     }
   };

@@ -151,11 +151,11 @@ describe('the console in a browser', () => {
     ]);
     expect(await page.locator('.conn-live').count()).toBe(1);
 
-    // Live control: the hang-up route may not be on this gateway yet; the console says which it is.
+    // Live control: until the worker serves call.control, the gateway says no worker holds the call.
     await page.getByRole('button', { name: 'Hang up' }).click();
     await expect
       .poll(() => page.locator('.controls .notice').textContent(), { timeout: 10_000 })
-      .toMatch(/Live control is not available on this gateway|Hanging up\./);
+      .toMatch(/No media worker holds this call right now\.|Hanging up\./);
 
     await page.getByLabel('Show numbers').check();
     expect(await card.textContent()).toContain(CALLER);

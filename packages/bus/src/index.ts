@@ -13,6 +13,7 @@ export {
   request,
 } from './request.js';
 export {
+  EncodedReply,
   type EndpointHandler,
   type EndpointOptions,
   type Service,

@@ -1,4 +1,4 @@
-import type { ServiceHost } from '@switchboard/bus';
+import { EncodedReply, type ServiceHost } from '@switchboard/bus';
 import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
 import type pg from 'pg';
 import { getAgent, upsertAgent } from './agents/agent-store.js';
@@ -12,7 +12,8 @@ import type { PrismaClient } from './db/prisma.js';
 export interface EndpointDeps {
   pool: pg.Pool;
   prisma: PrismaClient;
-  lookups: BatchLoader<string, Call>;
+  /** call.bySid: each call's reply JSON, batched. */
+  lookups: BatchLoader<string, string>;
   poolFigures: () => PoolFigures;
   /** Whether the database answers right now. */
   databaseAnswers: () => Promise<boolean>;
@@ -23,9 +24,9 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   const { pool, prisma, lookups } = deps;
 
   host.addEndpoint('bySid', ENDPOINTS.callBySid, async ({ callSid }) => {
-    const call = await lookups.get(callSid);
-    if (!call) throw CallNotFoundError.forSid(callSid);
-    return call;
+    const json = await lookups.get(callSid);
+    if (json === undefined) throw CallNotFoundError.forSid(callSid);
+    return new EncodedReply<Call>(json);
   });
 
   host.addEndpoint('create', ENDPOINTS.callCreate, async (request) => {

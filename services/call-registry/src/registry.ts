@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
-import { type Call, inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
+import { inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { BatchLoader } from './calls/batch-loader.js';
+import { AgentJsonCache } from './calls/call-row.js';
 import { findCallsBySids } from './calls/call-store.js';
 import type { RegistryConfig } from './config.js';
 import { migrate } from './db/migrate.js';
@@ -58,8 +59,9 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     }));
   await ensureCallEventsStream(nc);
 
-  const lookups = new BatchLoader<string, Call>(
-    (sids) => findCallsBySids(pool, sids),
+  const agentJson = new AgentJsonCache();
+  const lookups = new BatchLoader<string, string>(
+    (sids) => findCallsBySids(pool, agentJson, sids),
     { maxBatch: LOOKUP_MAX_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
     (size) => metrics.lookupBatchSize.observe(size),
   );

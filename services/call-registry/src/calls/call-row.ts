@@ -54,19 +54,68 @@ export function toCall(row: CallRow): Call {
     from: row.from_number,
     to: row.to_number,
     status: row.status,
-    agent: toAgent({
-      id: row.agent_id,
-      phoneNumber: row.agent_phone_number,
-      instructions: row.agent_instructions,
-      voice: row.agent_voice,
-      model: row.agent_model,
-      greeting: row.agent_greeting,
-    }),
+    agent: toAgent(agentRowOf(row)),
     createdAt: isoTime(row.created_at),
     updatedAt: isoTime(row.updated_at),
     answeredAt: row.answered_at === null ? null : isoTime(row.answered_at),
     endedAt: row.ended_at === null ? null : isoTime(row.ended_at),
     durationSeconds: row.duration_seconds,
+  };
+}
+
+/**
+ * The Call of `row` as JSON, byte for byte what `JSON.stringify(toCall(row))` writes, with the agent's part
+ * given already encoded (`agentJson`: the same for every call of one agent version). Built as one string, with
+ * no Call object in between: the lookup path's reply (test/lookup-bytes.int.test.ts holds the bytes).
+ */
+export function callJson(row: CallRow, agentJson: string): string {
+  // direction and status are PostgreSQL enum labels and the times come from `isoTime`: none needs escaping.
+  return (
+    `{"callSid":${JSON.stringify(row.call_sid)},"direction":"${row.direction}",` +
+    `"from":${JSON.stringify(row.from_number)},"to":${JSON.stringify(row.to_number)},` +
+    `"status":"${row.status}","agent":${agentJson},` +
+    `"createdAt":"${isoTime(row.created_at)}","updatedAt":"${isoTime(row.updated_at)}",` +
+    `"answeredAt":${optionalTime(row.answered_at)},"endedAt":${optionalTime(row.ended_at)},` +
+    `"durationSeconds":${row.duration_seconds === null ? 'null' : String(row.duration_seconds)}}`
+  );
+}
+
+const optionalTime = (text: string | null) => (text === null ? 'null' : `"${isoTime(text)}"`);
+
+/**
+ * The agent part of calls' JSON, encoded once per agent version: rows carry their agent's columns, and as
+ * long as they are the same as last time, so are the bytes.
+ */
+export class AgentJsonCache {
+  private readonly byId = new Map<string, { row: AgentRow; json: string }>();
+
+  jsonOf(row: CallRow): string {
+    const cached = this.byId.get(row.agent_id);
+    if (
+      cached &&
+      cached.row.instructions === row.agent_instructions &&
+      cached.row.voice === row.agent_voice &&
+      cached.row.model === row.agent_model &&
+      cached.row.phoneNumber === row.agent_phone_number &&
+      cached.row.greeting === row.agent_greeting
+    ) {
+      return cached.json;
+    }
+    const agent = agentRowOf(row);
+    const json = JSON.stringify(toAgent(agent));
+    this.byId.set(row.agent_id, { row: agent, json });
+    return json;
+  }
+}
+
+function agentRowOf(row: CallRow): AgentRow {
+  return {
+    id: row.agent_id,
+    phoneNumber: row.agent_phone_number,
+    instructions: row.agent_instructions,
+    voice: row.agent_voice,
+    model: row.agent_model,
+    greeting: row.agent_greeting,
   };
 }
 

@@ -9,7 +9,15 @@ import {
 import type pg from 'pg';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
-import { CALL_COLUMNS, CALLS_JOIN_AGENTS, type CallRow, TIMESTAMPS_AS_TEXT, toCall } from './call-row.js';
+import {
+  type AgentJsonCache,
+  CALL_COLUMNS,
+  CALLS_JOIN_AGENTS,
+  type CallRow,
+  callJson,
+  TIMESTAMPS_AS_TEXT,
+  toCall,
+} from './call-row.js';
 import { applyStatus, lockCall, statusReportOf } from './call-status-sql.js';
 
 const CALLS_BY_SIDS = {
@@ -17,15 +25,18 @@ const CALLS_BY_SIDS = {
   text: `SELECT ${CALL_COLUMNS} FROM ${CALLS_JOIN_AGENTS} WHERE c.call_sid = ANY($1::text[])`,
 };
 
-/** One indexed query for any number of callSids: the batched lookup path. */
+/** One indexed query for any number of callSids: the batched lookup path. Each call comes back as its JSON. */
 export async function findCallsBySids(
   pool: pg.Pool,
+  agents: AgentJsonCache,
   callSids: readonly string[],
-): Promise<Map<string, Call>> {
+): Promise<Map<string, string>> {
   const { rows } = await withDbRetry(() =>
     pool.query<CallRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
   );
-  return new Map(rows.map((row) => [row.call_sid, toCall(row)]));
+  const found = new Map<string, string>();
+  for (const row of rows) found.set(row.call_sid, callJson(row, agents.jsonOf(row)));
+  return found;
 }
 
 // Takes the call's lock (see `lockCall`) before inserting, in the same statement: run on its own, the

@@ -1,10 +1,11 @@
 // The messaging ceiling: a NATS responder that answers call.bySid-shaped requests from memory, never
 // touching a database. It runs the same ServiceHost as the registry (zod-parsed request, the same services
-// framework), and it answers each sid with the registry's own reply for that sid, fetched from the registry
-// once at start: both send the same bytes, so the difference between the two is the lookup itself.
+// framework, replies sent as already-encoded bytes as the registry's are), and it answers each sid with the
+// registry's own reply for that sid, fetched from the registry once at start: both send the same bytes, so
+// the difference between the two is the lookup itself.
 // Run as its own process by the benchmark: NATS_URL, FIXED_SUBJECT (where it answers), and the deck of
 // sids it will be asked for (DECK_CALLS, DECK_SIZE, DECK_SEED: see sids.ts).
-import { connectBus, ERROR_CODE_HEADER, ServiceHost } from '@switchboard/bus';
+import { connectBus, EncodedReply, ERROR_CODE_HEADER, ServiceHost } from '@switchboard/bus';
 import { Call, CallBySidRequest, ENDPOINTS } from '@switchboard/contracts';
 import { createLogger } from '@switchboard/logger';
 import { SidDeck } from './sids.js';
@@ -22,8 +23,8 @@ const deck = new SidDeck(
 
 const nc = await connectBus({ url: process.env.NATS_URL, name: 'bench-fixed-reply', log });
 
-/** The registry's reply to every sid of the deck, as it sent it. */
-const replies = new Map<string, Call>();
+/** The registry's reply to every sid of the deck, byte for byte as it sent it. */
+const replies = new Map<string, EncodedReply<Call>>();
 const sids = [...new Set(deck.all)];
 let next = 0;
 await Promise.all(
@@ -34,12 +35,8 @@ await Promise.all(
         timeout: FETCH_TIMEOUT_MS,
       });
       if (msg.headers?.get(ERROR_CODE_HEADER)) throw new Error(`call.bySid ${callSid}: ${msg.string()}`);
-      const text = msg.string();
-      const call: Call = JSON.parse(text);
-      Call.parse(call);
-      // ServiceHost encodes what the handler returns with JSON.stringify: the same bytes, or this is no ceiling.
-      if (JSON.stringify(call) !== text) throw new Error(`the reply for ${callSid} does not round-trip`);
-      replies.set(callSid, call);
+      Call.parse(msg.json());
+      replies.set(callSid, new EncodedReply<Call>(msg.data.slice()));
     }
   }),
 );
@@ -50,9 +47,9 @@ const host = await ServiceHost.start(
   { log },
 );
 host.addEndpoint('bySid', { subject, request: CallBySidRequest, reply: Call }, async ({ callSid }) => {
-  const call = replies.get(callSid);
-  if (!call) throw new Error(`${callSid} is not in the deck`);
-  return call;
+  const reply = replies.get(callSid);
+  if (!reply) throw new Error(`${callSid} is not in the deck`);
+  return reply;
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

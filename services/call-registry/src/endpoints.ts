@@ -17,6 +17,8 @@ export interface EndpointDeps {
   poolFigures: () => PoolFigures;
   /** Whether the database answers right now. */
   databaseAnswers: () => Promise<boolean>;
+  /** Called once an agent was written, before the write is answered (see `AgentChanges.announce`). */
+  agentWritten: (id: string) => void;
 }
 
 /** Every subject the registry answers (SPEC: NATS → Request/reply). */
@@ -41,7 +43,11 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
     callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
   );
 
-  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, (agent) => upsertAgent(prisma, agent));
+  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, async (agent) => {
+    const stored = await upsertAgent(prisma, agent);
+    deps.agentWritten(stored.id);
+    return stored;
+  });
 
   host.addEndpoint('agentGet', ENDPOINTS.agentGet, ({ id }) => getAgent(prisma, id));
 

@@ -3,8 +3,9 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
 import { inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
+import { AgentCache } from './agents/agent-cache.js';
+import { AgentChanges } from './agents/agent-changes.js';
 import { BatchLoader } from './calls/batch-loader.js';
-import { AgentJsonCache } from './calls/call-row.js';
 import { findCallsBySids } from './calls/call-store.js';
 import type { RegistryConfig } from './config.js';
 import { migrate } from './db/migrate.js';
@@ -59,12 +60,25 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     }));
   await ensureCallEventsStream(nc);
 
-  const agentJson = new AgentJsonCache();
+  const agents = new AgentCache(pool);
   const lookups = new BatchLoader<string, string>(
-    (sids) => findCallsBySids(pool, agentJson, sids),
+    (sids) => findCallsBySids(pool, agents, sids),
     { maxBatch: LOOKUP_MAX_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
     (size) => metrics.lookupBatchSize.observe(size),
   );
+  // Listening before serving: no lookup is answered by a replica that could miss an agent's change.
+  const agentChanges = AgentChanges.start({
+    nc,
+    log,
+    forget: (id) => {
+      agents.invalidate(id);
+      lookups.forgetAll();
+    },
+    forgetAll: () => {
+      agents.clear();
+      lookups.forgetAll();
+    },
+  });
   const databaseAnswers = () => checkDatabase(pool);
 
   const host = await ServiceHost.start(
@@ -76,7 +90,14 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
         metrics.requests.observe({ endpoint, outcome: String(outcome) }, ms / 1000),
     },
   );
-  addEndpoints(host, { pool, prisma, lookups, poolFigures: figures, databaseAnswers });
+  addEndpoints(host, {
+    pool,
+    prisma,
+    lookups,
+    poolFigures: figures,
+    databaseAnswers,
+    agentWritten: (id) => agentChanges.announce(id),
+  });
 
   const consumer = new EventConsumer({
     nc,
@@ -106,6 +127,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     closing ??= (async () => {
       await host.drain();
       await consumer.stop();
+      agentChanges.stop();
       clearInterval(poolLog);
       await closeServer(http.server);
       await prisma.$disconnect();

@@ -60,6 +60,11 @@ export class BatchLoader<K, V> {
     this.inFlight.delete(key);
   }
 
+  /** `forget` for every key: after a change that may touch any of them (an agent every call may carry). */
+  forgetAll(): void {
+    this.inFlight.clear();
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

@@ -10,6 +10,11 @@ export const CALL_COLUMNS = `
 
 export const CALLS_JOIN_AGENTS = 'calls c JOIN agents a ON a.id = c.agent_id';
 
+/** The lookup path's columns: the call alone, its agent by id (held by `AgentCache`). */
+export const LOOKUP_COLUMNS = `
+  c.call_sid, c.direction, c.from_number, c.to_number, c.status, c.created_at, c.updated_at,
+  c.answered_at, c.ended_at, c.duration_seconds, c.agent_id`;
+
 /** A call row as read with `TIMESTAMPS_AS_TEXT`: timestamps as PostgreSQL writes them. */
 export interface CallRow {
   call_sid: string;
@@ -29,6 +34,12 @@ export interface CallRow {
   agent_model: string;
   agent_greeting: string | null;
 }
+
+/** A call row as the lookup path reads it (`LOOKUP_COLUMNS`). */
+export type LookupRow = Omit<
+  CallRow,
+  'agent_phone_number' | 'agent_instructions' | 'agent_voice' | 'agent_model' | 'agent_greeting'
+>;
 
 export interface AgentRow {
   id: string;
@@ -65,10 +76,11 @@ export function toCall(row: CallRow): Call {
 
 /**
  * The Call of `row` as JSON, byte for byte what `JSON.stringify(toCall(row))` writes, with the agent's part
- * given already encoded (`agentJson`: the same for every call of one agent version). Built as one string, with
- * no Call object in between: the lookup path's reply (test/lookup-bytes.int.test.ts holds the bytes).
+ * given already encoded (`agentJson`, `JSON.stringify(toAgent(…))`: the same for every call of one agent
+ * version). Built as one string, with no Call object in between: the lookup path's reply
+ * (test/lookup-bytes.int.test.ts holds the bytes).
  */
-export function callJson(row: CallRow, agentJson: string): string {
+export function callJson(row: LookupRow, agentJson: string): string {
   // direction and status are PostgreSQL enum labels and the times come from `isoTime`: none needs escaping.
   return (
     `{"callSid":${JSON.stringify(row.call_sid)},"direction":"${row.direction}",` +
@@ -81,32 +93,6 @@ export function callJson(row: CallRow, agentJson: string): string {
 }
 
 const optionalTime = (text: string | null) => (text === null ? 'null' : `"${isoTime(text)}"`);
-
-/**
- * The agent part of calls' JSON, encoded once per agent version: rows carry their agent's columns, and as
- * long as they are the same as last time, so are the bytes.
- */
-export class AgentJsonCache {
-  private readonly byId = new Map<string, { row: AgentRow; json: string }>();
-
-  jsonOf(row: CallRow): string {
-    const cached = this.byId.get(row.agent_id);
-    if (
-      cached &&
-      cached.row.instructions === row.agent_instructions &&
-      cached.row.voice === row.agent_voice &&
-      cached.row.model === row.agent_model &&
-      cached.row.phoneNumber === row.agent_phone_number &&
-      cached.row.greeting === row.agent_greeting
-    ) {
-      return cached.json;
-    }
-    const agent = agentRowOf(row);
-    const json = JSON.stringify(toAgent(agent));
-    this.byId.set(row.agent_id, { row: agent, json });
-    return json;
-  }
-}
 
 function agentRowOf(row: CallRow): AgentRow {
   return {

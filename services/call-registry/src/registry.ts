@@ -20,6 +20,12 @@ import { createMetrics } from './metrics.js';
 export const SERVICE_VERSION = '0.1.0';
 /** callSids in one batched lookup query. */
 export const LOOKUP_MAX_BATCH = 256;
+/**
+ * callSids per batch at least when the lookups waiting are spread over the batches free to start: 64 waiting
+ * go out as two batches of 32 that overlap (PostgreSQL on one, the registry encoding the other), not as one
+ * convoy (test/bench/README.md).
+ */
+export const LOOKUP_MIN_BATCH = 32;
 /** Batched lookup queries running at once; more lookups wait and join the next batch. */
 export const LOOKUP_MAX_IN_FLIGHT = 4;
 /** How long `/readyz` and `registry.health` wait for the database to answer `SELECT 1`. */
@@ -63,7 +69,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
   const agents = new AgentCache(pool);
   const lookups = new BatchLoader<string, string>(
     (sids) => findCallsBySids(pool, agents, sids),
-    { maxBatch: LOOKUP_MAX_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
+    { maxBatch: LOOKUP_MAX_BATCH, minBatch: LOOKUP_MIN_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
     (size) => metrics.lookupBatchSize.observe(size),
   );
   // Listening before serving: no lookup is answered by a replica that could miss an agent's change.

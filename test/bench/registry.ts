@@ -7,23 +7,25 @@ import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { TEST_DATABASE_ADMIN_URL, TestNatsServer } from '@switchboard/testkit';
-import { closedLoop, combineRounds, openLoop } from './lib/load.js';
+import { closedLoop, openLoop } from './lib/load.js';
+import { combine, turnOrder } from './registry/combine.js';
 import { benchPool, type Contender, directLookup, natsLookup, originLookup } from './registry/contenders.js';
 import { ConnectionSampler } from './registry/probes.js';
+import { measureReplicas, replicasTable } from './registry/replicas.js';
 import {
-  type BatchFigures,
+  ceilingRoundsLines,
   cpuTable,
   type Measurement,
   type Phase,
   phaseLabel,
+  postgresLines,
   ratiosTable,
   resultsTable,
-  verdictLines,
-  verdicts,
 } from './registry/report.js';
 import { ensureSeededDatabase } from './registry/seed.js';
 import { SidDeck } from './registry/sids.js';
 import { type BenchStack, startStack } from './registry/stack.js';
+import { verdictLines, verdicts } from './registry/verdicts.js';
 
 const BIG_DATABASE = 'sb_bench_1m';
 const BIG_CALLS = 1_000_000;
@@ -31,6 +33,9 @@ const SMALL_DATABASE = 'sb_bench_10k';
 const SMALL_CALLS = 10_000;
 /** Distinct sids each contender draws from, at random over the whole table. */
 const DECK_SIZE = 200_000;
+/** The ceiling's deck: it holds the registry's reply to each of these in memory. */
+const CEILING_DECK_SIZE = 20_000;
+const CEILING_SEED = 1;
 const OPEN_LOOP_GRACE_MS = 2_000;
 const PAUSE_BETWEEN_RUNS_MS = 200;
 const INITIAL_WARMUP_MS = 2_000;
@@ -41,13 +46,14 @@ const { values: args } = parseArgs({
     reseed: { type: 'boolean', default: false },
     'server-node-args': { type: 'string', default: '' },
     'registry-main': { type: 'string' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '4' },
     'duration-ms': { type: 'string', default: '1500' },
     'warmup-ms': { type: 'string', default: '500' },
     'nats-connections': { type: 'string', default: '1' },
     'pool-max': { type: 'string', default: '20' },
     contenders: { type: 'string', default: 'ceiling,registry,direct,direct-prepared,origin' },
     phases: { type: 'string', default: 'closed:1,closed:64,closed:256,open:1000,open:3000' },
+    'replica-phases': { type: 'string', default: 'closed:64,closed:256' },
   },
 });
 const rounds = Number(args.rounds);
@@ -56,12 +62,18 @@ const warmupMs = Number(args['warmup-ms']);
 const natsConnections = Number(args['nats-connections']);
 const poolMax = Number(args['pool-max']);
 const wanted = new Set(args.contenders.split(','));
-const phases: Phase[] = args.phases.split(',').map((spec) => {
-  const [kind, n] = spec.split(':');
-  if (kind === 'closed') return { kind, concurrency: Number(n) };
-  if (kind === 'open') return { kind, ratePerSecond: Number(n) };
-  throw new Error(`unknown phase ${spec}: use closed:<requesters> or open:<lookups per second>`);
-});
+const parsePhases = (list: string): Phase[] =>
+  list
+    .split(',')
+    .filter(Boolean)
+    .map((spec) => {
+      const [kind, n] = spec.split(':');
+      if (kind === 'closed') return { kind, concurrency: Number(n) };
+      if (kind === 'open') return { kind, ratePerSecond: Number(n) };
+      throw new Error(`unknown phase ${spec}: use closed:<requesters> or open:<lookups per second>`);
+    });
+const phases = parsePhases(args.phases);
+const replicaPhases = parsePhases(args['replica-phases']);
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -92,6 +104,7 @@ try {
     natsConnections,
     serverNodeArgs: args['server-node-args'].split(' ').filter(Boolean),
     registryMain: args['registry-main'],
+    ceilingDeck: { calls: BIG_CALLS, size: CEILING_DECK_SIZE, seed: CEILING_SEED },
   });
   sampler = await ConnectionSampler.start(TEST_DATABASE_ADMIN_URL, BIG_DATABASE, stack.registryAppName, 50);
   // One pool for both direct contenders: a named statement is prepared on each connection the first time.
@@ -100,10 +113,10 @@ try {
   const all: Contender[] = [
     natsLookup(
       'ceiling',
-      'fixed reply over NATS, no database (same ServiceHost)',
+      "the registry's replies from memory over NATS, no database (same ServiceHost)",
       stack.clients,
       stack.fixedSubject,
-      deck(BIG_CALLS, 1),
+      new SidDeck(BIG_CALLS, CEILING_DECK_SIZE, CEILING_SEED),
     ),
     natsLookup(
       'registry',
@@ -141,10 +154,11 @@ try {
   const rows: Measurement[] = [];
   for (const phase of phases) {
     const taken = new Map(contenders.map((c) => [c.name, [] as Measurement[]]));
-    // Rounds in turn, so that a noisy neighbour on the machine hits every contender alike.
+    // Rounds in turn, so that a noisy neighbour on the machine hits every contender alike; the order
+    // reverses every round (ceiling, registry, … then …, registry, ceiling), so the two stay side by side.
     for (let round = 0; round < rounds; round++) {
-      for (const contender of contenders) {
-        const measurement = await measure(stack, sampler, contender, phase);
+      for (const contender of turnOrder(contenders, round)) {
+        const measurement = await measure(stack, sampler, contender.name, contender.lookup, phase);
         taken.get(contender.name)?.push(measurement);
         await sleep(PAUSE_BETWEEN_RUNS_MS);
       }
@@ -170,13 +184,34 @@ try {
   log('');
   log(ratiosTable(rows));
   log('');
+  log(ceilingRoundsLines(rows));
+  log(postgresLines(rows));
+  log('');
+  // One replica's connections; the replicas section below runs two.
+  const maxConnections = sampler.max;
+  const registry = contenders.find((c) => c.name === 'registry');
+  let replicaRows: Measurement[] = [];
+  if (registry && replicaPhases.length > 0) {
+    log('  registry replicas: one, then two (a second process), in turns');
+    replicaRows = await measureReplicas(stack, replicaPhases, rounds, (name, phase) =>
+      measure(stack as BenchStack, sampler as ConnectionSampler, name, registry.lookup, phase),
+    );
+    log(`Replicas (CPU as a share of one core; the machine has ${availableParallelism()}):`);
+    log(replicasTable(replicaRows));
+    log('');
+  }
   log(
     `machine: ${availableParallelism()} cores; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ` +
       `${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end (anything above the core count means other work ` +
       'competed for the CPU: compare ratios within this run, not absolute figures across runs)',
   );
   log('');
-  log(verdictLines(verdicts({ rows, poolMax, maxConnections: sampler.max })));
+  log(verdictLines(verdicts({ rows, poolMax, maxConnections })));
+  if (replicaRows.length > 0) {
+    log(
+      `        (with two replicas: at most ${sampler.max} registry connections seen, both replicas together)`,
+    );
+  }
 } finally {
   await Promise.allSettled(contenders.map((c) => c.close()));
   await directPool?.end();
@@ -188,50 +223,22 @@ try {
 async function measure(
   stack: BenchStack,
   sampler: ConnectionSampler,
-  contender: Contender,
+  name: string,
+  lookup: Contender['lookup'],
   phase: Phase,
 ): Promise<Measurement> {
-  const meter = stack.meter(contender.name, sampler, [BIG_DATABASE, SMALL_DATABASE]);
+  const meter = stack.meter(name, sampler, [BIG_DATABASE, SMALL_DATABASE]);
   await meter.mark();
   const started = performance.now();
   const result =
     phase.kind === 'closed'
-      ? await closedLoop(contender.lookup, { concurrency: phase.concurrency, warmupMs, durationMs })
-      : await openLoop(contender.lookup, {
+      ? await closedLoop(lookup, { concurrency: phase.concurrency, warmupMs, durationMs })
+      : await openLoop(lookup, {
           ratePerSecond: phase.ratePerSecond,
           warmupMs,
           durationMs,
           graceMs: OPEN_LOOP_GRACE_MS,
         });
-  return { phase, contender: contender.name, result, ...(await meter.read(performance.now() - started)) };
-}
-
-function combine(phase: Phase, contender: string, rounds: readonly Measurement[]): Measurement {
-  const sum = (pick: (m: Measurement) => number) => rounds.reduce((total, m) => total + pick(m), 0);
-  const batched = rounds.some((m) => m.batches);
-  return {
-    phase,
-    contender,
-    result: combineRounds(rounds.map((m) => m.result)),
-    wallMs: sum((m) => m.wallMs),
-    cpu: {
-      bench: sum((m) => m.cpu.bench),
-      server: sum((m) => m.cpu.server),
-      nats: sum((m) => m.cpu.nats),
-      postgres: sum((m) => m.cpu.postgres),
-    },
-    ...(batched ? { batches: sumFigures(rounds.flatMap((m) => (m.batches ? [m.batches] : []))) } : {}),
-  };
-}
-
-function sumFigures(all: readonly BatchFigures[]): BatchFigures {
-  const bounds = all[0]?.answeredWithin.map(([le]) => le) ?? [];
-  return {
-    queries: all.reduce((n, f) => n + f.queries, 0),
-    sids: all.reduce((n, f) => n + f.sids, 0),
-    answeredWithin: bounds.map((le) => [
-      le,
-      all.reduce((n, f) => n + (f.answeredWithin.find(([l]) => l === le)?.[1] ?? 0), 0),
-    ]),
-  };
+  const read = await meter.read(performance.now() - started);
+  return { phase, contender: name, result, rounds: [result.throughput], ...read };
 }

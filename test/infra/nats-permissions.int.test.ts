@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { connectBus, EventPublisher, registryClient, request, ServiceHost } from '@switchboard/bus';
-import { loadConfig, type Registry, startRegistry } from '@switchboard/call-registry';
+import { AGENT_CHANGED_SUBJECT, loadConfig, type Registry, startRegistry } from '@switchboard/call-registry';
 import {
   CALL_EVENTS_CONSUMER,
   CALL_EVENTS_STREAM,
@@ -34,6 +34,7 @@ type Role = keyof typeof NATS_USERS;
 let nats: TestNatsServer;
 let db: TestDatabase;
 let registry: Registry;
+const replicas: Registry[] = [];
 const connections: NatsConnection[] = [];
 
 const INBOX_PREFIXES: Record<Role, string> = {
@@ -66,12 +67,10 @@ function serverError(nc: NatsConnection, pattern: RegExp): Promise<string> {
   })();
 }
 
-beforeAll(async () => {
-  setNatsPasswordsInEnv();
-  nats = await TestNatsServer.start({ configFile: NATS_AUTH_CONF });
-  db = await testDatabase();
+/** A registry with its own NATS user, on the shared server and database. */
+function startRegistryAsItsUser(): Promise<Registry> {
   const { user, password } = NATS_USERS.registry;
-  registry = await startRegistry({
+  return startRegistry({
     config: loadConfig({
       DATABASE_URL: db.url,
       NATS_URL: nats.url,
@@ -82,10 +81,18 @@ beforeAll(async () => {
     }),
     log,
   });
+}
+
+beforeAll(async () => {
+  setNatsPasswordsInEnv();
+  nats = await TestNatsServer.start({ configFile: NATS_AUTH_CONF });
+  db = await testDatabase();
+  registry = await startRegistryAsItsUser();
 });
 
 afterAll(async () => {
   for (const nc of connections) await nc.close();
+  for (const replica of replicas) await replica.close();
   await registry?.close();
   await nats?.close();
   await db?.drop();
@@ -120,6 +127,38 @@ describe('infra/nats/auth.conf', () => {
     await client.callCreate({ callSid, direction: 'inbound', from: '+15551230000', to: '+15559870000' });
     expect((await client.callBySid({ callSid })).callSid).toBe(callSid);
     expect((await client.registryHealth({})).status).toBe('ok');
+  });
+
+  it("lets registry replicas tell each other of an agent's change, and no other user", async () => {
+    replicas.push(await startRegistryAsItsUser());
+    const gateway = await connectAs('gateway');
+    const client = registryClient(gateway, { timeoutMs: 5_000 });
+    const agent = { id: 'permissions', instructions: 'First.', voice: 'alloy', model: 'gpt-realtime' };
+    await client.agentUpsert(agent);
+    const callSid = newCallSid();
+    await client.callCreate({
+      callSid,
+      direction: 'outbound',
+      from: '+15551230000',
+      to: '+15559870000',
+      agentId: agent.id,
+    });
+    // Enough lookups that both replicas serve some, and hold the agent.
+    const lookups = () =>
+      Promise.all(
+        Array.from({ length: 40 }, () => client.callBySid({ callSid }).then((c) => c.agent.instructions)),
+      );
+    expect(new Set(await lookups())).toEqual(new Set(['First.']));
+    await client.agentUpsert({ ...agent, instructions: 'Second.' });
+    expect(new Set(await lookups())).toEqual(new Set(['Second.']));
+
+    const denied = serverError(
+      gateway,
+      /permissions violation for publish to "call-registry\.agent\.changed"/i,
+    );
+    gateway.publish(AGENT_CHANGED_SUBJECT, JSON.stringify({ id: agent.id }));
+    await gateway.flush();
+    await denied;
   });
 
   it('keeps the gateway from answering call.bySid: every request still reaches the registry', async () => {
@@ -174,6 +213,7 @@ describe('infra/nats/auth.conf', () => {
         'call.>',
         'agent.upsert',
         'registry.health',
+        AGENT_CHANGED_SUBJECT,
         ...discovery,
         'events.call.>',
         ...others,

@@ -26,6 +26,7 @@ export {
   withRetry,
 } from './retry.js';
 export {
+  EncodedReply,
   type EndpointHandler,
   type EndpointOptions,
   type Service,

@@ -1,4 +1,4 @@
-import type { ServiceHost } from '@switchboard/bus';
+import { EncodedReply, type ServiceHost } from '@switchboard/bus';
 import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
 import type pg from 'pg';
 import { deleteAgent, getAgent, listAgents, putAgent, upsertAgent } from './agents/agent-store.js';
@@ -13,10 +13,13 @@ import type { PrismaClient } from './db/prisma.js';
 export interface EndpointDeps {
   pool: pg.Pool;
   prisma: PrismaClient;
-  lookups: BatchLoader<string, Call>;
+  /** call.bySid: each call's reply JSON, batched. */
+  lookups: BatchLoader<string, string>;
   poolFigures: () => PoolFigures;
   /** Whether the database answers right now. */
   databaseAnswers: () => Promise<boolean>;
+  /** Called once an agent was written, before the write is answered (see `AgentChanges.announce`). */
+  agentWritten: (id: string) => void;
 }
 
 /** Every subject the registry answers (SPEC: NATS → Request/reply). */
@@ -24,9 +27,9 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   const { pool, prisma, lookups } = deps;
 
   host.addEndpoint('bySid', ENDPOINTS.callBySid, async ({ callSid }) => {
-    const call = await lookups.get(callSid);
-    if (!call) throw CallNotFoundError.forSid(callSid);
-    return call;
+    const json = await lookups.get(callSid);
+    if (json === undefined) throw CallNotFoundError.forSid(callSid);
+    return new EncodedReply<Call>(json);
   });
 
   host.addEndpoint('create', ENDPOINTS.callCreate, async (request) => {
@@ -43,15 +46,28 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
     callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
   );
 
-  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, (agent) => upsertAgent(pool, agent));
+  // Every write of an agent is announced before it is answered, so no replica serves the old one after.
+  host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, async (agent) => {
+    const stored = await upsertAgent(pool, agent);
+    deps.agentWritten(stored.id);
+    return stored;
+  });
 
-  host.addEndpoint('agentPut', ENDPOINTS.agentPut, ({ agent }) => putAgent(pool, agent));
+  host.addEndpoint('agentPut', ENDPOINTS.agentPut, async ({ agent }) => {
+    const put = await putAgent(pool, agent);
+    deps.agentWritten(put.agent.id);
+    return put;
+  });
 
   host.addEndpoint('agentGet', ENDPOINTS.agentGet, ({ id }) => getAgent(pool, id));
 
   host.addEndpoint('agentList', ENDPOINTS.agentList, (request) => listAgents(pool, request));
 
-  host.addEndpoint('agentDelete', ENDPOINTS.agentDelete, ({ id }) => deleteAgent(pool, id));
+  host.addEndpoint('agentDelete', ENDPOINTS.agentDelete, async ({ id }) => {
+    const deleted = await deleteAgent(pool, id);
+    deps.agentWritten(id);
+    return deleted;
+  });
 
   // Each replica's own pool in `$SRV.STATS` too (a `registry.health` reply is one replica's).
   host.addEndpoint(

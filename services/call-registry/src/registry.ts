@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
-import { type Call, inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
+import { inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
+import { AgentCache } from './agents/agent-cache.js';
+import { AgentChanges } from './agents/agent-changes.js';
 import { BatchLoader } from './calls/batch-loader.js';
 import { findCallsBySids } from './calls/call-store.js';
 import type { RegistryConfig } from './config.js';
@@ -18,6 +20,12 @@ import { createMetrics } from './metrics.js';
 export const SERVICE_VERSION = '0.1.0';
 /** callSids in one batched lookup query. */
 export const LOOKUP_MAX_BATCH = 256;
+/**
+ * callSids per batch at least when the lookups waiting are spread over the batches free to start: 64 waiting
+ * go out as two batches of 32 that overlap (PostgreSQL on one, the registry encoding the other), not as one
+ * convoy (test/bench/README.md).
+ */
+export const LOOKUP_MIN_BATCH = 32;
 /** Batched lookup queries running at once; more lookups wait and join the next batch. */
 export const LOOKUP_MAX_IN_FLIGHT = 4;
 /** How long `/readyz` and `registry.health` wait for the database to answer `SELECT 1`. */
@@ -58,11 +66,25 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     }));
   await ensureCallEventsStream(nc);
 
-  const lookups = new BatchLoader<string, Call>(
-    (sids) => findCallsBySids(pool, sids),
-    { maxBatch: LOOKUP_MAX_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
+  const agents = new AgentCache(pool);
+  const lookups = new BatchLoader<string, string>(
+    (sids) => findCallsBySids(pool, agents, sids),
+    { maxBatch: LOOKUP_MAX_BATCH, minBatch: LOOKUP_MIN_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
     (size) => metrics.lookupBatchSize.observe(size),
   );
+  // Listening before serving: no lookup is answered by a replica that could miss an agent's change.
+  const agentChanges = AgentChanges.start({
+    nc,
+    log,
+    forget: (id) => {
+      agents.invalidate(id);
+      lookups.forgetAll();
+    },
+    forgetAll: () => {
+      agents.clear();
+      lookups.forgetAll();
+    },
+  });
   const databaseAnswers = () => checkDatabase(pool);
 
   const host = await ServiceHost.start(
@@ -74,7 +96,14 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
         metrics.requests.observe({ endpoint, outcome: String(outcome) }, ms / 1000),
     },
   );
-  addEndpoints(host, { pool, prisma, lookups, poolFigures: figures, databaseAnswers });
+  addEndpoints(host, {
+    pool,
+    prisma,
+    lookups,
+    poolFigures: figures,
+    databaseAnswers,
+    agentWritten: (id) => agentChanges.announce(id),
+  });
 
   const consumer = new EventConsumer({
     nc,
@@ -104,6 +133,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     closing ??= (async () => {
       await host.drain();
       await consumer.stop();
+      agentChanges.stop();
       clearInterval(poolLog);
       await closeServer(http.server);
       await prisma.$disconnect();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BatchLoader } from '../src/calls/batch-loader.js';
+import { BatchLoader, type BatchLoaderOptions } from '../src/calls/batch-loader.js';
 
-function recordingLoader(options = { maxBatch: 100, maxInFlight: 2 }) {
+function recordingLoader(options: BatchLoaderOptions = { maxBatch: 100, maxInFlight: 2 }) {
   const loads: string[][] = [];
   const gates: Array<() => void> = [];
   let gated = false;
@@ -36,6 +36,15 @@ describe('BatchLoader', () => {
     const { loader, loads } = recordingLoader({ maxBatch: 3, maxInFlight: 10 });
     await Promise.all(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((k) => loader.get(k)));
     expect(loads.map((l) => l.length)).toEqual([3, 3, 1]);
+  });
+
+  it('spreads the keys of one tick over the loads free to start, each with at least minBatch', async () => {
+    const { loader, loads } = recordingLoader({ maxBatch: 100, minBatch: 4, maxInFlight: 3 });
+    await Promise.all('abcdefghij'.split('').map((k) => loader.get(k)));
+    expect(loads.map((l) => l.length)).toEqual([4, 4, 2]);
+    const few = recordingLoader({ maxBatch: 100, minBatch: 4, maxInFlight: 3 });
+    await Promise.all('abcde'.split('').map((k) => few.loader.get(k)));
+    expect(few.loads.map((l) => l.length)).toEqual([4, 1]);
   });
 
   it('joins a key already in flight, and gathers new keys while maxInFlight loads run', async () => {

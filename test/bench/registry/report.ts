@@ -46,6 +46,8 @@ export interface Measurement {
   cpu: CpuUse;
   /** The registry's batched queries over the same time (registry only). */
   batches?: BatchFigures;
+  /** Throughput of each round, in the order they ran (a combined row; one entry for a single round). */
+  rounds: number[];
 }
 
 const pct = (cpuMs: number, wallMs: number) => (cpuMs > 0 ? `${Math.round((cpuMs / wallMs) * 100)}%` : '-');
@@ -77,14 +79,50 @@ export function resultsTable(rows: readonly Measurement[]): string {
   );
 }
 
-/** CPU per part, as a share of one core over the measurement, and in total per answered lookup. */
+/** CPU microseconds per answered lookup, for each part and in all. */
+export interface CpuPerLookup {
+  bench: number;
+  server: number;
+  nats: number;
+  postgres: number;
+  total: number;
+}
+
+export function cpuPerLookup({ result, wallMs, cpu }: Measurement): CpuPerLookup {
+  // Lookups answered over the whole wall time, estimated from the measured throughput.
+  const lookups = result.throughput * (wallMs / 1_000);
+  const per = (cpuMs: number) => (lookups > 0 ? (cpuMs * 1_000) / lookups : Number.NaN);
+  return {
+    bench: per(cpu.bench),
+    server: per(cpu.server),
+    nats: per(cpu.nats),
+    postgres: per(cpu.postgres),
+    total: per(cpu.bench + cpu.server + cpu.nats + cpu.postgres),
+  };
+}
+
+const micros = (value: number) =>
+  Number.isFinite(value) && value > 0 ? value.toFixed(value < 10 ? 1 : 0) : '-';
+
+/** CPU per part, as a share of one core over the measurement, and per answered lookup. */
 export function cpuTable(rows: readonly Measurement[]): string {
   return formatTable(
-    ['phase', 'contender', 'generator', 'server', 'nats', 'postgres', 'cpu µs/lookup', 'server µs/lookup'],
-    rows.map(({ phase, contender, result, wallMs, cpu }) => {
-      // Lookups answered over the whole wall time, estimated from the measured throughput.
-      const lookups = result.throughput * (wallMs / 1_000);
-      const total = cpu.bench + cpu.server + cpu.nats + cpu.postgres;
+    [
+      'phase',
+      'contender',
+      'generator',
+      'server',
+      'nats',
+      'postgres',
+      'µs/lookup: generator',
+      'server',
+      'nats',
+      'postgres',
+      'all',
+    ],
+    rows.map((row) => {
+      const { phase, contender, wallMs, cpu } = row;
+      const per = cpuPerLookup(row);
       return [
         phaseLabel(phase),
         contender,
@@ -92,29 +130,44 @@ export function cpuTable(rows: readonly Measurement[]): string {
         pct(cpu.server, wallMs),
         pct(cpu.nats, wallMs),
         pct(cpu.postgres, wallMs),
-        lookups > 0 ? Math.round((total * 1_000) / lookups).toString() : '-',
-        lookups > 0 && cpu.server > 0 ? Math.round((cpu.server * 1_000) / lookups).toString() : '-',
+        micros(per.bench),
+        micros(per.server),
+        micros(per.nats),
+        micros(per.postgres),
+        micros(per.total),
       ];
     }),
   );
 }
 
-export interface Verdict {
-  target: string;
-  measured: string;
-  /** Undefined when the phases or contenders it needs were not run. */
-  met: boolean | undefined;
+export function findRow(
+  rows: readonly Measurement[],
+  contender: string,
+  label: string,
+): Measurement | undefined {
+  return rows.find((r) => r.contender === contender && phaseLabel(r.phase) === label);
 }
 
-function find(rows: readonly Measurement[], contender: string, label: string): LoadResult | undefined {
-  return rows.find((r) => r.contender === contender && phaseLabel(r.phase) === label)?.result;
-}
-
-/** Throughput of `a` over `b` in one phase, or NaN when either did not run. */
-function throughputRatio(rows: readonly Measurement[], a: string, b: string, label: string): number {
-  const x = find(rows, a, label);
-  const y = find(rows, b, label);
+/** Throughput of `a` over `b` in one phase (medians of the rounds), or NaN when either did not run. */
+export function throughputRatio(rows: readonly Measurement[], a: string, b: string, label: string): number {
+  const x = findRow(rows, a, label)?.result;
+  const y = findRow(rows, b, label)?.result;
   return x && y ? x.throughput / y.throughput : Number.NaN;
+}
+
+/**
+ * `a` over `b` round by round: each round measured the two back to back (in turns that reverse every
+ * round), so each ratio is taken under the same conditions. Their spread is the run's noise.
+ */
+export function pairedRatios(rows: readonly Measurement[], a: string, b: string, label: string): number[] {
+  const x = findRow(rows, a, label)?.rounds ?? [];
+  const y = findRow(rows, b, label)?.rounds ?? [];
+  return x.flatMap((value, i) => (y[i] ? [value / (y[i] as number)] : []));
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((p, q) => p - q);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
 }
 
 export function ratiosTable(rows: readonly Measurement[]): string {
@@ -129,49 +182,39 @@ export function ratiosTable(rows: readonly Measurement[]): string {
   );
 }
 
-export interface VerdictInputs {
-  rows: readonly Measurement[];
-  poolMax: number;
-  /** Most registry connections PostgreSQL showed at once during the whole run. */
-  maxConnections: number;
-}
-
-/** The issue's targets, each checked against this run's figures. */
-export function verdicts({ rows, poolMax, maxConnections }: VerdictInputs): Verdict[] {
-  const out: Verdict[] = [];
-  const atLeast = (target: string, a: string, b: string, label: string, min: number) => {
-    const value = throughputRatio(rows, a, b, label);
-    const run = !Number.isNaN(value);
-    out.push({ target, measured: run ? ratio(value) : 'not run', met: run ? value >= min : undefined });
-  };
-  atLeast('registry >= 1.5x direct pool at 64', 'registry', 'direct', 'closed 64', 1.5);
-  atLeast('registry >= 2x direct pool at 256', 'registry', 'direct', 'closed 256', 2);
-  atLeast('registry >= 0.8x fixed-reply ceiling at 64', 'registry', 'ceiling', 'closed 64', 0.8);
-  atLeast('registry >= 0.8x fixed-reply ceiling at 256', 'registry', 'ceiling', 'closed 256', 0.8);
-  const open = find(rows, 'registry', 'open 3,000/s');
-  if (open) {
-    const failed = open.errors + open.unfinished;
-    const p99 = open.latencies.percentile(99);
-    const ceiling = find(rows, 'ceiling', 'open 3,000/s');
-    const context = [
-      `the generator's own send lag p99 ${ms(open.sendLag?.percentile(99) ?? Number.NaN)} ms`,
-      ...(ceiling ? [`the fixed-reply ceiling's p99 ${ms(ceiling.latencies.percentile(99))} ms`] : []),
-    ];
-    out.push({
-      target: 'registry p99 < 5 ms at 3,000 lookups/s offered',
-      measured: `p99 ${ms(p99)} ms (${context.join('; ')})${failed > 0 ? `, ${failed} failed` : ''}`,
-      met: failed === 0 && p99 < 5,
-    });
+/** The registry over the ceiling in each round of each closed phase, and the spread. */
+export function ceilingRoundsLines(rows: readonly Measurement[]): string {
+  const labels = [...new Set(rows.filter((r) => r.phase.kind === 'closed').map((r) => phaseLabel(r.phase)))];
+  const lines: string[] = [];
+  for (const label of labels) {
+    const paired = pairedRatios(rows, 'registry', 'ceiling', label);
+    if (paired.length === 0) continue;
+    const ceiling = findRow(rows, 'ceiling', label)?.rounds ?? [];
+    lines.push(
+      `${label.padEnd(10)}  registry/ceiling by round ${paired.map((r) => r.toFixed(2)).join(' ')}` +
+        `  (median ${median(paired).toFixed(2)}, ${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)});` +
+        `  ceiling ${Math.round(Math.min(...ceiling)).toLocaleString('en-US')}–${Math.round(Math.max(...ceiling)).toLocaleString('en-US')}/s`,
+    );
   }
-  out.push({
-    target: `registry connections <= DB_POOL_MAX (${poolMax})`,
-    measured: `at most ${maxConnections} seen in pg_stat_activity`,
-    met: maxConnections <= poolMax,
-  });
-  return out;
+  return lines.join('\n');
 }
 
-export function verdictLines(list: readonly Verdict[]): string {
-  const word = (met: boolean | undefined) => (met === undefined ? 'N/A   ' : met ? 'MET   ' : 'MISSED');
-  return list.map((v) => `${word(v.met)}  ${v.target}: ${v.measured}`).join('\n');
+/** PostgreSQL's CPU per lookup for the registry against the direct joined query, per closed phase. */
+export function postgresRatio(rows: readonly Measurement[], label: string): { ratio: number; text: string } {
+  const registry = findRow(rows, 'registry', label);
+  const direct = findRow(rows, 'direct', label);
+  if (!registry || !direct) return { ratio: Number.NaN, text: 'not run' };
+  const r = cpuPerLookup(registry).postgres;
+  const d = cpuPerLookup(direct).postgres;
+  return { ratio: r / d, text: `${ratio(r / d)} (${micros(r)} against ${micros(d)} µs)` };
+}
+
+export function postgresLines(rows: readonly Measurement[]): string {
+  const labels = [...new Set(rows.filter((r) => r.phase.kind === 'closed').map((r) => phaseLabel(r.phase)))];
+  return labels
+    .map(
+      (label) =>
+        `${label.padEnd(10)}  PostgreSQL CPU per lookup, registry over direct: ${postgresRatio(rows, label).text}`,
+    )
+    .join('\n');
 }

@@ -21,6 +21,11 @@ export class SidDeck {
     this.sids = Array.from({ length: size }, () => seededSid(1 + Math.floor(random() * callsInTable)));
   }
 
+  /** Every sid of the deck, in the order `draw` hands them out. */
+  get all(): readonly string[] {
+    return this.sids;
+  }
+
   draw(): string {
     const sid = this.sids[this.next] as string;
     this.next = (this.next + 1) % this.sids.length;

@@ -7,7 +7,7 @@ import { CpuMeter, findProcesses } from '../lib/cpu.js';
 import type { ConnectionSampler } from './probes.js';
 import { figuresSince, readRegistryFigures } from './probes.js';
 import type { BatchFigures, CpuUse, Measurement } from './report.js';
-import { seededSid } from './sids.js';
+import { SidDeck, seededSid } from './sids.js';
 
 type NatsConnection = Awaited<ReturnType<typeof connectBus>>;
 
@@ -28,6 +28,8 @@ export interface StackOptions {
   serverNodeArgs?: readonly string[];
   /** Another registry entry point (a variant under trial), relative to the repository's root. */
   registryMain?: string | undefined;
+  /** The sids the ceiling will be asked for (see `SidDeck`): it fetches the registry's reply to each at start. */
+  ceilingDeck: { calls: number; size: number; seed: number };
 }
 
 export interface Meter {
@@ -42,8 +44,15 @@ export interface BenchStack {
   registryPid: number;
   fixedPid: number;
   registryAppName: string;
-  /** Measures the CPU of every part serving `contender` (and the registry's batches), between two calls. */
+  /**
+   * Measures the CPU of every part serving `contender` (and the registry's batches), between two calls.
+   * A contender whose name starts with `registry` is served by every registry replica running.
+   */
   meter(contender: string, sampler: ConnectionSampler, databases: readonly string[]): Meter;
+  /** Starts a second registry replica (same database, same NATS) and waits until it serves. */
+  startReplica(): Promise<void>;
+  /** Stops the second replica (SIGTERM: it drains), if one runs. */
+  stopReplica(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,52 +68,66 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
     await Promise.allSettled(clients.map((nc) => nc.close()));
     await Promise.allSettled(children.map((child) => child.stop()));
   };
-  try {
-    const httpPort = await freePort();
-    const registry = spawnTsNode(
+  const startRegistry = async () => {
+    const port = await freePort();
+    const child = spawnTsNode(
       options.registryMain ?? REGISTRY_MAIN,
       {
         DATABASE_URL: options.databaseUrl,
         NATS_URL: options.natsUrl,
-        PORT: String(httpPort),
+        PORT: String(port),
         DB_POOL_MAX: String(options.poolMax),
         MIGRATE_ON_START: 'false',
         LOG_LEVEL: 'warn',
       },
       { stdio: 'ignore', nodeArgs },
     );
-    children.push(registry);
+    children.push(child);
     await Promise.race([
-      waitForPort(httpPort, READY_TIMEOUT_MS),
-      registry.exited.then((code) => Promise.reject(new Error(`registry exited with ${code}`))),
+      waitForPort(port, READY_TIMEOUT_MS),
+      child.exited.then((code) => Promise.reject(new Error(`registry exited with ${code}`))),
     ]);
+    return { child, port };
+  };
+  try {
+    const first = await startRegistry();
+    const registry = first.child;
+    let replica: { child: NodeChild; port: number } | undefined;
     for (let i = 0; i < options.natsConnections; i++) {
       clients.push(await connectBus({ url: options.natsUrl, name: `bench-load-${i}` }));
     }
     const client = clients[0] as NatsConnection;
-    // A real reply, so the fixed responder answers with a Call of exactly the registry's size.
-    const sample = await untilAnswered(client, 'call.bySid', seededSid(1));
+    await untilAnswered(client, 'call.bySid', seededSid(1));
     const fixed = spawnTsNode(
       FIXED_REPLY_MAIN,
       {
         NATS_URL: options.natsUrl,
         FIXED_SUBJECT,
-        FIXED_REPLY: sample,
+        DECK_CALLS: String(options.ceilingDeck.calls),
+        DECK_SIZE: String(options.ceilingDeck.size),
+        DECK_SEED: String(options.ceilingDeck.seed),
       },
       { nodeArgs },
     );
     children.push(fixed);
-    await untilAnswered(client, FIXED_SUBJECT, seededSid(1));
+    const { calls, size, seed } = options.ceilingDeck;
+    await untilAnswered(client, FIXED_SUBJECT, new SidDeck(calls, size, seed).draw());
 
     const natsPids = findProcesses('nats-server', `-p ${options.natsPort} `);
     const backendNames = (contender: string) => {
-      if (contender === 'registry') return [REGISTRY_APP_NAME];
+      if (isRegistry(contender)) return [REGISTRY_APP_NAME];
       if (contender.startsWith('direct')) return ['switchboard-bench-direct'];
       if (contender === 'origin') return ['switchboard-bench-origin'];
       return [];
     };
+    const isRegistry = (contender: string) => contender.startsWith('registry');
+    const registryPorts = () => [first.port, ...(replica ? [replica.port] : [])];
     const serverPid = (contender: string) =>
-      contender === 'registry' ? [registry.pid] : contender === 'ceiling' ? [fixed.pid] : [];
+      isRegistry(contender)
+        ? [registry.pid, ...(replica ? [replica.child.pid] : [])]
+        : contender === 'ceiling'
+          ? [fixed.pid]
+          : [];
 
     return {
       clients,
@@ -121,7 +144,7 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
         return {
           async mark() {
             await Promise.all([server.mark(), nats.mark(), postgres.mark()]);
-            if (contender === 'registry') atMark = await readRegistryFigures(httpPort);
+            if (isRegistry(contender)) atMark = await readAllFigures(registryPorts());
             bench = process.cpuUsage();
           },
           async read(wallMs) {
@@ -133,9 +156,19 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
               postgres: await postgres.read(),
             };
             if (!atMark) return { wallMs, cpu };
-            return { wallMs, cpu, batches: figuresSince(atMark, await readRegistryFigures(httpPort)) };
+            return { wallMs, cpu, batches: figuresSince(atMark, await readAllFigures(registryPorts())) };
           },
         };
+      },
+      async startReplica() {
+        if (replica) return;
+        replica = await startRegistry();
+        await untilInstances(client, 2);
+      },
+      async stopReplica() {
+        const stopping = replica;
+        replica = undefined;
+        await stopping?.child.stop();
       },
       close,
     };
@@ -143,6 +176,37 @@ export async function startStack(options: StackOptions): Promise<BenchStack> {
     await close();
     throw err;
   }
+}
+
+/** The batch figures of several replicas, added up. */
+async function readAllFigures(ports: readonly number[]): Promise<BatchFigures> {
+  const all = await Promise.all(ports.map(readRegistryFigures));
+  return all.reduce((sum, f) => ({
+    queries: sum.queries + f.queries,
+    sids: sum.sids + f.sids,
+    answeredWithin: sum.answeredWithin.map(([le, n]) => [
+      le,
+      n + (f.answeredWithin.find(([l]) => l === le)?.[1] ?? 0),
+    ]),
+  }));
+}
+
+/** Waits until `count` instances of the call-registry service answer `$SRV.PING`. */
+async function untilInstances(nc: NatsConnection, count: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const answered = new Set<string>();
+    const inbox = nc.subscribe(`_INBOX.bench-ping.${Date.now()}`, {
+      callback: (_err, msg) => {
+        answered.add(msg.json<{ id: string }>().id);
+      },
+    });
+    nc.publish('$SRV.PING.call-registry', '', { reply: inbox.getSubject() });
+    await sleep(300);
+    inbox.unsubscribe();
+    if (answered.size >= count) return;
+  }
+  throw new Error(`fewer than ${count} call-registry instances answer $SRV.PING`);
 }
 
 /** Asks until a reply comes back without an error (the responder may still be starting); returns its JSON. */

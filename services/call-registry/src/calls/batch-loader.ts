@@ -1,6 +1,12 @@
 export interface BatchLoaderOptions {
   /** Most keys in one load. */
   maxBatch: number;
+  /**
+   * Keys waiting when loads are free to start are spread over as many loads as may start, each with at
+   * least this many (and at most `maxBatch`), so that they overlap instead of moving as one convoy.
+   * Defaults to `maxBatch`: one load takes all it may.
+   */
+  minBatch?: number;
   /** Most loads running at once; further keys wait and go out together in the next one. */
   maxInFlight: number;
 }
@@ -60,6 +66,11 @@ export class BatchLoader<K, V> {
     this.inFlight.delete(key);
   }
 
+  /** `forget` for every key: after a change that may touch any of them (an agent every call may carry). */
+  forgetAll(): void {
+    this.inFlight.clear();
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -70,21 +81,22 @@ export class BatchLoader<K, V> {
   }
 
   private flush(): void {
-    while (this.pending.size > 0 && this.running < this.options.maxInFlight) {
-      const batch = this.takeBatch();
-      void this.run(batch);
+    const { maxBatch, maxInFlight, minBatch = maxBatch } = this.options;
+    while (this.pending.size > 0 && this.running < maxInFlight) {
+      const spread = Math.ceil(this.pending.size / (maxInFlight - this.running));
+      void this.run(this.takeBatch(Math.min(maxBatch, Math.max(minBatch, spread))));
     }
   }
 
-  private takeBatch(): Map<K, Waiting<V>> {
-    if (this.pending.size <= this.options.maxBatch) {
+  private takeBatch(size: number): Map<K, Waiting<V>> {
+    if (this.pending.size <= size) {
       const all = this.pending;
       this.pending = new Map();
       return all;
     }
     const batch = new Map<K, Waiting<V>>();
     for (const [key, waiting] of this.pending) {
-      if (batch.size === this.options.maxBatch) break;
+      if (batch.size === size) break;
       batch.set(key, waiting);
       this.pending.delete(key);
     }

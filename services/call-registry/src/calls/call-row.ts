@@ -12,6 +12,11 @@ export const CALL_COLUMNS = `
 
 export const CALLS_JOIN_AGENTS = 'calls c JOIN agents a ON a.id = c.agent_id';
 
+/** The lookup path's columns: the call alone, its agent by id (held by `AgentCache`). */
+export const LOOKUP_COLUMNS = `
+  c.call_sid, c.direction, c.from_number, c.to_number, c.status, c.created_at, c.updated_at,
+  c.answered_at, c.ended_at, c.duration_seconds, c.agent_id, c.ended_reason`;
+
 /** A call row as read with `TIMESTAMPS_AS_TEXT`: timestamps as PostgreSQL writes them. */
 export interface CallRow {
   call_sid: string;
@@ -34,6 +39,17 @@ export interface CallRow {
   /** JSONB, parsed by node-postgres. */
   agent_settings: unknown;
 }
+
+/** A call row as the lookup path reads it (`LOOKUP_COLUMNS`). */
+export type LookupRow = Omit<
+  CallRow,
+  | 'agent_phone_number'
+  | 'agent_instructions'
+  | 'agent_voice'
+  | 'agent_model'
+  | 'agent_greeting'
+  | 'agent_settings'
+>;
 
 export interface AgentRow {
   id: string;
@@ -61,21 +77,47 @@ export function toCall(row: CallRow): Call {
     from: row.from_number,
     to: row.to_number,
     status: row.status,
-    agent: toAgent({
-      id: row.agent_id,
-      phoneNumber: row.agent_phone_number,
-      instructions: row.agent_instructions,
-      voice: row.agent_voice,
-      model: row.agent_model,
-      greeting: row.agent_greeting,
-      settings: row.agent_settings,
-    }),
+    agent: toAgent(agentRowOf(row)),
     createdAt: isoFromTimestamptz(row.created_at),
     updatedAt: isoFromTimestamptz(row.updated_at),
     answeredAt: row.answered_at === null ? null : isoFromTimestamptz(row.answered_at),
     endedAt: row.ended_at === null ? null : isoFromTimestamptz(row.ended_at),
     durationSeconds: row.duration_seconds,
     endedReason: row.ended_reason,
+  };
+}
+
+/**
+ * The Call of `row` as JSON, byte for byte what `JSON.stringify(toCall(row))` writes, with the agent's part
+ * given already encoded (`agentJson`, `JSON.stringify(toAgent(…))`: the same for every call of one agent
+ * version). Built as one string, with no Call object in between: the lookup path's reply
+ * (test/lookup-bytes.int.test.ts holds the bytes).
+ */
+export function callJson(row: LookupRow, agentJson: string): string {
+  // direction and status are PostgreSQL enum labels and the times come from `isoFromTimestamptz`: none needs
+  // escaping.
+  return (
+    `{"callSid":${JSON.stringify(row.call_sid)},"direction":"${row.direction}",` +
+    `"from":${JSON.stringify(row.from_number)},"to":${JSON.stringify(row.to_number)},` +
+    `"status":"${row.status}","agent":${agentJson},` +
+    `"createdAt":"${isoFromTimestamptz(row.created_at)}","updatedAt":"${isoFromTimestamptz(row.updated_at)}",` +
+    `"answeredAt":${optionalTime(row.answered_at)},"endedAt":${optionalTime(row.ended_at)},` +
+    `"durationSeconds":${row.duration_seconds === null ? 'null' : String(row.duration_seconds)},` +
+    `"endedReason":${row.ended_reason === null ? 'null' : JSON.stringify(row.ended_reason)}}`
+  );
+}
+
+const optionalTime = (text: string | null) => (text === null ? 'null' : `"${isoFromTimestamptz(text)}"`);
+
+function agentRowOf(row: CallRow): AgentRow {
+  return {
+    id: row.agent_id,
+    phoneNumber: row.agent_phone_number,
+    instructions: row.agent_instructions,
+    voice: row.agent_voice,
+    model: row.agent_model,
+    greeting: row.agent_greeting,
+    settings: row.agent_settings,
   };
 }
 

@@ -7,25 +7,56 @@ import {
   CallNotFoundError,
 } from '@switchboard/contracts';
 import type pg from 'pg';
+import type { AgentCache } from '../agents/agent-cache.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
-import { CALL_COLUMNS, CALLS_JOIN_AGENTS, type CallRow, TIMESTAMPS_AS_TEXT, toCall } from './call-row.js';
+import {
+  CALL_COLUMNS,
+  CALLS_JOIN_AGENTS,
+  type CallRow,
+  callJson,
+  LOOKUP_COLUMNS,
+  type LookupRow,
+  TIMESTAMPS_AS_TEXT,
+  toCall,
+} from './call-row.js';
 import { applyStatus, lockCall, statusReportOf } from './call-status-sql.js';
 
 const CALLS_BY_SIDS = {
   name: 'calls_by_sids',
-  text: `SELECT ${CALL_COLUMNS} FROM ${CALLS_JOIN_AGENTS} WHERE c.call_sid = ANY($1::text[])`,
+  text: `SELECT ${LOOKUP_COLUMNS} FROM calls c WHERE c.call_sid = ANY($1::text[])`,
 };
 
-/** One indexed query for any number of callSids: the batched lookup path. */
+/**
+ * One indexed query for any number of callSids: the batched lookup path. Each call comes back as its reply
+ * JSON; the agents' parts come from `agents`, which reads those it does not hold in one more query.
+ */
 export async function findCallsBySids(
   pool: pg.Pool,
+  agents: AgentCache,
   callSids: readonly string[],
-): Promise<Map<string, Call>> {
+): Promise<Map<string, string>> {
   const { rows } = await withDbRetry(() =>
-    pool.query<CallRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
+    pool.query<LookupRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
   );
-  return new Map(rows.map((row) => [row.call_sid, toCall(row)]));
+  // Each agent's JSON taken once for the whole batch, so an invalidation meanwhile cannot leave a row without.
+  const agentJson = new Map<string, string>();
+  const missing = new Set<string>();
+  for (const { agent_id: id } of rows) {
+    if (agentJson.has(id) || missing.has(id)) continue;
+    const json = agents.cached(id);
+    if (json === undefined) missing.add(id);
+    else agentJson.set(id, json);
+  }
+  if (missing.size > 0) for (const [id, json] of await agents.load([...missing])) agentJson.set(id, json);
+  const found = new Map<string, string>();
+  for (const row of rows) {
+    const agent = agentJson.get(row.agent_id);
+    // calls.agent_id references agents(id): a call's agent exists as long as the call does.
+    if (agent === undefined) throw new Error(`agent ${row.agent_id} of call ${row.call_sid} was not found`);
+    found.set(row.call_sid, callJson(row, agent));
+  }
+  return found;
 }
 
 // Takes the call's lock (see `lockCall`) before inserting, in the same statement: run on its own, the

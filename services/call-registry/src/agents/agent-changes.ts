@@ -1,0 +1,70 @@
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { decodeJson } from '@switchboard/bus';
+import { AgentId } from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import { z } from 'zod';
+
+/**
+ * Where a registry replica announces that it wrote an agent; every replica listens. Outside the subjects
+ * the gateway and the worker may publish (infra/nats/auth.conf), so only the registry's user can announce.
+ */
+export const AGENT_CHANGED_SUBJECT = 'call-registry.agent.changed';
+
+const AgentChanged = z.object({ id: AgentId });
+
+export interface AgentChangesDeps {
+  nc: NatsConnection;
+  log: Logger;
+  /** Forgets one agent held by this replica. */
+  forget: (id: string) => void;
+  /** Forgets every agent this replica holds (and every lookup in flight that may carry one). */
+  forgetAll: () => void;
+}
+
+/**
+ * How replicas keep their agent caches true. A replica that writes an agent forgets its own copy and
+ * publishes the agent's id before it answers the write; every replica forgets that agent when the notice
+ * arrives. On one nats-server the notice reaches another replica before any request sent after the answer,
+ * so a lookup anywhere after an `agent.upsert` sees the new agent. Core NATS may drop a notice while a
+ * connection is down, so a replica forgets every agent when its connection drops and again when it is back;
+ * and no agent is held longer than `AGENT_CACHE_MAX_AGE_MS`.
+ */
+export class AgentChanges {
+  private readonly subscription: Subscription;
+
+  private constructor(private readonly deps: AgentChangesDeps) {
+    this.subscription = deps.nc.subscribe(AGENT_CHANGED_SUBJECT, {
+      callback: (err, msg) => {
+        if (err) return;
+        const decoded = decodeJson(msg.data);
+        const notice = decoded.ok ? AgentChanged.safeParse(decoded.value) : undefined;
+        if (notice?.success) deps.forget(notice.data.id);
+        else deps.forgetAll();
+      },
+    });
+    void this.watch();
+  }
+
+  static start(deps: AgentChangesDeps): AgentChanges {
+    return new AgentChanges(deps);
+  }
+
+  /** Call after writing agent `id`, before answering the write. */
+  announce(id: string): void {
+    this.deps.forget(id);
+    this.deps.nc.publish(AGENT_CHANGED_SUBJECT, JSON.stringify({ id }));
+  }
+
+  stop(): void {
+    this.subscription.unsubscribe();
+  }
+
+  private async watch(): Promise<void> {
+    for await (const status of this.deps.nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect') {
+        this.deps.log.debug({ status: status.type }, 'agent cache cleared');
+        this.deps.forgetAll();
+      }
+    }
+  }
+}

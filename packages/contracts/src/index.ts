@@ -81,6 +81,7 @@ export {
   ConversationItemDeleteEvent,
   ConversationItemTruncatedEvent,
   ConversationItemTruncateEvent,
+  FunctionCallArgumentsDoneEvent,
   FunctionCallOutputItem,
   InputAudioBufferAppendEvent,
   InputTranscriptionCompletedEvent,

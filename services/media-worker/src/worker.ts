@@ -10,6 +10,7 @@ import { LiveCalls } from './live-calls.js';
 import { MediaSession } from './media-session.js';
 import { createMetrics } from './metrics.js';
 import { createMediaServer } from './server.js';
+import { ToolClient } from './tools/tool-client.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
 
 /** On close, how long call events still waiting for JetStream get. */
@@ -54,6 +55,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   });
   const calls = new LiveCalls<MediaSession>();
   const registry = registryClient(nc, { timeoutMs: config.lookupTimeoutMs });
+  const tools = new ToolClient({ ...config.tools, log });
   let accepting = true;
   const nats = connectionState(nc);
 
@@ -67,7 +69,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
-      const session = new MediaSession(ws, tcp, { config, log, registry, outbox, metrics, calls });
+      const session = new MediaSession(ws, tcp, { config, log, nc, registry, tools, outbox, metrics, calls });
       streams.set(ws, session);
       ws.once('close', () => {
         streams.delete(ws);

@@ -5,6 +5,7 @@ export {
   type TestDatabase,
   type TestDatabaseOptions,
 } from './database.js';
+export { decodeMulaw, detectDtmf, dtmfKeys, goertzelPower, type HeardTone, keyOf } from './dtmf-detector.js';
 export { eventually, until } from './eventually.js';
 export {
   DEFAULT_FAKE_RESPONSE,
@@ -13,7 +14,11 @@ export {
   FakeRealtimeServer,
   SILENCE_20MS,
 } from './fake-realtime-server.js';
-export { FakeRealtimeSession, type FakeResponseScript } from './fake-realtime-session.js';
+export {
+  type FakeFunctionCall,
+  FakeRealtimeSession,
+  type FakeResponseScript,
+} from './fake-realtime-session.js';
 export {
   type FakeTwilioCall,
   FakeTwilioRest,

@@ -1,13 +1,11 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { NatsConnection } from '@nats-io/nats-core';
-import type { RegistryClient } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import type { RawData, WebSocket } from 'ws';
-import { CallBridge } from './bridge/call-bridge.js';
+import { type BridgeOptions, CallBridge } from './bridge/call-bridge.js';
 import { STREAM_ENDINGS } from './bridge/endings.js';
 import type { BridgeInput, BridgeOutput } from './bridge/types.js';
-import { CallIo } from './call-io.js';
+import { CallIo, type CallIoDeps } from './call-io.js';
 import { CallTimers } from './call-timers.js';
 import { decodeRealtimeFrame, encodeAppend, encodeRealtime } from './codecs/openai.js';
 import { decodeTwilioFrame } from './codecs/twilio.js';
@@ -17,16 +15,16 @@ import type { LiveCalls } from './live-calls.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
-import type { ToolCaller } from './tools/tool-client.js';
 import { twilioInput } from './twilio-input.js';
 import { TwilioSocket } from './twilio-socket.js';
 
 export interface SessionDeps {
   config: WorkerConfig;
+  /** The bridge's settings, from `config`. */
+  bridge: BridgeOptions;
+  /** The registry, the tools, NATS: what each call's requests go through. */
+  io: CallIoDeps;
   log: Logger;
-  nc: NatsConnection;
-  registry: Pick<RegistryClient, 'callBySid' | 'callTranscript'>;
-  tools: ToolCaller;
   outbox: EventOutbox;
   metrics: WorkerMetrics;
   calls: LiveCalls<MediaSession>;
@@ -59,18 +57,8 @@ export class MediaSession {
     const { config } = deps;
     this.twilio = new TwilioSocket(ws, tcp);
     this.log = deps.log;
-    this.bridge = new CallBridge({
-      defaultModel: config.openai.defaultModel,
-      transcriptionModel: config.openai.transcriptionModel,
-      streamStartTimeoutMs: config.streamStartTimeoutMs,
-      sessionReadyTimeoutMs: config.realtimeConnectTimeoutMs,
-      sessionMaxMs: config.realtimeSessionMaxMs,
-      maxHeldAudioMs: config.maxHeldAudioMs,
-      toolFillerAfterMs: config.tools.fillerAfterMs,
-    });
-    const { nc, registry, tools, metrics } = deps;
-    const ioDeps = { nc, registry, tools, metrics, lookupTimeoutMs: config.lookupTimeoutMs };
-    this.io = new CallIo(ioDeps, (input) => this.feed(input));
+    this.bridge = new CallBridge(deps.bridge);
+    this.io = new CallIo(deps.io, (input) => this.feed(input));
     this.realtime = new RealtimeLink(
       { url: config.openai.realtimeUrl, apiKey: config.openai.apiKey },
       {

@@ -1,7 +1,7 @@
-import type { Agent, CallEvent, RealtimeClientEvent } from '@switchboard/contracts';
+import type { Agent, CallControlRequest, CallEvent, RealtimeClientEvent } from '@switchboard/contracts';
 import { type BridgeOptions, CallBridge } from '../src/bridge/call-bridge.js';
 import type { TimerName } from '../src/bridge/timers.js';
-import type { BridgeInput, BridgeOutput, ConnectionId } from '../src/bridge/types.js';
+import type { BridgeInput, BridgeOutput, ConnectionId, ToolResult } from '../src/bridge/types.js';
 
 export const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
 export const STREAM_SID = `MZ${'a'.repeat(32)}`;
@@ -50,8 +50,10 @@ function promptOf(instructions: string | undefined): string | undefined {
     [/^A lookup is taking a moment/, 'filler'],
     [/^You tried to transfer the caller to (\S+), but .*: (.*)\. Tell/, 'transfer failed: $1, $2'],
   ];
-  for (const [pattern, label] of known)
-    if (pattern.test(instructions)) return instructions.replace(pattern, label);
+  for (const [pattern, label] of known) {
+    const match = pattern.exec(instructions);
+    if (match) return label.replace(/\$(\d)/g, (_, n: string) => match[Number(n)] ?? '');
+  }
   return instructions;
 }
 
@@ -184,6 +186,13 @@ export class BridgeHarness {
     return this;
   }
 
+  /** `live()`, and the greeting's response over (nothing of it heard): nobody speaks; outputs dropped. */
+  quiet(agent: Agent = AGENT): this {
+    this.live(agent);
+    this.feed(created('greet'), done('greet'));
+    return this;
+  }
+
   private handle(input: BridgeInput): string[] {
     const out = this.bridge.handle(input, this.now);
     this.outputs.push(...out);
@@ -277,3 +286,18 @@ export const endCall = (connection: ConnectionId = 1, responseId = 'r1'): Bridge
   fnCall('end_call', { reason: 'done' }, 'call_end', responseId, connection);
 /** JetStream acknowledged the ended event of CALL_SID's stream. */
 export const stored = (): BridgeInput => ({ kind: 'event-stored', msgId: `ended:${CALL_SID}:${STREAM_SID}` });
+export const toolResult = (callId: string, result: ToolResult): BridgeInput => ({
+  kind: 'tool-result',
+  callId,
+  result,
+});
+export const control = (requestId: number, request: CallControlRequest): BridgeInput => ({
+  kind: 'control',
+  requestId,
+  request,
+});
+/** A greeting's response playing out fully (created, one chunk, done, echoed). */
+export const greetingPlayed = (responseId = 'greet', connection: ConnectionId = 1): BridgeInput[] => [
+  created(responseId, connection),
+  done(responseId, connection),
+];

@@ -13,7 +13,7 @@ import {
 } from './built-in-tools.js';
 import type { CallEvents } from './call-events.js';
 import { dtmfChunks } from './dtmf-tones.js';
-import { Keypad } from './keypad.js';
+import { type Entry, Keypad } from './keypad.js';
 import type { ModelTurns } from './model-turns.js';
 import { fillerResponse, keypadItem } from './prompts.js';
 import { ToolCalls } from './tool-calls.js';
@@ -253,32 +253,31 @@ export class AgentActions {
 
   /** A key the caller pressed: to the model at once, or gathered (then `wait`: the pause timer runs). */
   key(key: string, now: number): BridgeOutput[] {
-    const outcome = this.keypad.press(key);
+    const outcome = this.keypad.press(key, now);
     if (outcome === 'wait')
       return [{ to: 'set-timer', timer: 'keypad-pause', at: now + this.keypad.pauseMs }];
     const out: BridgeOutput[] = [{ to: 'clear-timer', timer: 'keypad-pause' }];
-    return out.concat(this.tellKeys(outcome.tell, outcome.gathered, now));
+    return out.concat(this.tellKeys(outcome));
   }
 
   /** The caller paused: what was gathered goes to the model. */
-  keypadPaused(now: number): BridgeOutput[] {
+  keypadPaused(): BridgeOutput[] {
     const entry = this.keypad.paused();
-    return entry === undefined ? [] : this.tellKeys(entry.tell, entry.gathered, now);
+    return entry === undefined ? [] : this.tellKeys(entry);
   }
 
   /** The stream ends with keys gathered and not told: they stay in the transcript. */
-  unsaidKeys(now: number): BridgeOutput[] {
+  unsaidKeys(): BridgeOutput[] {
     const entry = this.keypad.paused();
     if (entry === undefined) return [];
-    return this.events.streamSegment('event', `keypad-${++this.segments}`, keysText(entry.tell, true), now);
+    return this.events.streamSegment('event', `keypad-${++this.segments}`, keysText(entry), entry.at);
   }
 
-  private tellKeys(keys: string, gathered: boolean, now: number): BridgeOutput[] {
-    const out = this.turns.add(keypadItem(keys, gathered));
+  /** Keys to the model (then it answers), and an `event` segment from when the first was pressed. */
+  private tellKeys(entry: Entry): BridgeOutput[] {
+    const out = this.turns.add(keypadItem(entry.tell, entry.gathered));
     out.push(...this.turns.respond());
-    out.push(
-      ...this.events.streamSegment('event', `keypad-${++this.segments}`, keysText(keys, gathered), now),
-    );
+    out.push(...this.events.streamSegment('event', `keypad-${++this.segments}`, keysText(entry), entry.at));
     return out;
   }
 
@@ -289,8 +288,8 @@ export class AgentActions {
   }
 }
 
-function keysText(keys: string, gathered: boolean): string {
-  return gathered ? `the caller entered ${keys} on the keypad` : `the caller pressed ${keys}`;
+function keysText({ tell, gathered }: Entry): string {
+  return gathered ? `the caller entered ${tell} on the keypad` : `the caller pressed ${tell}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

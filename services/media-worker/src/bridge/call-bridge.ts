@@ -358,7 +358,7 @@ export class CallBridge {
         this.quiet.fired('tool-filler');
         return this.phase === 'live' ? this.actions.filler() : NOTHING;
       case 'keypad-pause':
-        return this.phase === 'live' ? this.actions.keypadPaused(now) : NOTHING;
+        return this.phase === 'live' ? this.actions.keypadPaused() : NOTHING;
       default:
         return assertNever(timer);
     }
@@ -509,7 +509,7 @@ export class CallBridge {
     detail: string = STREAM_ENDINGS[reason].text,
   ): BridgeOutput[] {
     const claimed = this.callSid !== '';
-    const out = claimed ? this.actions.unsaidKeys(now) : [];
+    const out = claimed ? this.actions.unsaidKeys() : [];
     this.playback.clear();
     this.caller.clear();
     this.turns.clear();

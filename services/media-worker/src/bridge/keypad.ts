@@ -8,7 +8,14 @@ export const DEFAULT_KEYPAD_TERMINATOR = '#';
 export const KEYPAD_MAX_DIGITS = 64;
 
 /** What a key press leads to: digits to tell the model now, or a wait for more (the pause timer). */
-export type KeyOutcome = { tell: string; gathered: boolean } | 'wait';
+export type KeyOutcome = Entry | 'wait';
+
+/** Keys to tell the model: one pressed at once, or a gathered entry; `at` is when its first key was pressed. */
+export interface Entry {
+  tell: string;
+  gathered: boolean;
+  at: number;
+}
 
 /**
  * The caller's keys on their way to the model, per the agent's `keypad` setting: without one, each key at
@@ -16,6 +23,7 @@ export type KeyOutcome = { tell: string; gathered: boolean } | 'wait';
  */
 export class Keypad {
   private entry = '';
+  private startedAt = 0;
 
   constructor(private readonly setting: KeypadSetting | null | undefined) {}
 
@@ -28,14 +36,15 @@ export class Keypad {
     return this.entry;
   }
 
-  press(key: string): KeyOutcome {
+  press(key: string, now: number): KeyOutcome {
     const setting = this.setting;
-    if (setting === null || setting === undefined) return { tell: key, gathered: false };
+    if (setting === null || setting === undefined) return { tell: key, gathered: false, at: now };
     const terminator = setting.terminator === undefined ? DEFAULT_KEYPAD_TERMINATOR : setting.terminator;
     if (key === terminator) {
       // A terminator alone is a key like any other.
-      return this.entry === '' ? { tell: key, gathered: false } : this.take();
+      return this.entry === '' ? { tell: key, gathered: false, at: now } : this.take();
     }
+    if (this.entry === '') this.startedAt = now;
     this.entry += key;
     if (this.entry.length >= Math.min(setting.maxDigits ?? KEYPAD_MAX_DIGITS, KEYPAD_MAX_DIGITS)) {
       return this.take();
@@ -44,13 +53,13 @@ export class Keypad {
   }
 
   /** The pause is over: what was gathered, if anything. */
-  paused(): { tell: string; gathered: boolean } | undefined {
+  paused(): Entry | undefined {
     return this.entry === '' ? undefined : this.take();
   }
 
-  private take(): { tell: string; gathered: boolean } {
+  private take(): Entry {
     const tell = this.entry;
     this.entry = '';
-    return { tell, gathered: true };
+    return { tell, gathered: true, at: this.startedAt };
   }
 }

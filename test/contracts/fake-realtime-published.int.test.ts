@@ -13,8 +13,7 @@ import { PUBLISHED_SOURCE, publishedSchemaErrors } from './published-realtime-sc
 // The testkit's fake Realtime server speaks for OpenAI in every other test, so what it sends must be what
 // OpenAI publishes. This drives one fake session through everything it can say (a greeting, a transcribed
 // caller turn, function calls (after speech, and two alone), cancels by the client and by VAD, truncate and
-// delete, errors), records
-// every frame, and validates each against the published RealtimeServerEvent schema.
+// delete, errors), records every frame, and validates each against the published RealtimeServerEvent schema.
 
 type Frame = { type: string; [key: string]: unknown };
 

@@ -272,7 +272,12 @@ export class FakeRealtimeSession {
     const spoke = speaks(response.script);
     if (spoke) {
       this.emit({ type: 'response.output_audio.done', event_id: id('event'), ...part });
-      this.emit({ type: 'response.output_audio_transcript.done', event_id: id('event'), ...part, transcript });
+      this.emit({
+        type: 'response.output_audio_transcript.done',
+        event_id: id('event'),
+        ...part,
+        transcript,
+      });
       this.emit({
         type: 'response.output_item.done',
         event_id: id('event'),
@@ -290,7 +295,9 @@ export class FakeRealtimeSession {
     if (status === 'completed') {
       const { functionCall, functionCalls = [] } = response.script;
       const calls = functionCall ? [functionCall, ...functionCalls] : functionCalls;
-      calls.forEach((call, i) => this.emitFunctionCall(response.id, (spoke ? 1 : 0) + i, call));
+      calls.forEach((call, i) => {
+        this.emitFunctionCall(response.id, (spoke ? 1 : 0) + i, call);
+      });
     }
     this.emit({
       type: 'response.done',
@@ -310,7 +317,13 @@ export class FakeRealtimeSession {
     const callId = call.callId ?? id('call');
     const args = call.arguments ?? '{}';
     const at = { response_id: responseId, output_index: outputIndex };
-    const item = { id: itemId, object: 'realtime.item', type: 'function_call', call_id: callId, name: call.name };
+    const item = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      call_id: callId,
+      name: call.name,
+    };
     this.emit({
       type: 'response.output_item.added',
       event_id: id('event'),
@@ -318,7 +331,12 @@ export class FakeRealtimeSession {
       item: { ...item, status: 'in_progress', arguments: '' },
     });
     const part = { ...at, item_id: itemId, call_id: callId };
-    this.emit({ type: 'response.function_call_arguments.delta', event_id: id('event'), ...part, delta: args });
+    this.emit({
+      type: 'response.function_call_arguments.delta',
+      event_id: id('event'),
+      ...part,
+      delta: args,
+    });
     this.emit({
       type: 'response.function_call_arguments.done',
       event_id: id('event'),

@@ -30,6 +30,12 @@ export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './na
 export { freePort, waitForPort } from './ports.js';
 export { metricValue } from './prometheus.js';
 export { TcpProxy } from './tcp-proxy.js';
+export {
+  ToolServer,
+  type ToolServerHandler,
+  type ToolServerReply,
+  type ToolServerRequest,
+} from './tool-server.js';
 export { newCallSid } from './twilio-ids.js';
 export {
   TwilioMediaClient,

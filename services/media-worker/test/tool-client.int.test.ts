@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { createLogger } from '@switchboard/logger';
 import { ToolServer } from '@switchboard/testkit';
 import { Webhook } from 'standardwebhooks';
@@ -105,7 +106,12 @@ describe('the tool client', () => {
     const recording = createLogger({
       name: 'tool-client-test',
       level: 'error',
-      destination: { write: (line: string) => lines.push(line) },
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
     });
     const unsigned = new ToolClient({ signingSecret: undefined, allowPrivateUrls: true, log: recording });
     const before = server.requests.length;

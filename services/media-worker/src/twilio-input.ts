@@ -17,10 +17,9 @@ export function twilioInput(frame: TwilioFrame): BridgeInput | { ignored: string
         streamSid: frame.streamSid,
         callSidParameter: customParameters.callSid,
         // The gateway's dial-result TwiML: the caller is back after a transfer that did not connect.
-        transferFailed:
-          transferFailed === undefined
-            ? undefined
-            : { status: transferFailed.slice(0, 32), target: (transferTarget ?? 'the person').slice(0, 256) },
+        transferFailed: !transferFailed
+          ? undefined
+          : { status: transferFailed.slice(0, 32), target: (transferTarget ?? 'the person').slice(0, 256) },
       };
     }
     case 'dtmf': {

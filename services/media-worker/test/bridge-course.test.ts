@@ -109,6 +109,23 @@ describe('transfer_call', () => {
     ]);
   });
 
+  it('a tool result that arrives meanwhile is given, but does not hold the transfer up', () => {
+    const agent: Agent = {
+      ...DESK,
+      tools: [
+        { name: 'notes', description: 'Notes', parameters: { type: 'object' }, url: 'https://t.example.com' },
+      ],
+    };
+    const h = new BridgeHarness().quiet(agent);
+    h.feed(created('r1'), fnCall('notes', {}, 'call_n'), done('r1'));
+    h.feed(control(1, { action: 'transfer', target: 'billing' }));
+    expect(h.outputs.filter((o) => o.to === 'transfer')).toHaveLength(1);
+    expect(h.feed({ kind: 'tool-result', callId: 'call_n', result: { status: 'ok', body: '{}' } })).toEqual([
+      'rt1 output call_n: {}',
+      'event tool notes ok: {}',
+    ]);
+  });
+
   it('a stop while the transfer is requested is the transfer’s', () => {
     const h = new BridgeHarness().quiet(DESK);
     h.feed(created('r1'), fnCall('transfer_call', { target: 'billing' }, 'call_t'), done('r1'));

@@ -142,10 +142,10 @@ export class AgentActions {
     }
   }
 
-  /** One of the agent's own tools answered. */
-  toolResult(callId: string, result: ToolResult, now: number): BridgeOutput[] {
+  /** One of the agent's own tools answered; the model goes on only while the call is live (`goOn`). */
+  toolResult(callId: string, result: ToolResult, now: number, goOn: boolean): BridgeOutput[] {
     if (this.tools.get(callId)?.kind !== 'http') return [];
-    return this.answer(callId, toolOutput(result), now);
+    return this.answer(callId, toolOutput(result), now, goOn);
   }
 
   /**

@@ -188,7 +188,7 @@ export class CallBridge {
       case 'function-call':
         return this.onFunctionCall(input, now);
       case 'tool-result':
-        return this.actions.toolResult(input.callId, input.result, now);
+        return this.actions.toolResult(input.callId, input.result, now, this.phase === 'live');
       case 'transfer-result':
         return this.onTransferResult(input.accepted ? undefined : input.reason, now);
       case 'control':
@@ -483,10 +483,8 @@ export class CallBridge {
       this.timer('goodbye-playout', now + GOODBYE_MAX_WAIT_MS),
       ...this.keeper.sessions.stopReplacing(),
     ];
-    if (goodbye !== undefined) {
-      if (!this.turns.ready) return out.concat(this.end('agent-ended', now, detail));
-      out.push(...this.turns.respond(goodbyeResponse(goodbye)));
-    }
+    // Said as soon as a session can (one being replaced says it once ready); GOODBYE_MAX_WAIT_MS bounds it.
+    if (goodbye !== undefined) out.push(...this.turns.respond(goodbyeResponse(goodbye)));
     return out.concat(this.afterPlayback(now));
   }
 

@@ -216,7 +216,9 @@ describe('infra/nats/auth.conf', () => {
     const gateway = await connectAs('gateway');
     const callSid = newCallSid();
     const sub = worker.subscribe(callControlSubject(callSid), {
-      callback: (_err, msg) => msg.respond(JSON.stringify({ callSid, accepted: true })),
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ callSid, accepted: true }));
+      },
     });
     await worker.flush();
     expect(sub.isClosed()).toBe(false);

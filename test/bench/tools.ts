@@ -11,7 +11,6 @@
 // The worker runs as its own process (services/media-worker/src/main.ts) on a throwaway nats-server. Its
 // agent has a `lookup` tool: the registry's part (`call.bySid`) is a responder in this process answering
 // every call with that agent, because the registry stores agents' tools only once issue 10's agent API lands.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,8 +25,9 @@ import {
   TwilioMediaClient,
   waitForPort,
 } from '@switchboard/testkit';
-import { REPO_ROOT, spawnTsNode } from './lib/child.js';
+import { spawnTsNode } from './lib/child.js';
 import { processCpuMs } from './lib/cpu.js';
+import { IpcChild } from './lib/ipc-child.js';
 import { formatTable, ms } from './lib/table.js';
 import { FRAME_MS, nowMs, readStamp, stampedFrame, summarise } from './media-worker/frames.js';
 import type { ModelCommand, ModelReport } from './tools/fake-model.js';
@@ -45,50 +45,13 @@ const log = createLogger({ name: 'tools-bench', level: 'warn' });
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** The fake model and tool server's process, spoken to over IPC. */
-class Model {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-    readonly toolUrl: string,
-  ) {}
-
-  static async start(): Promise<Model> {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=switchboard-src', '--import', 'tsx', 'test/bench/tools/fake-model.ts'],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    );
-    const ready = await new Promise<{ url: string; toolUrl: string }>((resolve, reject) => {
-      child.once('message', (m: { url: string; toolUrl: string }) => resolve(m));
-      child.once('exit', (code) => reject(new Error(`fake model exited with ${code}`)));
-    });
-    return new Model(child, ready.url, ready.toolUrl);
-  }
-
-  tell(command: ModelCommand): void {
-    this.child.send(command);
-  }
-
-  report(): Promise<ModelReport> {
-    return new Promise((resolve) => {
-      this.child.once('message', (m: ModelReport) => resolve(m));
-      this.tell({ type: 'report' });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
-}
+type Model = IpcChild<ModelCommand, ModelReport, { url: string; toolUrl: string }>;
 
 async function main(): Promise<void> {
   const nats = await TestNatsServer.start();
   const nc = await connectBus({ url: nats.url, name: 'tools-bench' });
   await ensureCallEventsStream(nc);
-  const model = await Model.start();
+  const model: Model = await IpcChild.start('test/bench/tools/fake-model.ts');
   const agent: Agent = {
     id: 'orders',
     instructions: 'You look orders up.',
@@ -100,7 +63,7 @@ async function main(): Promise<void> {
         name: 'lookup',
         description: 'Look an order up',
         parameters: { type: 'object', properties: { order: { type: 'string' } } },
-        url: model.toolUrl,
+        url: model.ready.toolUrl,
       },
     ],
   };
@@ -134,7 +97,7 @@ async function main(): Promise<void> {
       PUBLIC_MEDIA_URL,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
       OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
-      OPENAI_REALTIME_URL: model.url,
+      OPENAI_REALTIME_URL: model.ready.url,
       TOOL_SIGNING_SECRET: SECRET,
       TOOL_ALLOW_PRIVATE_URLS: 'true',
       MAX_CONCURRENT_CALLS: '2000',

@@ -15,10 +15,10 @@ import {
   type TwilioCallTransferRequest,
 } from '@switchboard/contracts';
 import {
-  FAKE_OPENAI_API_KEY,
   type FakeRealtimeOptions,
   FakeRealtimeServer,
   type FakeRealtimeSession,
+  type FakeResponseScript,
   newCallSid,
   TestNatsServer,
   ToolServer,
@@ -26,13 +26,23 @@ import {
   type TwilioMediaClientOptions,
 } from '@switchboard/testkit';
 import { loadConfig, startWorker, type Worker } from '../src/index.js';
-import { AUTH_TOKEN, log, PUBLIC_MEDIA_URL } from './support.js';
+import { AUTH_TOKEN, frames, log, PUBLIC_MEDIA_URL, until, workerEnv } from './support.js';
 
 // The stack for calls whose agent has tools, transfer targets, keypad and limits. The registry stores those
 // fields once the agent API lands (issue 10's other half); until then `call.bySid` and `call.transcript` are
 // answered by a test responder of the call-registry service, over real NATS, with the agent each test
 // gives. `twilio.call.transfer` (the gateway's in production) is a test responder too. Events are read as
 // they are published to JetStream.
+
+/** What each session's model says first (five 20 ms frames, a quarter of a second): the greeting. */
+export const GREETING = frames(5, 100);
+
+/** The stack's model: each session's first response is the greeting; later ones a short answer. */
+export function greetingThenAnswer(session: FakeRealtimeSession): FakeResponseScript {
+  return session.eventsOf('response.create').length <= 1
+    ? { audio: GREETING, transcript: 'Hello!' }
+    : { audio: frames(3, 200), transcript: 'Okay.' };
+}
 
 export const SIGNING_SECRET = `whsec_${Buffer.from('switchboard test tool signing key!').toString('base64')}`;
 
@@ -91,6 +101,11 @@ export interface AgentStack {
     callSid: string,
     options?: Partial<TwilioMediaClientOptions> & { worker?: number; parameters?: Record<string, string> },
   ): Promise<TwilioMediaClient>;
+  /** A call of `agent` streamed, its session configured, its greeting (the stack's) played. */
+  answered(
+    agent: Agent,
+    transcript?: TranscriptSegment[],
+  ): Promise<{ callSid: string; twilio: TwilioMediaClient; session: FakeRealtimeSession }>;
   /** `stream()`, and the Realtime session the worker dials for it, configured. */
   call(
     callSid: string,
@@ -103,6 +118,7 @@ export interface AgentStack {
 export async function startAgentStack(
   options: { env?: Record<string, string>; fake?: FakeRealtimeOptions; workers?: number } = {},
 ): Promise<AgentStack> {
+  const fakeOptions = options.fake ?? { response: greetingThenAnswer };
   const nats = await TestNatsServer.start();
   const nc = await connectBus({ url: nats.url, name: 'agent-stack-test' });
   await ensureCallEventsStream(nc);
@@ -140,19 +156,14 @@ export async function startAgentStack(
     return answer(request);
   });
 
-  const fake = await FakeRealtimeServer.start(options.fake ?? {});
+  const fake = await FakeRealtimeServer.start(fakeOptions);
   const tools = await ToolServer.start();
   const workers: Worker[] = [];
   for (let i = 0; i < (options.workers ?? 1); i++) {
     workers.push(
       await startWorker({
         config: loadConfig({
-          PORT: '0',
-          NATS_URL: nats.url,
-          PUBLIC_MEDIA_URL,
-          TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-          OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
-          OPENAI_REALTIME_URL: fake.url,
+          ...workerEnv(nats.url, fake.url),
           TOOL_SIGNING_SECRET: SIGNING_SECRET,
           TOOL_ALLOW_PRIVATE_URLS: 'true',
           ...options.env,
@@ -175,6 +186,20 @@ export async function startAgentStack(
     return twilio;
   };
 
+  const newCall: AgentStack['newCall'] = (agent, transcript = []) => {
+    const callSid = newCallSid();
+    const at = new Date().toISOString();
+    calls.set(callSid, { call: { ...EMPTY_CALL, callSid, agent, createdAt: at, updatedAt: at }, transcript });
+    return callSid;
+  };
+  const call: AgentStack['call'] = async (callSid, callOptions) => {
+    const before = fake.sessions.length;
+    const twilio = await stream(callSid, callOptions);
+    const session = await fake.waitForSession(before + 1);
+    await until(() => session.config !== undefined, 'the session to be configured');
+    return { twilio, session };
+  };
+
   return {
     nats,
     nc,
@@ -186,24 +211,14 @@ export async function startAgentStack(
     answerTransfers(next) {
       answer = next;
     },
-    newCall(agent, transcript = []) {
-      const callSid = newCallSid();
-      const at = new Date().toISOString();
-      calls.set(callSid, {
-        call: { ...EMPTY_CALL, callSid, agent, createdAt: at, updatedAt: at },
-        transcript,
-      });
-      return callSid;
-    },
+    newCall,
     stream,
-    async call(callSid, callOptions) {
-      const before = fake.sessions.length;
-      const twilio = await stream(callSid, callOptions);
-      const session = await fake.waitForSession(before + 1);
-      const deadline = Date.now() + 5_000;
-      while (session.config === undefined && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      return { twilio, session };
+    call,
+    async answered(agent, transcript) {
+      const callSid = newCall(agent, transcript);
+      const { twilio, session } = await call(callSid);
+      await twilio.waitFor(() => twilio.echoed.length === GREETING.length, 5_000, 'the greeting to play');
+      return { callSid, twilio, session };
     },
     async close() {
       for (const twilio of clients) if (twilio.isOpen) twilio.terminate();

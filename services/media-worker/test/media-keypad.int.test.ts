@@ -1,14 +1,13 @@
 import type { Agent } from '@switchboard/contracts';
-import { detectDtmf, type FakeRealtimeSession, type FakeResponseScript } from '@switchboard/testkit';
+import { detectDtmf, type FakeRealtimeSession } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DTMF_GAP_MS, DTMF_TONE_MS } from '../src/index.js';
 import { type AgentStack, startAgentStack } from './agent-stack.js';
-import { frames, until } from './support.js';
+import { until } from './support.js';
 
 // Keys both ways over real sockets: the caller's reach the model as conversation input; the agent's
 // (send_dtmf) reach Twilio as tones a Goertzel detector reads back. And a silent caller.
 
-const GREETING = frames(5, 100);
 const AGENT: Agent = {
   id: 'ivr',
   instructions: 'You help.',
@@ -17,32 +16,20 @@ const AGENT: Agent = {
   greeting: 'Hi!',
 };
 
-function script(session: FakeRealtimeSession): FakeResponseScript {
-  return session.eventsOf('response.create').length <= 1
-    ? { audio: GREETING, transcript: 'Hi!' }
-    : { audio: frames(2, 200), transcript: 'Okay.' };
-}
-
 describe('keypad', () => {
   let stack: AgentStack;
   beforeAll(async () => {
-    stack = await startAgentStack({ fake: { response: script } });
+    stack = await startAgentStack();
   });
   afterAll(() => stack?.close());
 
-  async function answered(agent: Agent) {
-    const callSid = stack.newCall(agent);
-    const { twilio, session } = await stack.call(callSid);
-    await twilio.waitFor(() => twilio.echoed.length === GREETING.length, 5_000, 'the greeting to play');
-    return { callSid, twilio, session };
-  }
   const userTexts = (session: FakeRealtimeSession) =>
     session
       .eventsOf('conversation.item.create')
       .flatMap((e) => (e.item.type === 'message' && e.item.role === 'user' ? [e.item.content[0]?.text] : []));
 
   it('a key the caller presses reaches the model, stays a dtmf event and becomes an event segment', async () => {
-    const { callSid, twilio, session } = await answered(AGENT);
+    const { callSid, twilio, session } = await stack.answered(AGENT);
     twilio.sendDtmf('4');
     await until(() => userTexts(session).length === 1, 'the key as input');
     expect(userTexts(session)).toEqual(['The caller pressed 4 on the phone keypad.']);
@@ -57,7 +44,7 @@ describe('keypad', () => {
   });
 
   it('with a keypad setting, keys are gathered until #', async () => {
-    const { callSid, twilio, session } = await answered({ ...AGENT, keypad: { pauseMs: 5_000 } });
+    const { callSid, twilio, session } = await stack.answered({ ...AGENT, keypad: { pauseMs: 5_000 } });
     for (const key of '1234#') twilio.sendDtmf(key);
     await until(() => userTexts(session).length === 1, 'the entry');
     expect(userTexts(session)).toEqual(['The caller entered 1234 on the phone keypad.']);
@@ -66,7 +53,7 @@ describe('keypad', () => {
   });
 
   it('send_dtmf plays tones the other side hears as the keys; the model hears once they have played', async () => {
-    const { callSid, twilio, session } = await answered(AGENT);
+    const { callSid, twilio, session } = await stack.answered(AGENT);
     const before = twilio.media.length;
     session.startResponse({
       audio: [],
@@ -91,7 +78,11 @@ describe('keypad', () => {
   });
 
   it('a silent caller is reprompted, then the agent says goodbye and hangs up', async () => {
-    const { callSid, twilio, session } = await answered({ ...AGENT, idleTimeoutMs: 1_000, idleReprompts: 1 });
+    const { callSid, twilio, session } = await stack.answered({
+      ...AGENT,
+      idleTimeoutMs: 1_000,
+      idleReprompts: 1,
+    });
     await until(() => session.eventsOf('response.create').length === 2, 'the reprompt', 5_000);
     expect(session.eventsOf('response.create')[1]?.response?.instructions).toMatch(
       /^The caller has not said anything/,

@@ -1,20 +1,12 @@
 import type { Agent } from '@switchboard/contracts';
-import type { FakeRealtimeSession, FakeResponseScript } from '@switchboard/testkit';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentStack, SIGNING_SECRET, startAgentStack } from './agent-stack.js';
-import { frames, until } from './support.js';
+import { until } from './support.js';
 
 // The model calls the agent's own tools; a tool server of the test's own (real HTTP) answers them.
 
 const FILLER_AFTER_MS = 300;
-const GREETING = frames(5, 100);
-
-function script(session: FakeRealtimeSession): FakeResponseScript {
-  return session.eventsOf('response.create').length <= 1
-    ? { audio: GREETING, transcript: 'Hello! How can I help?' }
-    : { audio: frames(3, 200), transcript: 'Done.' };
-}
 
 describe('tools over HTTP', () => {
   let stack: AgentStack;
@@ -22,7 +14,6 @@ describe('tools over HTTP', () => {
   beforeAll(async () => {
     stack = await startAgentStack({
       env: { TOOL_FILLER_AFTER_MS: String(FILLER_AFTER_MS) },
-      fake: { response: script },
     });
     const tool = (name: string, timeoutMs?: number) => ({
       name,
@@ -42,17 +33,9 @@ describe('tools over HTTP', () => {
   });
   afterAll(() => stack?.close());
 
-  /** A call whose greeting has played. */
-  async function answered() {
-    const callSid = stack.newCall(agent);
-    const { twilio, session } = await stack.call(callSid);
-    await twilio.waitFor(() => twilio.echoed.length === GREETING.length, 5_000, 'the greeting to play');
-    return { callSid, twilio, session };
-  }
-
   it('a call reaches the tool server signed; its result goes back to the model, and the model goes on', async () => {
     stack.tools.on('find_slots', () => ({ body: { slots: ['19:00', '20:30'] } }));
-    const { callSid, twilio, session } = await answered();
+    const { callSid, twilio, session } = await stack.answered(agent);
     session.startResponse({
       audio: [],
       functionCalls: [{ name: 'find_slots', arguments: '{"q":"friday"}', callId: 'call_fs' }],
@@ -106,7 +89,7 @@ describe('tools over HTTP', () => {
       inFlight--;
       return { body: { booked: true } };
     });
-    const { callSid, twilio, session } = await answered();
+    const { callSid, twilio, session } = await stack.answered(agent);
     session.startResponse({
       audio: [],
       functionCalls: [
@@ -125,7 +108,7 @@ describe('tools over HTTP', () => {
 
   it('a failing tool becomes an error output the model can speak about', async () => {
     stack.tools.on('broken', () => ({ status: 500, body: { oops: true } }));
-    const { callSid, twilio, session } = await answered();
+    const { callSid, twilio, session } = await stack.answered(agent);
     session.startResponse({
       audio: [],
       functionCalls: [{ name: 'broken', arguments: '{}', callId: 'call_x' }],
@@ -141,7 +124,7 @@ describe('tools over HTTP', () => {
 
   it('a slow tool: a holding line after TOOL_FILLER_AFTER_MS, then its timeout, an error output', async () => {
     stack.tools.on('slow', () => ({ body: {}, delayMs: 2_000 }));
-    const { callSid, twilio, session } = await answered();
+    const { callSid, twilio, session } = await stack.answered(agent);
     session.startResponse({
       audio: [],
       functionCalls: [{ name: 'slow', arguments: '{}', callId: 'call_s' }],
@@ -167,7 +150,7 @@ describe('tools over HTTP', () => {
     stack.tools.on('find_slots', () => ({
       body: { slots: Array.from({ length: 5_000 }, (_, i) => `slot ${i}`) },
     }));
-    const { callSid, twilio, session } = await answered();
+    const { callSid, twilio, session } = await stack.answered(agent);
     session.startResponse({
       audio: [],
       functionCalls: [{ name: 'find_slots', arguments: '{}', callId: 'call_big' }],
@@ -182,7 +165,7 @@ describe('tools over HTTP', () => {
 
   it('a late result after the caller barged in is still given to the model', async () => {
     stack.tools.on('book', () => ({ body: { booked: 'late' }, delayMs: 300 }));
-    const { callSid, twilio, session } = await answered();
+    const { callSid, twilio, session } = await stack.answered(agent);
     session.startResponse({
       audio: [],
       functionCalls: [{ name: 'book', arguments: '{}', callId: 'call_late' }],

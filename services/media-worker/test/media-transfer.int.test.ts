@@ -1,14 +1,12 @@
-import type { Agent } from '@switchboard/contracts';
-import { CallEndedError } from '@switchboard/contracts';
-import type { FakeRealtimeSession, FakeResponseScript } from '@switchboard/testkit';
+import { type Agent, CallEndedError } from '@switchboard/contracts';
+import type { FakeRealtimeSession } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentStack, startAgentStack } from './agent-stack.js';
+import { type AgentStack, GREETING, startAgentStack } from './agent-stack.js';
 import { frames, until } from './support.js';
 
 // Transfer to a person: the agent's last words play, the worker asks twilio.call.transfer (a test
 // responder here, the gateway in production), and Twilio's stop ends the stream as `transferred`.
 
-const GREETING = frames(5, 100);
 const CONNECTING = frames(10, 150);
 
 const AGENT: Agent = {
@@ -20,24 +18,13 @@ const AGENT: Agent = {
   transferTargets: [{ name: 'reception', description: 'A person at the front desk', to: '+15550001111' }],
 };
 
-function script(session: FakeRealtimeSession): FakeResponseScript {
-  return session.eventsOf('response.create').length <= 1
-    ? { audio: GREETING, transcript: 'Hello!' }
-    : { audio: frames(3, 200), transcript: 'Sorry about that.' };
-}
-
 describe('transfer to a person', () => {
   let stack: AgentStack;
   beforeAll(async () => {
-    stack = await startAgentStack({ fake: { response: script } });
+    stack = await startAgentStack();
   });
   afterAll(() => stack?.close());
 
-  async function answered(callSid: string) {
-    const { twilio, session } = await stack.call(callSid);
-    await twilio.waitFor(() => twilio.echoed.length === GREETING.length, 5_000, 'the greeting to play');
-    return { twilio, session };
-  }
   const transferCall = (session: FakeRealtimeSession) =>
     session.startResponse({
       audio: CONNECTING,
@@ -52,8 +39,7 @@ describe('transfer to a person', () => {
     });
 
   it('after "connecting you now" has played, the gateway is asked; Twilio’s stop ends the stream as transferred', async () => {
-    const callSid = stack.newCall(AGENT);
-    const { twilio, session } = await answered(callSid);
+    const { callSid, twilio, session } = await stack.answered(AGENT);
     const before = stack.transfers.length;
     transferCall(session);
     await until(() => stack.transfers.length > before, 'the transfer request');
@@ -85,8 +71,7 @@ describe('transfer to a person', () => {
     stack.answerTransfers(async () => {
       throw new CallEndedError('the call is no longer in progress');
     });
-    const callSid = stack.newCall(AGENT);
-    const { twilio, session } = await answered(callSid);
+    const { callSid, twilio, session } = await stack.answered(AGENT);
     transferCall(session);
     await until(() => session.functionOutputs().has('call_t'), 'the refusal told to the model');
     expect(JSON.parse(session.functionOutputs().get('call_t') ?? '')).toEqual({

@@ -78,9 +78,23 @@ describe('live control across worker replicas', () => {
     const callSid = stack.newCall(AGENT);
     // Nothing plays (manual playback): once the agent hangs up, the call stays in its ending.
     const { twilio, session } = await stack.call(callSid, { playback: 'manual' });
-    const raw = await stack.nc.request(callControlSubject(callSid), '{"action":"dance"}', { timeout: 5_000 });
-    expect(raw.headers?.get('Nats-Service-Error-Code')).toBe('400');
-    expect(raw.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    for (const body of [
+      '{"action":"dance"}',
+      '',
+      'not json',
+      '[1,2]',
+      'null',
+      '{"action":"say"}',
+      '{"action":"say","text":""}',
+      `{"action":"say","text":"${'x'.repeat(2_001)}"}`,
+      '{"action":"transfer","target":42}',
+      '{"action":"hangup","extra":true}',
+      '\u0000\uffff',
+    ]) {
+      const raw = await stack.nc.request(callControlSubject(callSid), body, { timeout: 5_000 });
+      expect(raw.headers?.get('Nats-Service-Error-Code'), body).toBe('400');
+      expect(raw.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    }
     await expect(control(callSid, { action: 'transfer', target: 'nobody' })).rejects.toBeInstanceOf(
       InvalidRequestError,
     );

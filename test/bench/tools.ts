@@ -193,6 +193,18 @@ function print(result: Awaited<ReturnType<typeof run>>): void {
       String(report.toRequest.count),
     ],
     ['tool server → model', ms(report.toOutput.p50), ms(report.toOutput.p99), String(report.toOutput.count)],
+    [
+      'floor: one HTTP hop there',
+      ms(report.floorTo.p50),
+      ms(report.floorTo.p99),
+      String(report.floorTo.count),
+    ],
+    [
+      'floor: one HTTP hop back',
+      ms(report.floorBack.p50),
+      ms(report.floorBack.p99),
+      String(report.floorBack.count),
+    ],
     ['relay up (Twilio → model)', ms(report.up.p50), ms(report.up.p99), String(report.up.count)],
     ['relay down (model → Twilio)', ms(down.p50), ms(down.p99), String(down.count)],
   ];
@@ -204,9 +216,12 @@ function print(result: Awaited<ReturnType<typeof run>>): void {
   );
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   console.log(
-    `each leg's p99 over the relay's up p99 in the same run: to the tool ${ratio(report.toRequest.p99, report.up.p99)}, ` +
-      `back ${ratio(report.toOutput.p99, report.up.p99)}`,
+    `through the worker over the floor's hop, same run: to the tool p50 ${ratio(report.toRequest.p50, report.floorTo.p50)} ` +
+      `p99 ${ratio(report.toRequest.p99, report.floorTo.p99)}; back p50 ${ratio(report.toOutput.p50, report.floorBack.p50)} ` +
+      `p99 ${ratio(report.toOutput.p99, report.floorBack.p99)}; each leg's p99 over the relay's up p99: ` +
+      `${ratio(report.toRequest.p99, report.up.p99)}, ${ratio(report.toOutput.p99, report.up.p99)}`,
   );
+
   for (const [name, leg] of [
     ['to the tool', report.toRequest],
     ['back to the model', report.toOutput],

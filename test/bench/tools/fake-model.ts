@@ -2,6 +2,7 @@
 // of each leg of a tool call are timed on one clock: the fake Realtime server, whose model calls the agent's
 // `lookup` tool every few seconds in each session (and answers after its result), and the operator's tool
 // server, which answers at once. Driven over IPC.
+import { Agent, request } from 'node:http';
 import { FakeRealtimeServer, type FakeRealtimeSession, ToolServer } from '@switchboard/testkit';
 import { FRAME_MS, FrameTally, nowMs, readStamp, stampedFrame, summarise } from '../media-worker/frames.js';
 
@@ -13,6 +14,12 @@ export interface ModelReport {
   toRequest: { p50: number; p99: number; count: number };
   /** The tool's reply → the function_call_output at the model (ms). */
   toOutput: { p50: number; p99: number; count: number };
+  /**
+   * The floor, at the same moments: this process POSTs the same body to its own tool server directly
+   * (keep-alive, no signing), request → arrival and reply → its receipt: what an HTTP hop alone costs here.
+   */
+  floorTo: { p50: number; p99: number; count: number };
+  floorBack: { p50: number; p99: number; count: number };
   /** Caller audio: Twilio's send → here. */
   up: { p50: number; p99: number; count: number };
   /** Tool calls measured, and those of them with no function_call_output yet. */
@@ -38,6 +45,10 @@ let quiet = false;
 const calls = new Map<string, Call>();
 const toRequest: number[] = [];
 const toOutput: number[] = [];
+const floorTo: number[] = [];
+const floorBack: number[] = [];
+const floorSent = new Map<string, { sentAt: number; repliedAt?: number; measured: boolean }>();
+const keepAlive = new Agent({ keepAlive: true });
 const up: number[] = [];
 const tallies = new Map<FakeRealtimeSession, { index: number; tally: FrameTally; agentSent: number }>();
 let sessions = 0;
@@ -53,6 +64,36 @@ tools.on('lookup', (request) => {
   }
   return { body: { order: callId, status: 'shipped', eta: '2026-12-01' } };
 });
+
+tools.on('floor', (request) => {
+  const id = (JSON.parse(request.body) as { callId: string }).callId;
+  const floor = floorSent.get(id);
+  if (floor) {
+    if (floor.measured) floorTo.push(request.receivedAt - floor.sentAt);
+    floor.repliedAt = performance.now();
+  }
+  return { body: { order: id, status: 'shipped', eta: '2026-12-01' } };
+});
+
+/** The floor's hop: the tool call's body straight to the tool server, timed both ways. */
+function floorCall(callId: string): void {
+  const body = JSON.stringify({ callSid: 'CA0', agentId: 'orders', tool: 'lookup', callId, arguments: {} });
+  floorSent.set(callId, { sentAt: performance.now(), measured: measuring });
+  const req = request(
+    tools.url('floor'),
+    { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json' } },
+    (res) => {
+      res.resume();
+      res.on('end', () => {
+        const floor = floorSent.get(callId);
+        if (floor?.repliedAt !== undefined && floor.measured)
+          floorBack.push(performance.now() - floor.repliedAt);
+        floorSent.delete(callId);
+      });
+    },
+  );
+  req.end(body);
+}
 
 const fake = await FakeRealtimeServer.start({
   recordAudio: false,
@@ -99,6 +140,7 @@ function schedule(session: FakeRealtimeSession, n: number): void {
         audio: [],
         functionCalls: [{ name: 'lookup', arguments: `{"order":"${callId}"}`, callId }],
       });
+      floorCall(`floor_${callId}`);
     }
     setTimeout(tick, TOOL_EVERY_MS * (0.75 + Math.random() / 2));
   };
@@ -120,6 +162,8 @@ process.on('message', (command: ModelCommand) => {
         type: 'report',
         toRequest: summarise(toRequest),
         toOutput: summarise(toOutput),
+        floorTo: summarise(floorTo),
+        floorBack: summarise(floorBack),
         up: summarise(up),
         calls: toRequest.length,
         unanswered: [...calls.values()].filter((c) => c.measured).length,

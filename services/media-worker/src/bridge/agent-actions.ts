@@ -20,6 +20,9 @@ import { ToolCalls } from './tool-calls.js';
 import { errorOutput, okOutput, type ToolOutput, toolOutput } from './tool-output.js';
 import type { BridgeOutput, ConnectionId, RealtimeInput, ToolResult } from './types.js';
 
+/** Returned when there is nothing to do; frozen, so that no caller can add to it. */
+const NONE = Object.freeze([]) as unknown as BridgeOutput[];
+
 /** What the call is, for its agent's actions: read when needed (the agent is known once the lookup answers). */
 export interface ActionContext {
   callSid(): string;
@@ -234,7 +237,7 @@ export class AgentActions {
   /** A mark came back: once the last key's has, the tones have played and the call is answered. */
   afterEcho(now: number): BridgeOutput[] {
     const tones = this.tones;
-    if (tones === undefined || this.playback.echoedThrough < (tones.lastMarkOfKey.at(-1) ?? 0)) return [];
+    if (tones === undefined || this.playback.echoedThrough < (tones.lastMarkOfKey.at(-1) ?? 0)) return NONE;
     this.tones = undefined;
     return this.answer(tones.callId, okOutput({ pressed: tones.keys }, `pressed ${tones.keys}`), now);
   }

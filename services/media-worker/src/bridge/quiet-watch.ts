@@ -9,13 +9,13 @@ type QuietTimer = 'idle' | 'tool-filler';
  * is, so the deadline counts from the moment the silence began.
  */
 export class QuietWatch {
-  private readonly armed = new Set<QuietTimer>();
+  private readonly running = new Set<QuietTimer>();
   /** Reprompts since the caller last spoke or pressed a key. */
   private reprompts = 0;
 
   /** The idle timeout passed: reprompt (the `n`th of `allowed`), or say goodbye when they are spent. */
   idle(allowed: number): { reprompt: number } | 'goodbye' {
-    this.armed.delete('idle');
+    this.running.delete('idle');
     if (this.reprompts >= allowed) return 'goodbye';
     return { reprompt: ++this.reprompts };
   }
@@ -25,28 +25,35 @@ export class QuietWatch {
     this.reprompts = 0;
   }
 
+  /** Whether either timer runs now. */
+  get armed(): boolean {
+    return this.running.size > 0;
+  }
+
   /** Each timer's due time while it should run, undefined while it should not. */
-  update(due: Record<QuietTimer, number | undefined>): BridgeOutput[] {
+  update(idleAt: number | undefined, fillerAt: number | undefined): BridgeOutput[] {
     const out: BridgeOutput[] = [];
-    for (const timer of ['idle', 'tool-filler'] as const) {
-      const at = due[timer];
-      if (at !== undefined && !this.armed.has(timer)) {
-        this.armed.add(timer);
-        out.push({ to: 'set-timer', timer, at });
-      } else if (at === undefined && this.armed.delete(timer)) {
-        out.push({ to: 'clear-timer', timer });
-      }
-    }
+    this.arm('idle', idleAt, out);
+    this.arm('tool-filler', fillerAt, out);
     return out;
+  }
+
+  private arm(timer: QuietTimer, at: number | undefined, out: BridgeOutput[]): void {
+    if (at !== undefined && !this.running.has(timer)) {
+      this.running.add(timer);
+      out.push({ to: 'set-timer', timer, at });
+    } else if (at === undefined && this.running.delete(timer)) {
+      out.push({ to: 'clear-timer', timer });
+    }
   }
 
   /** The timer fired (it may be armed again by the next update). */
   fired(timer: QuietTimer): void {
-    this.armed.delete(timer);
+    this.running.delete(timer);
   }
 
   /** Something happened that restarts the silence: the timer counts again from the next update. */
   restart(timer: QuietTimer): BridgeOutput[] {
-    return this.armed.delete(timer) ? [{ to: 'clear-timer', timer }] : [];
+    return this.running.delete(timer) ? [{ to: 'clear-timer', timer }] : [];
   }
 }

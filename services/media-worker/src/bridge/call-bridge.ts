@@ -265,7 +265,8 @@ export class CallBridge {
     if (!this.historyPending) return NOTHING;
     this.historyPending = false;
     for (const { role, text, at } of segments) {
-      if (role === 'caller' || role === 'agent') this.history.add(role, transcriptText(text), at);
+      const said = transcriptText(text);
+      if ((role === 'caller' || role === 'agent') && said !== '') this.history.add(role, said, at);
     }
     return this.keeper.agentKnown(now);
   }

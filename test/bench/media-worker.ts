@@ -14,7 +14,6 @@
 // BENCH_CALLS (comma-separated), BENCH_STEP_SECONDS and BENCH_CONTENDERS (worker,reference,floor, or entry
 // point paths) override the defaults; BENCH_WORKER_PROFILE_DIR writes V8 CPU profiles of the contenders;
 // BENCH_NODE_ARGS gives the contenders Node flags (`--trace-gc`, `--max-semi-space-size=32`) and their output.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +27,8 @@ import {
   TwilioMediaClient,
   waitForPort,
 } from '@switchboard/testkit';
-import { REPO_ROOT, spawnTsNode } from './lib/child.js';
+import { spawnTsNode } from './lib/child.js';
+import { IpcChild } from './lib/ipc-child.js';
 import { formatTable } from './lib/table.js';
 import type { FakeCommand, FakeReport } from './media-worker/fake-openai.js';
 import { FRAME_MS, FrameTally, nowMs, readStamp, stampedFrame, summarise } from './media-worker/frames.js';
@@ -90,46 +90,7 @@ interface StepResult {
 }
 
 /** The fake Realtime server's process, spoken to over IPC. */
-class FakeOpenAi {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<FakeOpenAi> {
-    const child = spawn(process.execPath, ['--conditions=switchboard-src', '--import', 'tsx', FAKE_MAIN], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      child.once('message', (m: { type: string; url: string }) => resolve(m.url));
-      child.once('exit', (code) => reject(new Error(`fake exited with ${code}`)));
-    });
-    return new FakeOpenAi(child, url);
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  tell(command: FakeCommand): void {
-    this.child.send(command);
-  }
-
-  report(): Promise<FakeReport> {
-    return new Promise((resolve) => {
-      this.child.once('message', (m: FakeReport) => resolve(m));
-      this.tell({ type: 'report' });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
-}
+type FakeOpenAi = IpcChild<FakeCommand, FakeReport, { url: string }>;
 
 function cpuSplitMs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -378,7 +339,7 @@ function printResults(results: StepResult[]): void {
 async function main(): Promise<void> {
   const nats = await TestNatsServer.start();
   const db = await testDatabase();
-  const fake = await FakeOpenAi.start();
+  const fake: FakeOpenAi = await IpcChild.start(FAKE_MAIN);
   const stops: Array<() => Promise<void>> = [() => fake.stop()];
   try {
     const registryPort = await freePort();
@@ -415,7 +376,7 @@ async function main(): Promise<void> {
             PUBLIC_MEDIA_URL,
             TWILIO_AUTH_TOKEN: AUTH_TOKEN,
             OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
-            OPENAI_REALTIME_URL: fake.url,
+            OPENAI_REALTIME_URL: fake.ready.url,
             MAX_CONCURRENT_CALLS: '2000',
             LOG_LEVEL: 'warn',
           },

@@ -12,8 +12,8 @@ import { PUBLISHED_SOURCE, publishedSchemaErrors } from './published-realtime-sc
 
 // The testkit's fake Realtime server speaks for OpenAI in every other test, so what it sends must be what
 // OpenAI publishes. This drives one fake session through everything it can say (a greeting, a transcribed
-// caller turn, a function call, cancels by the client and by VAD, truncate and delete, errors), records
-// every frame, and validates each against the published RealtimeServerEvent schema.
+// caller turn, function calls (after speech, and two alone), cancels by the client and by VAD, truncate and
+// delete, errors), records every frame, and validates each against the published RealtimeServerEvent schema.
 
 type Frame = { type: string; [key: string]: unknown };
 
@@ -35,6 +35,13 @@ const SCRIPTS: FakeResponseScript[] = [
     audio: [SILENCE_20MS],
     transcript: 'Goodbye.',
     functionCall: { name: 'end_call', arguments: '{"reason":"done"}' },
+  },
+  {
+    audio: [],
+    functionCalls: [
+      { name: 'find_slots', arguments: '{"day":"monday"}' },
+      { name: 'send_dtmf', arguments: '{"digits":"12#"}' },
+    ],
   },
   { audio: endless, chunkIntervalMs: 10, transcript: 'A long answer' },
   { audio: endless, chunkIntervalMs: 10, transcript: 'Another long answer' },
@@ -131,19 +138,31 @@ describe(`the fake Realtime server against OpenAI's published schema (openai-ope
       item: { type: 'function_call_output', call_id: callId, output: '{"ok":true}' },
     });
 
+    // A response that only calls tools, two at once; both are answered.
+    client.send({ type: 'response.create' });
+    await client.received('response.done', 3);
+    const calls = client.frames.filter((f) => f.type === 'response.function_call_arguments.done');
+    expect(calls.map((f) => f.name)).toEqual(['end_call', 'find_slots', 'send_dtmf']);
+    for (const done of calls.slice(1)) {
+      client.send({
+        type: 'conversation.item.create',
+        item: { type: 'function_call_output', call_id: String(done.call_id), output: '{}' },
+      });
+    }
+
     // A response the client cancels, and one the caller talks over (VAD cancels it, then answers).
     const streaming = async (count: number) => {
       const { id } = (await client.received('response.created', count)).response as { id: string };
       await client.received('response.output_audio.delta', 1, (f) => f.response_id === id);
     };
     client.send({ type: 'response.create' });
-    await streaming(3);
-    client.send({ type: 'response.cancel' });
-    await client.received('response.done', 3);
-    client.send({ type: 'response.create' });
     await streaming(4);
+    client.send({ type: 'response.cancel' });
+    await client.received('response.done', 4);
+    client.send({ type: 'response.create' });
+    await streaming(5);
     client.send({ type: 'input_audio_buffer.append', audio: SPEECH });
-    await client.received('response.done', 5);
+    await client.received('response.done', 6);
 
     client.send('not json');
     await client.received('error', 3);
@@ -177,6 +196,8 @@ describe(`the fake Realtime server against OpenAI's published schema (openai-ope
         'response.output_audio.done',
         'response.output_audio_transcript.done',
         'response.output_item.done',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.done',
         'response.done',
         'conversation.item.truncated',
         'conversation.item.deleted',

@@ -1,5 +1,14 @@
 import { type Agent, RealtimeClientEvent } from '@switchboard/contracts';
-import { greetingResponse, sessionUpdateFor } from '@switchboard/media-worker';
+import {
+  fillerResponse,
+  goodbyeResponse,
+  greetingResponse,
+  keypadItem,
+  repromptResponse,
+  sayResponse,
+  sessionUpdateFor,
+  transferFailedResponse,
+} from '@switchboard/media-worker';
 import { SILENCE_20MS } from '@switchboard/testkit';
 import { describe, expect, it } from 'vitest';
 import { type EventSide, PUBLISHED_SOURCE, publishedSchemaErrors } from './published-realtime-schema.js';
@@ -19,6 +28,53 @@ const AGENT: Agent = {
 const AGENTS: Array<[string, Agent]> = [
   ['an agent', AGENT],
   ['an agent with a custom voice and no greeting', { ...AGENT, voice: 'my-cloned-voice', greeting: null }],
+  ['an agent speaking Spanish', { ...AGENT, language: 'es' }],
+  [
+    'an agent with server VAD settings',
+    { ...AGENT, turnDetection: { type: 'server_vad', threshold: 0.65, silenceMs: 700 } },
+  ],
+  ['an agent with semantic VAD', { ...AGENT, turnDetection: { type: 'semantic_vad', eagerness: 'high' } }],
+  ['an agent with semantic VAD, eagerness unset', { ...AGENT, turnDetection: { type: 'semantic_vad' } }],
+  ['an agent with near-field noise reduction', { ...AGENT, noiseReduction: 'near_field' }],
+  ['an agent with far-field noise reduction', { ...AGENT, noiseReduction: 'far_field' }],
+  ['an agent with noise reduction off', { ...AGENT, noiseReduction: null }],
+  [
+    'an agent with tools of its own and transfer targets',
+    {
+      ...AGENT,
+      tools: [
+        {
+          name: 'find_slots',
+          description: 'Free appointment slots on a day',
+          parameters: {
+            type: 'object',
+            properties: { day: { type: 'string', format: 'date' } },
+            required: ['day'],
+          },
+          url: 'https://tools.example.com/slots',
+          timeoutMs: 3_000,
+        },
+      ],
+      transferTargets: [
+        { name: 'reception', description: 'A person at the front desk', to: '+15550001111' },
+        { name: 'surgery', description: 'The dentist on call', to: 'sip:oncall@pbx.example.com' },
+      ],
+    },
+  ],
+  [
+    'an agent with every setting',
+    {
+      ...AGENT,
+      language: 'fr',
+      turnDetection: { type: 'server_vad', threshold: 0.5 },
+      noiseReduction: 'far_field',
+      idleTimeoutMs: 10_000,
+      idleReprompts: 1,
+      maxCallSeconds: 600,
+      record: true,
+      keypad: { terminator: '#', pauseMs: 3_000, maxDigits: 8 },
+    },
+  ],
 ];
 
 /** As it goes over the socket: JSON text, parsed back. */
@@ -30,6 +86,32 @@ const SENT: Array<[string, RealtimeClientEvent]> = [
     sessionUpdateFor(agent, { transcriptionModel: 'gpt-4o-mini-transcribe' }),
   ]),
   ['the greeting (greetingResponse)', greetingResponse(AGENT.greeting ?? 'Hello')],
+  ["an operator's say", { type: 'response.create', response: sayResponse('Your driver is outside.') }],
+  ['a reprompt of a silent caller', { type: 'response.create', response: repromptResponse() }],
+  ['a goodbye: no answer', { type: 'response.create', response: goodbyeResponse('idle') }],
+  ['a goodbye: the length limit', { type: 'response.create', response: goodbyeResponse('max-call') }],
+  ['the holding line while a tool runs', { type: 'response.create', response: fillerResponse() }],
+  ['back from a failed transfer', transferFailedResponse({ status: 'no-answer', target: 'reception' })],
+  ['keypad keys, one at once', keypadItem('4', false)],
+  ['keypad keys, gathered', keypadItem('12345', true)],
+  [
+    'a tool result given on a new session (the call moved)',
+    {
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'system',
+        content: [{ type: 'input_text', text: 'The result of the find_slots tool you called before…: {}' }],
+      },
+    },
+  ],
+  [
+    'a tool error',
+    {
+      type: 'conversation.item.create',
+      item: { type: 'function_call_output', call_id: 'call_CZ6', output: '{"error":"timed out"}' },
+    },
+  ],
   ['caller audio', { type: 'input_audio_buffer.append', audio: SILENCE_20MS }],
   // Barge-in, as CallBridge sends it.
   ['barge-in: cancel the running response', { type: 'response.cancel', response_id: 'resp_CZ1' }],

@@ -13,6 +13,7 @@ import {
   inboxPrefixFor,
   TWILIO_ENDPOINTS,
   TWILIO_REST_SERVICE_NAME,
+  TWILIO_SUBJECTS,
 } from '@switchboard/contracts';
 import { type TestDatabase, TestNatsServer } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -258,6 +259,39 @@ describe('infra/nats/auth.conf', () => {
     const denied = /permissions violation for publish to "\$JS\.API\./i;
     await expect(jsm.streams.purge(CALL_EVENTS_STREAM)).rejects.toThrow(denied);
     await expect(jsm.consumers.delete(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER)).rejects.toThrow(denied);
+  });
+
+  it('lets the worker serve call.control.<callSid> for the gateway, and ask the gateway on twilio.>', async () => {
+    const worker = await connectAs('worker');
+    const gateway = await connectAs('gateway');
+    const callSid = newCallSid();
+    const sub = worker.subscribe(callControlSubject(callSid), {
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ callSid, accepted: true }));
+      },
+    });
+    await worker.flush();
+    expect(sub.isClosed()).toBe(false);
+    const reply = await gateway.request(callControlSubject(callSid), '{"action":"hangup"}', {
+      timeout: 5_000,
+    });
+    expect(reply.json()).toEqual({ callSid, accepted: true });
+    // Publishing to twilio.> is allowed: nobody serves it here, so the request finds no responder (a denied
+    // publish would be a permissions violation instead).
+    await expect(worker.request(TWILIO_SUBJECTS.callTransfer, '{}', { timeout: 5_000 })).rejects.toThrow(
+      /no responders/i,
+    );
+    sub.unsubscribe();
+  });
+
+  it("keeps the worker from serving twilio.> (the gateway's)", async () => {
+    const nc = await connectAs('worker');
+    for (const subject of ['twilio.>', TWILIO_SUBJECTS.callTransfer]) {
+      const sub = nc.subscribe(subject);
+      await nc.flush();
+      expect(sub.isClosed(), `worker subscribed to ${subject}`).toBe(true);
+      expect(String(await sub.closed)).toMatch(/permissions violation for subscription/i);
+    }
   });
 
   it('lets ops discover the registry and see its consumer, and nothing more', async () => {

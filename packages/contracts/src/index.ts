@@ -83,6 +83,7 @@ export {
   ConversationItemDeleteEvent,
   ConversationItemTruncatedEvent,
   ConversationItemTruncateEvent,
+  FunctionCallArgumentsDoneEvent,
   FunctionCallOutputItem,
   InputAudioBufferAppendEvent,
   InputTranscriptionCompletedEvent,

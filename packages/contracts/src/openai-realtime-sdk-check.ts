@@ -111,6 +111,7 @@ export type ServerEventChecks = [
   Reads<OpenAI.ResponseAudioDoneEvent, z.input<typeof Ours.OutputAudioDoneEvent>>,
   Reads<OpenAI.ResponseAudioTranscriptDeltaEvent, z.input<typeof Ours.OutputAudioTranscriptDeltaEvent>>,
   Reads<OpenAI.ResponseAudioTranscriptDoneEvent, z.input<typeof Ours.OutputAudioTranscriptDoneEvent>>,
+  Reads<OpenAI.ResponseFunctionCallArgumentsDoneEvent, z.input<typeof Ours.FunctionCallArgumentsDoneEvent>>,
   Reads<
     OpenAI.ResponseOutputItemDoneEvent & { item: FunctionSessionOutputItem },
     z.input<typeof Ours.OutputItemDoneEvent>

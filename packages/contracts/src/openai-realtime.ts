@@ -322,6 +322,19 @@ export const OutputItem = z.discriminatedUnion('type', [
     .loose(),
 ]);
 
+/** The model finished a function call's arguments (a JSON string); the call is answered by its `call_id`. */
+export const FunctionCallArgumentsDoneEvent = z.object({
+  ...serverBase,
+  type: z.literal('response.function_call_arguments.done'),
+  response_id: z.string(),
+  item_id: z.string(),
+  output_index: z.number().int().nonnegative(),
+  call_id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+});
+export type FunctionCallArgumentsDoneEvent = z.infer<typeof FunctionCallArgumentsDoneEvent>;
+
 /** An output item (message or function call) is finished; a function call's name and arguments are final. */
 export const OutputItemDoneEvent = z.object({
   ...serverBase,
@@ -359,6 +372,7 @@ export const RealtimeServerEvent = z.discriminatedUnion('type', [
   OutputAudioDoneEvent,
   OutputAudioTranscriptDeltaEvent,
   OutputAudioTranscriptDoneEvent,
+  FunctionCallArgumentsDoneEvent,
   OutputItemDoneEvent,
   ConversationItemTruncatedEvent,
   ConversationItemDeletedEvent,

@@ -19,7 +19,20 @@ export interface FakeResponseScript {
   /** Between chunks; 0 (default) sends them all at once, faster than real time, as OpenAI does. */
   chunkIntervalMs?: number;
   /** A function call item after the audio (`end_call`, say). */
-  functionCall?: { name: string; arguments?: string };
+  functionCall?: FakeFunctionCall;
+  /**
+   * Function calls after the audio (or alone, when `audio` is empty and there is no transcript), in order,
+   * each as the API says it: its item added, its arguments (delta, done), its item done.
+   */
+  functionCalls?: readonly FakeFunctionCall[];
+}
+
+/** A function call the fake model makes; `callId` is generated unless given. */
+export interface FakeFunctionCall {
+  name: string;
+  /** JSON text, as the model writes it (default `{}`). */
+  arguments?: string;
+  callId?: string;
 }
 
 export interface FakeSessionHooks {
@@ -68,6 +81,8 @@ export class FakeRealtimeSession {
   readonly invalid: string[] = [];
   /** Caller audio appended, in order (when `recordAudio`). */
   readonly audio: string[] = [];
+  /** The function calls this session's model made, in order. */
+  readonly calls: Array<{ callId: string; name: string; arguments: string }> = [];
   config: RealtimeSessionConfig | undefined;
   /** Milliseconds of caller audio appended so far (mu-law). */
   audioMs = 0;
@@ -178,13 +193,15 @@ export class FakeRealtimeSession {
       event_id: id('event'),
       response: { id: response.id, status: 'in_progress' },
     });
-    this.emit({
-      type: 'response.output_item.added',
-      event_id: id('event'),
-      response_id: response.id,
-      output_index: 0,
-      item: { id: response.itemId, type: 'message', role: 'assistant', status: 'in_progress', content: [] },
-    });
+    if (speaks(script)) {
+      this.emit({
+        type: 'response.output_item.added',
+        event_id: id('event'),
+        response_id: response.id,
+        output_index: 0,
+        item: { id: response.itemId, type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+      });
+    }
     this.streamChunks(response);
     return response.id;
   }
@@ -252,35 +269,34 @@ export class FakeRealtimeSession {
     this.response = undefined;
     const part = { response_id: response.id, item_id: response.itemId, output_index: 0, content_index: 0 };
     const transcript = status === 'completed' ? (response.script.transcript ?? '') : response.transcriptSent;
-    this.emit({ type: 'response.output_audio.done', event_id: id('event'), ...part });
-    this.emit({ type: 'response.output_audio_transcript.done', event_id: id('event'), ...part, transcript });
-    this.emit({
-      type: 'response.output_item.done',
-      event_id: id('event'),
-      response_id: response.id,
-      output_index: 0,
-      item: {
-        id: response.itemId,
-        type: 'message',
-        role: 'assistant',
-        status: status === 'completed' ? 'completed' : 'incomplete',
-        content: [{ type: 'output_audio', transcript }],
-      },
-    });
-    const call = response.script.functionCall;
-    if (call && status === 'completed') {
+    const spoke = speaks(response.script);
+    if (spoke) {
+      this.emit({ type: 'response.output_audio.done', event_id: id('event'), ...part });
+      this.emit({
+        type: 'response.output_audio_transcript.done',
+        event_id: id('event'),
+        ...part,
+        transcript,
+      });
       this.emit({
         type: 'response.output_item.done',
         event_id: id('event'),
         response_id: response.id,
-        output_index: 1,
+        output_index: 0,
         item: {
-          id: id('item'),
-          type: 'function_call',
-          call_id: id('call'),
-          name: call.name,
-          arguments: call.arguments ?? '{}',
+          id: response.itemId,
+          type: 'message',
+          role: 'assistant',
+          status: status === 'completed' ? 'completed' : 'incomplete',
+          content: [{ type: 'output_audio', transcript }],
         },
+      });
+    }
+    if (status === 'completed') {
+      const { functionCall, functionCalls = [] } = response.script;
+      const calls = functionCall ? [functionCall, ...functionCalls] : functionCalls;
+      calls.forEach((call, i) => {
+        this.emitFunctionCall(response.id, (spoke ? 1 : 0) + i, call);
       });
     }
     this.emit({
@@ -293,6 +309,57 @@ export class FakeRealtimeSession {
         ...(status === 'cancelled' && { status_details: { type: 'cancelled', reason } }),
       },
     });
+  }
+
+  /** A function call as the GA API streams it: item added, arguments delta and done, item done. */
+  private emitFunctionCall(responseId: string, outputIndex: number, call: FakeFunctionCall): void {
+    const itemId = id('item');
+    const callId = call.callId ?? id('call');
+    const args = call.arguments ?? '{}';
+    const at = { response_id: responseId, output_index: outputIndex };
+    const item = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'function_call',
+      call_id: callId,
+      name: call.name,
+    };
+    this.emit({
+      type: 'response.output_item.added',
+      event_id: id('event'),
+      ...at,
+      item: { ...item, status: 'in_progress', arguments: '' },
+    });
+    const part = { ...at, item_id: itemId, call_id: callId };
+    this.emit({
+      type: 'response.function_call_arguments.delta',
+      event_id: id('event'),
+      ...part,
+      delta: args,
+    });
+    this.emit({
+      type: 'response.function_call_arguments.done',
+      event_id: id('event'),
+      ...part,
+      name: call.name,
+      arguments: args,
+    });
+    this.emit({
+      type: 'response.output_item.done',
+      event_id: id('event'),
+      ...at,
+      item: { ...item, status: 'completed', arguments: args },
+    });
+    this.calls.push({ callId, name: call.name, arguments: args });
+  }
+
+  /** The `function_call_output`s the client gave, by call id. */
+  functionOutputs(): Map<string, string> {
+    const outputs = new Map<string, string>();
+    for (const event of this.eventsOf('conversation.item.create')) {
+      if (event.item.type === 'function_call_output') outputs.set(event.item.call_id, event.item.output);
+    }
+    return outputs;
   }
 
   private onMessage(text: string): void {
@@ -390,6 +457,12 @@ export class FakeRealtimeSession {
       setTimeout(() => this.speechStopped(trigger.transcript, { respond: trigger.respond }), VAD_SILENCE_MS);
     }
   }
+}
+
+/** Whether a response says anything (a message item): not one that only calls functions. */
+function speaks(script: FakeResponseScript): boolean {
+  const silent = Array.isArray(script.audio) && script.audio.length === 0 && !script.transcript;
+  return !(silent && (script.functionCall !== undefined || (script.functionCalls?.length ?? 0) > 0));
 }
 
 function errorEvent(code: string, message: string): Record<string, unknown> {

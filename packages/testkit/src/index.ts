@@ -7,6 +7,7 @@ export {
   type TestDatabase,
   type TestDatabaseOptions,
 } from './database.js';
+export { decodeMulaw, detectDtmf, dtmfKeys, goertzelPower, type HeardTone, keyOf } from './dtmf-detector.js';
 export { eventually, until } from './eventually.js';
 export {
   DEFAULT_FAKE_RESPONSE,
@@ -15,7 +16,11 @@ export {
   FakeRealtimeServer,
   SILENCE_20MS,
 } from './fake-realtime-server.js';
-export { FakeRealtimeSession, type FakeResponseScript } from './fake-realtime-session.js';
+export {
+  type FakeFunctionCall,
+  FakeRealtimeSession,
+  type FakeResponseScript,
+} from './fake-realtime-session.js';
 export {
   type FakeTwilioCall,
   FakeTwilioRest,
@@ -29,6 +34,12 @@ export { freePort, waitForPort } from './ports.js';
 export { metricValue } from './prometheus.js';
 export { type SseFrame, SseReader } from './sse-reader.js';
 export { TcpProxy } from './tcp-proxy.js';
+export {
+  ToolServer,
+  type ToolServerHandler,
+  type ToolServerReply,
+  type ToolServerRequest,
+} from './tool-server.js';
 export { newCallSid } from './twilio-ids.js';
 export {
   TwilioMediaClient,

@@ -38,6 +38,11 @@ export const DEFAULT_REALTIME_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_HELD_AUDIO_MS = 20_000;
 /** A Realtime session is replaced after this long: 55 minutes, under OpenAI's 60. */
 export const DEFAULT_REALTIME_SESSION_MAX_MS = 55 * 60_000;
+/** While one of the agent's tools runs and the agent is quiet, how long before it says a holding line. */
+export const DEFAULT_TOOL_FILLER_AFTER_MS = 1_500;
+
+/** A Standard Webhooks secret: `whsec_` and the key in base64. */
+const SIGNING_SECRET = /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const EnvSchema = z
   .object({
@@ -58,6 +63,17 @@ const EnvSchema = z
     REALTIME_CONNECT_TIMEOUT_MS: envMilliseconds(DEFAULT_REALTIME_CONNECT_TIMEOUT_MS),
     MAX_HELD_AUDIO_MS: envMilliseconds(DEFAULT_MAX_HELD_AUDIO_MS),
     REALTIME_SESSION_MAX_MS: envMilliseconds(DEFAULT_REALTIME_SESSION_MAX_MS),
+    /** Signs every tool request (Standard Webhooks). Without it, tools answer the model with an error. */
+    TOOL_SIGNING_SECRET: envString.pipe(
+      z
+        .string()
+        .regex(SIGNING_SECRET, 'TOOL_SIGNING_SECRET must be whsec_ followed by base64')
+        .refine((secret) => secret.length > 'whsec_'.length + 20, 'TOOL_SIGNING_SECRET is too short')
+        .optional(),
+    ),
+    /** Lets tool URLs reach loopback, private and link-local addresses (tests, a tool server on the same host). */
+    TOOL_ALLOW_PRIVATE_URLS: envBoolean,
+    TOOL_FILLER_AFTER_MS: envMilliseconds(DEFAULT_TOOL_FILLER_AFTER_MS),
   })
   .refine(...TWILIO_TOKEN_REQUIRED)
   .refine((env) => env.PUBLIC_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE, {
@@ -92,6 +108,12 @@ export interface WorkerConfig {
   realtimeConnectTimeoutMs: number;
   maxHeldAudioMs: number;
   realtimeSessionMaxMs: number;
+  tools: {
+    /** `whsec_…`; undefined: no tool request is ever sent (each call is answered with an error). */
+    signingSecret: string | undefined;
+    allowPrivateUrls: boolean;
+    fillerAfterMs: number;
+  };
 }
 
 export { ConfigError } from '@switchboard/config';
@@ -119,5 +141,10 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     realtimeConnectTimeoutMs: e.REALTIME_CONNECT_TIMEOUT_MS,
     maxHeldAudioMs: e.MAX_HELD_AUDIO_MS,
     realtimeSessionMaxMs: e.REALTIME_SESSION_MAX_MS,
+    tools: {
+      signingSecret: e.TOOL_SIGNING_SECRET,
+      allowPrivateUrls: e.TOOL_ALLOW_PRIVATE_URLS,
+      fillerAfterMs: e.TOOL_FILLER_AFTER_MS,
+    },
   };
 }

@@ -17,7 +17,7 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = { concurrency: 64, maxPendi
  * each event is retried until acknowledged (no deadline), with a bound on what may wait in memory.
  */
 export class EventOutbox {
-  private readonly queue: Array<{ event: CallEvent; msgId: string }> = [];
+  private readonly queue: Array<{ event: CallEvent; msgId: string; stored?: (() => void) | undefined }> = [];
   private inFlight = 0;
   private readonly abort = new AbortController();
   private idle: Array<() => void> = [];
@@ -32,13 +32,14 @@ export class EventOutbox {
     return this.queue.length + this.inFlight;
   }
 
-  publish(event: CallEvent, msgId: string): void {
+  /** Takes an event; `stored` is called once JetStream has acknowledged it (never, if it is not stored). */
+  publish(event: CallEvent, msgId: string, stored?: () => void): void {
     if (this.abort.signal.aborted || this.pending >= this.options.maxPending) {
       this.options.onDrop?.();
       this.log.error({ msgId, callSid: event.callSid, kind: event.kind }, 'call event dropped: outbox full');
       return;
     }
-    this.queue.push({ event, msgId });
+    this.queue.push({ event, msgId, stored });
     this.pump();
   }
 
@@ -62,10 +63,11 @@ export class EventOutbox {
 
   private pump(): void {
     while (this.inFlight < this.options.concurrency && this.queue.length > 0) {
-      const next = this.queue.shift() as { event: CallEvent; msgId: string };
+      const next = this.queue.shift() as (typeof this.queue)[number];
       this.inFlight++;
       this.sink
         .publish(next.event, { msgId: next.msgId, signal: this.abort.signal })
+        .then(() => next.stored?.())
         .catch((err: unknown) => {
           this.log.error({ err, msgId: next.msgId, callSid: next.event.callSid }, 'call event not stored');
         })

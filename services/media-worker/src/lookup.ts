@@ -26,7 +26,8 @@ export async function lookUpCall(
         onRetry: (err) => log.warn({ err }, 'call lookup failed, trying again'),
       },
     );
-    return { kind: 'call-found', agent: call.agent };
+    const answeredAt = call.answeredAt === null ? undefined : Date.parse(call.answeredAt);
+    return { kind: 'call-found', agent: call.agent, answeredAt };
   } catch (err) {
     const notFound = err instanceof CallNotFoundError;
     if (notFound) log.warn('stream for an unknown call');

@@ -1,18 +1,17 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RegistryClient } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import type { RawData, WebSocket } from 'ws';
-import { CallBridge } from './bridge/call-bridge.js';
+import { type BridgeOptions, CallBridge } from './bridge/call-bridge.js';
 import { STREAM_ENDINGS } from './bridge/endings.js';
 import type { BridgeInput, BridgeOutput } from './bridge/types.js';
+import { CallIo, type CallIoDeps } from './call-io.js';
 import { CallTimers } from './call-timers.js';
 import { decodeRealtimeFrame, encodeAppend, encodeRealtime } from './codecs/openai.js';
 import { decodeTwilioFrame } from './codecs/twilio.js';
 import type { WorkerConfig } from './config.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { LiveCalls } from './live-calls.js';
-import { lookUpCall } from './lookup.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
@@ -21,8 +20,11 @@ import { TwilioSocket } from './twilio-socket.js';
 
 export interface SessionDeps {
   config: WorkerConfig;
+  /** The bridge's settings, from `config`. */
+  bridge: BridgeOptions;
+  /** The registry, the tools, NATS: what each call's requests go through. */
+  io: CallIoDeps;
   log: Logger;
-  registry: Pick<RegistryClient, 'callBySid'>;
   outbox: EventOutbox;
   metrics: WorkerMetrics;
   calls: LiveCalls<MediaSession>;
@@ -30,8 +32,8 @@ export interface SessionDeps {
 
 /**
  * One call's media stream, carried out: it decodes Twilio's and the Realtime API's frames into bridge inputs,
- * and performs the bridge's outputs (send, dial, close, publish, look up, run timers). What the call is
- * doing, and when it is over, is the bridge's alone (bridge/call-bridge.ts).
+ * and performs the bridge's outputs (send, dial, close, publish, run timers; requests through `CallIo`).
+ * What the call is doing, and when it is over, is the bridge's alone (bridge/call-bridge.ts).
  */
 export class MediaSession {
   private log: Logger;
@@ -39,6 +41,7 @@ export class MediaSession {
   private readonly realtime: RealtimeLink;
   private readonly timers = new CallTimers((timer) => this.feed({ kind: 'timer-fired', timer }));
   private readonly twilio: TwilioSocket;
+  private readonly io: CallIo;
   private claimed: string | undefined;
   private startedAt = 0;
   private firstAudioSent = false;
@@ -54,14 +57,8 @@ export class MediaSession {
     const { config } = deps;
     this.twilio = new TwilioSocket(ws, tcp);
     this.log = deps.log;
-    this.bridge = new CallBridge({
-      defaultModel: config.openai.defaultModel,
-      transcriptionModel: config.openai.transcriptionModel,
-      streamStartTimeoutMs: config.streamStartTimeoutMs,
-      sessionReadyTimeoutMs: config.realtimeConnectTimeoutMs,
-      sessionMaxMs: config.realtimeSessionMaxMs,
-      maxHeldAudioMs: config.maxHeldAudioMs,
-    });
+    this.bridge = new CallBridge(deps.bridge);
+    this.io = new CallIo(deps.io, (input) => this.feed(input));
     this.realtime = new RealtimeLink(
       { url: config.openai.realtimeUrl, apiKey: config.openai.apiKey },
       {
@@ -156,11 +153,23 @@ export class MediaSession {
           this.log.debug({ type: output.message.type }, 'realtime socket not open: event not sent');
         }
         return;
-      case 'publish':
-        this.deps.outbox.publish(output.event, output.msgId);
+      case 'publish': {
+        const { event, msgId } = output;
+        const stored = output.confirm ? () => this.feed({ kind: 'event-stored', msgId }) : undefined;
+        this.deps.outbox.publish(event, msgId, stored);
         return;
+      }
       case 'claim':
-        this.claim(output.callSid, output.streamSid);
+        this.claim(output.callSid, output.streamSid, output.history);
+        return;
+      case 'tool-request':
+        this.io.tool(output);
+        return;
+      case 'transfer':
+        this.io.transfer(output.request, this.log);
+        return;
+      case 'control-reply':
+        this.io.reply(output.requestId, output.answer);
         return;
       case 'dial':
         metrics.realtimeDials.inc({ purpose: output.purpose });
@@ -187,15 +196,14 @@ export class MediaSession {
     }
   }
 
-  private claim(callSid: string, streamSid: string): void {
+  private claim(callSid: string, streamSid: string, history: boolean): void {
     this.claimed = callSid;
     this.startedAt = Date.now();
     this.twilio.started(streamSid);
     this.log = this.deps.log.child({ callSid, streamSid });
     this.log.info('stream started');
     this.deps.calls.claim(callSid, this);
-    const { registry, config } = this.deps;
-    void lookUpCall(registry, callSid, config.lookupTimeoutMs, this.log).then((input) => this.feed(input));
+    this.io.claim(callSid, history, this.log);
   }
 
   private agentAudioSent(): void {
@@ -225,6 +233,7 @@ export class MediaSession {
   private close(reason: keyof typeof STREAM_ENDINGS, detail: string): void {
     this.timers.clearAll();
     this.realtime.closeAll();
+    this.io.close();
     if (this.claimed !== undefined) this.deps.calls.release(this.claimed, this);
     this.deps.metrics.streams.inc({ reason });
     this.log.info({ reason, detail }, 'stream ended');

@@ -93,6 +93,18 @@ export function createMetrics(liveCalls: () => number) {
       labelNames: ['status'],
       registers: [promRegistry],
     }),
+    toolCalls: new Counter({
+      name: 'media_worker_tool_calls_total',
+      help: "Calls of agents' HTTP tools, by outcome (ok, error, timeout)",
+      labelNames: ['status'],
+      registers: [promRegistry],
+    }),
+    transfers: new Counter({
+      name: 'media_worker_transfers_total',
+      help: 'Transfers asked of the gateway (twilio.call.transfer), by outcome (accepted, refused)',
+      labelNames: ['outcome'],
+      registers: [promRegistry],
+    }),
     eventsDropped: new Counter({
       name: 'media_worker_events_dropped_total',
       help: 'Call events dropped because too many were waiting for JetStream',

@@ -1,6 +1,5 @@
 import type { Logger } from '@switchboard/logger';
 import { assertNever } from './assert-never.js';
-import { END_CALL_TOOL_NAME } from './bridge/session-config.js';
 import type { ConnectionId, RealtimeInput } from './bridge/types.js';
 import type { RealtimeFrame } from './codecs/openai.js';
 
@@ -50,11 +49,25 @@ export function realtimeInput(
       return { kind: 'response-done', connection, responseId: event.response.id };
     case 'response.output_audio_transcript.done':
       return { kind: 'agent-transcript', connection, itemId: event.item_id, text: event.transcript };
+    case 'response.function_call_arguments.done':
+      return {
+        kind: 'function-call',
+        connection,
+        responseId: event.response_id,
+        callId: event.call_id,
+        name: event.name,
+        arguments: event.arguments,
+      };
     case 'response.output_item.done':
       if (event.item.type !== 'function_call') return undefined;
-      if (event.item.name === END_CALL_TOOL_NAME) return { kind: 'end-call-requested', connection };
-      log.warn({ tool: event.item.name }, 'agent called an unknown tool');
-      return undefined;
+      return {
+        kind: 'function-call',
+        connection,
+        responseId: event.response_id,
+        callId: event.item.call_id,
+        name: event.item.name,
+        arguments: event.item.arguments,
+      };
     case 'error': {
       const { code, message, type } = event.error;
       if (code && QUIET_ERROR_CODES.has(code)) log.debug({ code, message }, 'realtime error');

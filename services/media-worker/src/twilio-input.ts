@@ -10,11 +10,16 @@ export function twilioInput(frame: TwilioFrame): BridgeInput | { ignored: string
       return { kind: 'mark-echoed', name: frame.name };
     case 'start': {
       const { callSid, customParameters } = frame.start;
+      const { transferFailed, transferTarget } = customParameters;
       return {
         kind: 'twilio-start',
         callSid,
         streamSid: frame.streamSid,
         callSidParameter: customParameters.callSid,
+        // The gateway's dial-result TwiML: the caller is back after a transfer that did not connect.
+        transferFailed: !transferFailed
+          ? undefined
+          : { status: transferFailed.slice(0, 32), target: (transferTarget ?? 'the person').slice(0, 256) },
       };
     }
     case 'dtmf': {

@@ -4,12 +4,14 @@ import { connectBus, connectionState, EventPublisher, registryClient } from '@sw
 import { inboxPrefixFor, WORKER_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { WebSocket } from 'ws';
+import type { BridgeOptions } from './bridge/call-bridge.js';
 import type { WorkerConfig } from './config.js';
 import { DEFAULT_OUTBOX_OPTIONS, EventOutbox } from './event-outbox.js';
 import { LiveCalls } from './live-calls.js';
 import { MediaSession } from './media-session.js';
 import { createMetrics } from './metrics.js';
 import { createMediaServer } from './server.js';
+import { ToolClient } from './tools/tool-client.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
 
 /** On close, how long call events still waiting for JetStream get. */
@@ -54,6 +56,9 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   });
   const calls = new LiveCalls<MediaSession>();
   const registry = registryClient(nc, { timeoutMs: config.lookupTimeoutMs });
+  const tools = new ToolClient({ ...config.tools, log });
+  const io = { nc, registry, tools, metrics, lookupTimeoutMs: config.lookupTimeoutMs };
+  const bridge = bridgeOptionsFor(config);
   let accepting = true;
   const nats = connectionState(nc);
 
@@ -67,7 +72,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
-      const session = new MediaSession(ws, tcp, { config, log, registry, outbox, metrics, calls });
+      const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls });
       streams.set(ws, session);
       ws.once('close', () => {
         streams.delete(ws);
@@ -127,5 +132,18 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
       })();
       return closing;
     },
+  };
+}
+
+/** The call bridge's settings, from the worker's. */
+export function bridgeOptionsFor(config: WorkerConfig): BridgeOptions {
+  return {
+    defaultModel: config.openai.defaultModel,
+    transcriptionModel: config.openai.transcriptionModel,
+    streamStartTimeoutMs: config.streamStartTimeoutMs,
+    sessionReadyTimeoutMs: config.realtimeConnectTimeoutMs,
+    sessionMaxMs: config.realtimeSessionMaxMs,
+    maxHeldAudioMs: config.maxHeldAudioMs,
+    toolFillerAfterMs: config.tools.fillerAfterMs,
   };
 }

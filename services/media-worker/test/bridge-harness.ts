@@ -1,7 +1,7 @@
-import type { Agent, CallEvent, RealtimeClientEvent } from '@switchboard/contracts';
+import type { Agent, CallControlRequest, CallEvent, RealtimeClientEvent } from '@switchboard/contracts';
 import { type BridgeOptions, CallBridge } from '../src/bridge/call-bridge.js';
 import type { TimerName } from '../src/bridge/timers.js';
-import type { BridgeInput, BridgeOutput, ConnectionId } from '../src/bridge/types.js';
+import type { BridgeInput, BridgeOutput, ConnectionId, ToolResult } from '../src/bridge/types.js';
 
 export const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
 export const STREAM_SID = `MZ${'a'.repeat(32)}`;
@@ -22,6 +22,7 @@ export const OPTIONS: BridgeOptions = {
   sessionReadyTimeoutMs: 5_000,
   sessionMaxMs: 3_300_000,
   maxHeldAudioMs: 10_000,
+  toolFillerAfterMs: 1_500,
 };
 
 /** `ms` of mu-law audio (8 bytes a millisecond) as the bytes of its base64, filled with `fill`. */
@@ -38,6 +39,24 @@ const decodedMs = (payload: Uint8Array) =>
   Buffer.from(Buffer.from(payload).toString('latin1'), 'base64').length / 8;
 const firstByte = (payload: Uint8Array) => Buffer.from(Buffer.from(payload).toString('latin1'), 'base64')[0];
 
+/** Which of the worker's prompts a `response.create` carries (the greeting is the plain case). */
+function promptOf(instructions: string | undefined): string | undefined {
+  if (instructions === undefined || instructions.startsWith('Greet the caller')) return undefined;
+  const known: Array<[RegExp, string]> = [
+    [/^Say exactly this to the caller, word for word, and nothing else: (.*)$/, 'say: $1'],
+    [/^The caller has not said anything/, 'reprompt'],
+    [/^The caller has not answered/, 'goodbye: idle'],
+    [/^The call has reached its time limit/, 'goodbye: max-call'],
+    [/^A lookup is taking a moment/, 'filler'],
+    [/^You tried to transfer the caller to (\S+), but .*: (.*)\. Tell/, 'transfer failed: $1, $2'],
+  ];
+  for (const [pattern, label] of known) {
+    const match = pattern.exec(instructions);
+    if (match) return label.replace(/\$(\d)/g, (_, n: string) => match[Number(n)] ?? '');
+  }
+  return instructions;
+}
+
 function describeRealtime(connection: ConnectionId, m: RealtimeClientEvent): string {
   const rt = `rt${connection}`;
   switch (m.type) {
@@ -50,7 +69,11 @@ function describeRealtime(connection: ConnectionId, m: RealtimeClientEvent): str
     case 'conversation.item.create': {
       const item = m.item;
       if (item.type === 'message') return `${rt} item ${item.role}: ${item.content[0]?.text}`;
-      return `${rt} item ${item.type}`;
+      return `${rt} output ${item.call_id}: ${item.output}`;
+    }
+    case 'response.create': {
+      const said = promptOf(m.response?.instructions);
+      return said === undefined ? `${rt} response.create` : `${rt} response.create (${said})`;
     }
     default:
       return `${rt} ${m.type}`;
@@ -60,6 +83,7 @@ function describeRealtime(connection: ConnectionId, m: RealtimeClientEvent): str
 function describeEvent(event: CallEvent): string {
   switch (event.kind) {
     case 'transcript':
+      if (event.tool) return `event tool ${event.tool.name} ${event.tool.status}: ${event.text}`;
       return `event ${event.role} "${event.text}" at ${event.at}`;
     case 'stream':
       return `event stream ${event.action}`;
@@ -84,7 +108,7 @@ export function describeOutput(output: BridgeOutput): string | undefined {
     case 'realtime':
       return describeRealtime(output.connection, output.message);
     case 'publish':
-      return describeEvent(output.event);
+      return describeEvent(output.event) + (output.confirm ? ' (confirm)' : '');
     case 'claim':
       return 'claim';
     case 'dial':
@@ -93,6 +117,12 @@ export function describeOutput(output: BridgeOutput): string | undefined {
       return `close rt${output.connection}`;
     case 'ignored':
       return `ignored: ${output.reason}`;
+    case 'tool-request':
+      return `tool ${output.body.tool} ${JSON.stringify(output.body.arguments)}`;
+    case 'transfer':
+      return `transfer ${output.request.target} ${output.request.to}`;
+    case 'control-reply':
+      return output.answer.accepted ? 'control accepted' : `control refused ${output.answer.code}`;
     case 'end':
       return `end ${output.reason}`;
     case 'set-timer':
@@ -153,6 +183,13 @@ export class BridgeHarness {
   live(agent: Agent = AGENT): this {
     this.start();
     this.feed({ kind: 'call-found', agent }, { kind: 'realtime-open', connection: 1 }, ready(1));
+    return this;
+  }
+
+  /** `live()`, and the greeting's response over (nothing of it heard): nobody speaks; outputs dropped. */
+  quiet(agent: Agent = AGENT): this {
+    this.live(agent);
+    this.feed(created('greet'), done('greet'));
     return this;
   }
 
@@ -230,7 +267,37 @@ export const agentSaid = (itemId: string, text: string, connection: ConnectionId
   itemId,
   text,
 });
-export const endCall = (connection: ConnectionId = 1): BridgeInput => ({
-  kind: 'end-call-requested',
+/** The model called a tool (`response.function_call_arguments.done`). */
+export const fnCall = (
+  name: string,
+  args: unknown = {},
+  callId = `call_${name}`,
+  responseId = 'r1',
+  connection: ConnectionId = 1,
+): BridgeInput => ({
+  kind: 'function-call',
   connection,
+  responseId,
+  callId,
+  name,
+  arguments: typeof args === 'string' ? args : JSON.stringify(args),
 });
+export const endCall = (connection: ConnectionId = 1, responseId = 'r1'): BridgeInput =>
+  fnCall('end_call', { reason: 'done' }, 'call_end', responseId, connection);
+/** JetStream acknowledged the ended event of CALL_SID's stream. */
+export const stored = (): BridgeInput => ({ kind: 'event-stored', msgId: `ended:${CALL_SID}:${STREAM_SID}` });
+export const toolResult = (callId: string, result: ToolResult): BridgeInput => ({
+  kind: 'tool-result',
+  callId,
+  result,
+});
+export const control = (requestId: number, request: CallControlRequest): BridgeInput => ({
+  kind: 'control',
+  requestId,
+  request,
+});
+/** A greeting's response playing out fully (created, one chunk, done, echoed). */
+export const greetingPlayed = (responseId = 'greet', connection: ConnectionId = 1): BridgeInput[] => [
+  created(responseId, connection),
+  done(responseId, connection),
+];

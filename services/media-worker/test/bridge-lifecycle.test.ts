@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { END_CALL_MAX_WAIT_MS } from '../src/bridge/call-bridge.js';
+import { GOODBYE_MAX_WAIT_MS } from '../src/bridge/call-bridge.js';
 import { STREAM_ENDINGS } from '../src/bridge/endings.js';
+import { ENDED_ACK_WAIT_MS } from '../src/bridge/stream-ending.js';
 import { TIMERS } from '../src/bridge/timers.js';
 import {
   BridgeHarness,
@@ -16,6 +17,7 @@ import {
   OPTIONS,
   open,
   STREAM_SID,
+  stored,
 } from './bridge-harness.js';
 
 describe('the start of a stream', () => {
@@ -119,41 +121,83 @@ describe('session readiness', () => {
     const h = new BridgeHarness({ maxHeldAudioMs: 50 });
     h.start();
     expect(h.feed(callerAudio(1), callerAudio(2))).toEqual([]);
-    expect(h.feed(callerAudio(3))).toEqual(['end realtime-not-ready']);
+    // Its events wait for the lookup, so Twilio's socket waits for them (at most ENDED_ACK_WAIT_MS).
+    expect(h.feed(callerAudio(3))).toEqual(['close rt1']);
+    expect(h.advance(ENDED_ACK_WAIT_MS)).toEqual(['end realtime-not-ready']);
   });
 });
 
 describe('end_call', () => {
+  const ENDED = ['event stream stopped', 'event ended agent-ended (confirm)', 'close rt1'];
+
   it('waits for the response to finish and its audio to play, then ends the stream', () => {
     const h = new BridgeHarness().live();
     expect(
       h.feed(created('r1'), delta('r1', 'i1'), delta('r1', 'i1'), endCall(), done('r1'), echo('1')),
-    ).toEqual(['twilio media 20ms mark 1', 'twilio media 20ms mark 2']);
-    expect(h.feed(echo('2'))).toEqual(['event stream stopped', 'event ended agent-ended', 'end agent-ended']);
+    ).toEqual([
+      'twilio media 20ms mark 1',
+      'twilio media 20ms mark 2',
+      'event tool end_call ok: the agent ended the call',
+    ]);
+    expect(h.feed(echo('2'))).toEqual(ENDED);
     expect(h.feed(delta('r2', 'i2'), callerAudio(1))).toEqual([]);
+    expect(h.feed(stored())).toEqual(['end agent-ended']);
   });
 
   it('ends at once when nothing is left to play', () => {
     const h = new BridgeHarness().live();
     expect(h.feed(created('r1'), endCall(), done('r1'))).toEqual([
-      'event stream stopped',
-      'event ended agent-ended',
-      'end agent-ended',
+      'event tool end_call ok: the agent ended the call',
+      ...ENDED,
     ]);
   });
 
-  it('hangs up after END_CALL_MAX_WAIT_MS even if Twilio never echoes the last marks', () => {
+  it('hangs up after GOODBYE_MAX_WAIT_MS even if Twilio never echoes the last marks', () => {
     const h = new BridgeHarness().live();
     h.feed(created('r1'), delta('r1', 'i1'), endCall(), done('r1'));
-    expect(h.advance(END_CALL_MAX_WAIT_MS - 1)).toEqual([]);
-    expect(h.advance(1)).toEqual(['event stream stopped', 'event ended agent-ended', 'end agent-ended']);
+    expect(h.advance(GOODBYE_MAX_WAIT_MS - 1)).toEqual([]);
+    expect(h.advance(1)).toEqual(ENDED);
   });
 
   it('a Realtime drop after the goodbye dials nothing: the call ends once the goodbye has played', () => {
     const h = new BridgeHarness().live();
     h.feed(created('r1'), delta('r1', 'i1'), endCall());
     expect(h.feed(closed(1))).toEqual([]);
-    expect(h.feed(echo('1'))).toEqual(['event stream stopped', 'event ended agent-ended', 'end agent-ended']);
+    expect(h.feed(echo('1'))).toEqual(['event stream stopped', 'event ended agent-ended (confirm)']);
+  });
+});
+
+describe('closing: Twilio’s socket waits for the ended event', () => {
+  it('closes once JetStream has stored it', () => {
+    const h = new BridgeHarness().live();
+    expect(h.feed({ kind: 'drained' })).toEqual([
+      'event stream stopped',
+      'event ended drained (confirm)',
+      'close rt1',
+    ]);
+    expect(h.timers.get('ended-ack')).toBe(h.now + ENDED_ACK_WAIT_MS);
+    expect(h.feed({ kind: 'event-stored', msgId: 'some other event' })).toEqual([]);
+    expect(h.feed(stored())).toEqual(['end drained']);
+    expect(h.timers.has('ended-ack')).toBe(false);
+  });
+
+  it(`closes after ENDED_ACK_WAIT_MS when it is not stored`, () => {
+    const h = new BridgeHarness().live();
+    h.feed({ kind: 'drained' });
+    expect(h.advance(ENDED_ACK_WAIT_MS - 1)).toEqual([]);
+    expect(h.advance(1)).toEqual(['end drained']);
+  });
+
+  it('closes at once when Twilio stops or closes meanwhile', () => {
+    const h = new BridgeHarness().live();
+    h.feed({ kind: 'drained' });
+    expect(h.feed({ kind: 'twilio-closed' })).toEqual(['end drained']);
+    expect(h.feed(stored(), { kind: 'twilio-stopped' })).toEqual([]);
+  });
+
+  it('endings without an ended event close at once', () => {
+    const h = new BridgeHarness().live();
+    expect(h.feed({ kind: 'twilio-stopped' })).toEqual(['event stream stopped', 'end twilio-stopped']);
   });
 });
 
@@ -171,9 +215,9 @@ describe('endings', () => {
       const owed = STREAM_ENDINGS[reason as keyof typeof STREAM_ENDINGS].publishEnded;
       expect(lines).toEqual([
         'event stream stopped',
-        ...(owed ? [`event ended ${reason}`] : []),
-        `end ${reason}`,
+        ...(owed ? [`event ended ${reason} (confirm)`, 'close rt1'] : [`end ${reason}`]),
       ]);
+      if (owed) expect(h.feed(stored())).toEqual([`end ${reason}`]);
       expect(h.feed(callerAudio(1), { kind: 'twilio-closed' })).toEqual([]);
     },
   );

@@ -197,8 +197,7 @@ describe('a session lost while the call goes on', () => {
     expect(h.advance(REDIAL_DELAYS_MS[2])).toEqual(['dial rt4 gpt-realtime for recover']);
     expect(h.feed(closed(4, 'did not open'))).toEqual([
       'event stream stopped',
-      'event ended realtime-failed',
-      'end realtime-failed',
+      'event ended realtime-failed (confirm)',
     ]);
   });
 

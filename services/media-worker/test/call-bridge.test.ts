@@ -91,7 +91,7 @@ describe('opening the session', () => {
     expect(h.feed(ready(1), delta('resp_1', 'item_1', audio(20), 1))).toEqual([]);
   });
 
-  it('the session asks for mu-law both ways, server VAD, caller transcription and the end_call tool', () => {
+  it('the session asks for mu-law both ways, server VAD, caller transcription and the built-in tools', () => {
     const h = new BridgeHarness();
     h.start();
     h.feed(found(), open(1));
@@ -113,7 +113,10 @@ describe('opening the session', () => {
             },
             output: { format: { type: 'audio/pcmu' }, voice: 'alloy' },
           },
-          tools: [expect.objectContaining({ type: 'function', name: 'end_call' })],
+          tools: [
+            expect.objectContaining({ type: 'function', name: 'end_call' }),
+            expect.objectContaining({ type: 'function', name: 'send_dtmf' }),
+          ],
           tool_choice: 'auto',
         },
       },
@@ -262,7 +265,8 @@ describe('transcripts', () => {
 
   it('keypad digits are events of the call', () => {
     const h = new BridgeHarness().live();
-    expect(h.feed({ kind: 'caller-dtmf', digit: '5', sequenceNumber: '7' })).toEqual(['event dtmf 5']);
-    expect(h.outputs.at(-1)).toMatchObject({ msgId: expect.stringMatching(new RegExp(`:${STREAM_SID}:7$`)) });
+    expect(h.feed({ kind: 'caller-dtmf', digit: '5', sequenceNumber: '7' })[0]).toEqual('event dtmf 5');
+    const dtmf = h.outputs.find((o) => o.to === 'publish' && o.event.kind === 'dtmf');
+    expect(dtmf).toMatchObject({ msgId: expect.stringMatching(new RegExp(`:${STREAM_SID}:7$`)) });
   });
 });

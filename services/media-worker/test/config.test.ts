@@ -42,6 +42,30 @@ describe('worker settings', () => {
     expect(() => loadConfig({ ...BASE, ...override })).toThrow(message);
   });
 
+  it('tools: no secret and no private URLs by default, a holding line after 1.5 s', () => {
+    expect(loadConfig(BASE).tools).toEqual({
+      signingSecret: undefined,
+      allowPrivateUrls: false,
+      fillerAfterMs: 1_500,
+    });
+    const secret = `whsec_${Buffer.from('a key of at least twenty bytes').toString('base64')}`;
+    expect(
+      loadConfig({
+        ...BASE,
+        TOOL_SIGNING_SECRET: secret,
+        TOOL_ALLOW_PRIVATE_URLS: 'true',
+        TOOL_FILLER_AFTER_MS: '900',
+      }).tools,
+    ).toEqual({ signingSecret: secret, allowPrivateUrls: true, fillerAfterMs: 900 });
+  });
+
+  it.each(['a-plain-password', 'whsec_not base64!', 'whsec_c2hvcnQ='])(
+    'refuses TOOL_SIGNING_SECRET %s',
+    (secret) => {
+      expect(() => loadConfig({ ...BASE, TOOL_SIGNING_SECRET: secret })).toThrow(/TOOL_SIGNING_SECRET/);
+    },
+  );
+
   it('accepts ws:// for local sandboxes', () => {
     expect(
       loadConfig({ ...BASE, OPENAI_REALTIME_URL: 'ws://127.0.0.1:9000/v1/realtime' }).openai.realtimeUrl,

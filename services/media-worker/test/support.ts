@@ -57,6 +57,18 @@ export async function lastEvent<K extends CallEventKind>(
   }
 }
 
+/** A test worker's settings: a free port, signed streams for PUBLIC_MEDIA_URL, the fake Realtime API at `realtimeUrl`. */
+export function workerEnv(natsUrl: string, realtimeUrl: string): Record<string, string> {
+  return {
+    PORT: '0',
+    NATS_URL: natsUrl,
+    PUBLIC_MEDIA_URL,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
+    OPENAI_REALTIME_URL: realtimeUrl,
+  };
+}
+
 export interface Stack {
   nats: RegistryStack['nats'];
   db: RegistryStack['db'];
@@ -90,15 +102,7 @@ export async function startStack(
   const { nats, db, registry, nc, client } = registryStack;
   const fake = await FakeRealtimeServer.start(fakeOptions);
   const worker = await startWorker({
-    config: loadConfig({
-      PORT: '0',
-      NATS_URL: nats.url,
-      PUBLIC_MEDIA_URL,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      OPENAI_API_KEY: FAKE_OPENAI_API_KEY,
-      OPENAI_REALTIME_URL: fake.url,
-      ...env,
-    }),
+    config: loadConfig({ ...workerEnv(nats.url, fake.url), ...env }),
     log,
   });
   const mediaUrl = `ws://127.0.0.1:${worker.port}/media-stream`;

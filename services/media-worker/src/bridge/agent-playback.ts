@@ -19,6 +19,8 @@ interface AgentItem {
 }
 
 const MAX_TRACKED_ITEMS = 64;
+/** The "connection" of the worker's own audio in the mark queue: no Realtime socket has this id. */
+const LOCAL_AUDIO: ConnectionId = 0;
 const MAX_TRACKED_RESPONSES = 32;
 
 /**
@@ -34,6 +36,8 @@ export class AgentPlayback {
   private readonly items = new Map<string, AgentItem>();
   private readonly marks = new MarkQueue();
   private markSeq = 0;
+  /** The last of our marks Twilio has echoed (every earlier one has played too). */
+  echoedThrough = 0;
 
   constructor(private readonly streamSid: () => string) {}
 
@@ -91,11 +95,22 @@ export class AgentPlayback {
     return { to: 'twilio-audio', payload, mark: String(seq) };
   }
 
+  /**
+   * Audio of the worker's own (keypad tones), queued behind the agent's like its speech, each chunk with a
+   * mark; `seq` is that mark's number. It belongs to no Realtime item: nothing of it is truncated.
+   */
+  local(payload: AudioBytes): { output: BridgeOutput; seq: number } {
+    const seq = ++this.markSeq;
+    this.marks.push({ seq, itemId: '', connection: LOCAL_AUDIO, endMs: 0 });
+    return { output: { to: 'twilio-audio', payload, mark: String(seq) }, seq };
+  }
+
   markEchoed(name: string): void {
     const seq = Number(name);
     if (!Number.isSafeInteger(seq)) return;
     const entry = this.marks.popThrough(seq);
     if (entry === undefined) return;
+    this.echoedThrough = seq;
     const item = this.items.get(entry.itemId);
     if (item && item.connection === entry.connection && entry.endMs > item.playedMs)
       item.playedMs = entry.endMs;
@@ -103,12 +118,16 @@ export class AgentPlayback {
 
   /**
    * The caller started speaking while `connection` is the call's session (undefined when there is none).
-   * When the agent's audio is queued at Twilio or still streaming, that is a barge-in.
+   * When the agent's audio is queued at Twilio or still streaming, that is a barge-in. Keypad tones alone
+   * are not cut: the other side speaking over them (a phone menu's prompt) is no reason to stop pressing.
    */
   bargeIn(connection: ConnectionId | undefined): BridgeOutput[] {
     const running = this.active?.connection === connection ? this.active?.responseId : undefined;
     const interrupted = new Set<string>();
+    let agentQueued = false;
     for (const pending of this.marks.pendingItems()) {
+      if (pending.connection === LOCAL_AUDIO) continue;
+      agentQueued = true;
       if (pending.connection === connection) interrupted.add(pending.itemId);
     }
     if (running !== undefined) {
@@ -116,7 +135,7 @@ export class AgentPlayback {
         if (item.responseId === running && item.fate === 'live') interrupted.add(id);
       }
     }
-    if (this.marks.size === 0 && interrupted.size === 0) return [];
+    if (!agentQueued && interrupted.size === 0) return [];
 
     const out: BridgeOutput[] = [{ to: 'twilio', message: { event: 'clear', streamSid: this.streamSid() } }];
     this.marks.clear();

@@ -1,14 +1,34 @@
-import { type Agent, CallSid, type StreamEndReason, type TranscriptRole } from '@switchboard/contracts';
+import {
+  type Agent,
+  type CallControlRequest,
+  CallSid,
+  type StreamEndReason,
+  type TranscriptRole,
+} from '@switchboard/contracts';
 import { assertNever } from '../assert-never.js';
+import { AgentActions } from './agent-actions.js';
 import { AgentPlayback } from './agent-playback.js';
+import { CallControl } from './call-control.js';
 import { CallEvents, transcriptText } from './call-events.js';
 import { CallerInput } from './caller-input.js';
 import { ConversationHistory } from './conversation-history.js';
 import { STREAM_ENDINGS } from './endings.js';
-import { RealtimeSessions, type SessionSlot } from './realtime-sessions.js';
-import { greetingResponse, sessionUpdateFor } from './session-config.js';
+import { ModelTurns } from './model-turns.js';
+import {
+  type GoodbyeCause,
+  goodbyeResponse,
+  greetingResponse,
+  type ResponseRequest,
+  repromptResponse,
+  transferFailedResponse,
+} from './prompts.js';
+import { QuietWatch } from './quiet-watch.js';
+import { type KeeperResult, SessionKeeper } from './session-keeper.js';
+import { StreamEnding } from './stream-ending.js';
 import type { TimerName } from './timers.js';
-import type { BridgeInput, BridgeOutput, ConnectionId, DialPurpose } from './types.js';
+import { errorOutput } from './tool-output.js';
+import { TransferFlow, type TransferPlan } from './transfer-flow.js';
+import type { BridgeInput, BridgeOutput, PastSegment, RealtimeInput, TransferFailure } from './types.js';
 
 export interface BridgeOptions {
   /** The model the first socket is dialled with while the lookup runs (most agents use it). */
@@ -21,21 +41,33 @@ export interface BridgeOptions {
   sessionMaxMs: number;
   /** Caller audio held while no session is ready; beyond it the call ends rather than lose any. */
   maxHeldAudioMs: number;
+  /** While one of the agent's tools runs and the agent is quiet, how long before it says a holding line. */
+  toolFillerAfterMs: number;
 }
 
-/** After the agent asks to hang up, how long its goodbye may take to play before the stream closes. */
-export const END_CALL_MAX_WAIT_MS = 30_000;
+/** After the agent's last words are asked for, how long they may take to play before the call goes on. */
+export const GOODBYE_MAX_WAIT_MS = 30_000;
+/** After Twilio took a transfer, how long its `stop` of the stream may take. */
+export const TRANSFER_STOP_WAIT_MS = 10_000;
+/** Reprompts after the agent's idle timeout when it names no number. */
+export const DEFAULT_IDLE_REPROMPTS = 2;
 
-type Phase = 'awaiting-start' | 'looking-up' | 'live' | 'ending' | 'ended';
+/**
+ * Where the call is: waiting for Twilio's `start`, looking it up, live, `ending` (the agent's last words
+ * play, then the stream closes), `transferring` (last words, then Twilio hands the call over), `closing`
+ * (the stream is over; Twilio's socket waits for the `ended` event to be stored), ended.
+ */
+type Phase = 'awaiting-start' | 'looking-up' | 'live' | 'ending' | 'transferring' | 'closing' | 'ended';
 /** Returned for inputs with nothing to do; frozen, so that no caller can add to it by mistake. */
 const NOTHING = Object.freeze([]) as unknown as BridgeOutput[];
 
 /**
  * The call bridge: Twilio on one side, OpenAI Realtime sessions on the other, and the one owner of a call's
  * lifecycle. A deterministic state machine without I/O or clock: `handle(input, now)` updates the state and
- * returns what to do, in order — frames to send, sockets to dial and close, events to publish, timers to
- * set (bridge/timers.ts lists them all). It knows whether the call is ready, live, ending or over, why it
- * ended, and when a session must be replaced; the session that runs it only carries out its outputs.
+ * returns what to do, in order — frames to send, sockets to dial and close, events to publish, tools to
+ * call, timers to set (bridge/timers.ts lists them all). It alone knows the call's phase, why it ended, and
+ * its deadlines; its parts keep their own bookkeeping (sessions, playback, tools, keys, transfer) and report
+ * what the phase must follow. The session that runs it only carries out its outputs.
  */
 export class CallBridge {
   private phase: Phase = 'awaiting-start';
@@ -44,73 +76,107 @@ export class CallBridge {
   private startedAt = 0;
   private agent: Agent | undefined;
   private readonly events = new CallEvents();
-  private readonly sessions: RealtimeSessions;
   private readonly playback = new AgentPlayback(() => this.streamSid);
   private readonly caller = new CallerInput(() => this.startedAt);
   private readonly history = new ConversationHistory();
-  private greeted = false;
+  private readonly turns = new ModelTurns();
+  private readonly actions: AgentActions;
+  private readonly keeper: SessionKeeper;
+  private readonly control = new CallControl(() => this.agent);
+  private readonly transfer = new TransferFlow(this.events, () => this.callSid);
+  private readonly quiet = new QuietWatch();
+  /** A stream that brings the caller back after a failed transfer: seeded from `call.transcript`. */
+  private transferFailed: TransferFailure | undefined;
+  private historyPending = false;
+  /** Keys pressed before the agent (and its keypad setting) was known. */
+  private earlyKeys: string[] = [];
+  /** Phase `ending`: why the call ends once the agent's last words have played. */
+  private lastWords: { reason: StreamEndReason; detail: string } | undefined;
+  private readonly ending = new StreamEnding(this.events, this.control);
 
   constructor(private readonly options: BridgeOptions) {
-    this.sessions = new RealtimeSessions(options);
+    this.actions = new AgentActions(
+      { callSid: () => this.callSid, agent: () => this.agent, connection: () => this.keeper.current?.id },
+      this.turns,
+      this.events,
+      this.playback,
+    );
+    const { caller, playback, turns, actions, events, history } = this;
+    this.keeper = new SessionKeeper(
+      options,
+      {
+        agent: () => this.agent,
+        mayConfigure: () => !this.historyPending,
+        phase: () => (this.phase === 'live' || this.phase === 'ending' ? this.phase : 'other'),
+        opening: () => this.opening(),
+      },
+      { caller, playback, turns, actions, events, history },
+    );
   }
 
   handle(input: BridgeInput, now: number): BridgeOutput[] {
     // The relay first: 50 caller frames a second, and nothing else to decide for them once live.
     if (input.kind === 'caller-audio') {
-      const session = this.sessions.current;
+      const session = this.keeper.current;
       if (session?.state === 'ready' && this.phase !== 'ended') {
         this.caller.sent(input.payload, input.timestampMs);
         return [{ to: 'realtime-audio', connection: session.id, payload: input.payload }];
       }
       return this.holdCallerAudio(input.payload, input.timestampMs, now);
     }
-    if (this.phase === 'ended') {
-      // Only the lookup still matters: it says whether the ended stream's events are owed to the registry.
-      if (input.kind === 'call-found') return this.events.open();
-      if (input.kind === 'lookup-failed') this.events.shut();
-      return NOTHING;
-    }
+    if (this.phase === 'ended' || this.phase === 'closing') return this.afterEnd(input);
+    const out = this.dispatch(input, now);
+    return input.kind === 'agent-audio' ? out : this.watchQuiet(out, now);
+  }
+
+  private dispatch(input: Exclude<BridgeInput, { kind: 'caller-audio' }>, now: number): BridgeOutput[] {
+    const { keeper } = this;
     switch (input.kind) {
       case 'stream-opened':
         return [this.timer('stream-start', now + this.options.streamStartTimeoutMs)];
       case 'twilio-start':
-        return this.onStart(input.callSid, input.streamSid, input.callSidParameter, now);
+        return this.onStart(input, now);
       case 'call-found':
-        return this.onCallFound(input.agent, now);
+        return this.onCallFound(input.agent, input.answeredAt, now);
       case 'lookup-failed':
         this.events.shut();
         return this.end(input.notFound ? 'unknown-call' : 'lookup-failed', now);
-      case 'mark-echoed':
+      case 'history-loaded':
+        return this.onHistory(input.segments, now);
+      case 'mark-echoed': {
         this.playback.markEchoed(input.name);
-        return this.afterPlayback(now);
+        const pressed = this.actions.afterEcho(now);
+        const after = this.afterPlayback(now);
+        return pressed.length === 0 ? after : pressed.concat(after);
+      }
       case 'caller-dtmf':
-        if (this.phase === 'awaiting-start')
-          return [{ to: 'ignored', source: 'twilio', reason: 'dtmf before start' }];
-        return this.events.dtmf(input.digit, input.sequenceNumber, now);
+        return this.onKey(input.digit, input.sequenceNumber, now);
       case 'agent-audio': {
-        if (input.connection !== this.sessions.current?.id) return NOTHING;
+        if (!keeper.isCurrent(input.connection)) return NOTHING;
         const { connection, responseId, itemId, contentIndex, payload } = input;
         const out = this.playback.audio(connection, responseId, itemId, contentIndex, payload, now);
         return out === undefined ? NOTHING : [out];
       }
       case 'response-created':
-        if (this.isCurrent(input.connection))
-          this.playback.responseCreated(input.connection, input.responseId);
+        if (!keeper.isCurrent(input.connection)) return NOTHING;
+        this.playback.responseCreated(input.connection, input.responseId);
+        this.turns.created(input.responseId);
         return NOTHING;
-      case 'response-done':
-        if (!this.isCurrent(input.connection)) return NOTHING;
+      case 'response-done': {
+        if (!keeper.isCurrent(input.connection)) return NOTHING;
         this.playback.responseDone(input.responseId);
-        return this.afterPlayback(now);
+        const out = this.turns.done(input.responseId);
+        out.push(...this.actions.responseDone(input.responseId, this.phase === 'live'));
+        return out.concat(this.afterPlayback(now));
+      }
       case 'speech-started':
-        if (!this.isCurrent(input.connection)) return NOTHING;
-        this.caller.speechStarted(input.itemId, input.audioStartMs);
-        return this.playback.bargeIn(input.connection);
+        return this.onSpeech(input, now);
       case 'speech-stopped':
-        if (!this.isCurrent(input.connection)) return NOTHING;
+        if (!keeper.isCurrent(input.connection)) return NOTHING;
         this.caller.speechStopped(input.audioEndMs);
         return this.afterPlayback(now);
       case 'caller-transcript':
-        if (!this.sessions.owesTranscripts(input.connection)) return NOTHING;
+        if (!keeper.sessions.owesTranscripts(input.connection)) return NOTHING;
         return this.transcript(
           'caller',
           input.itemId,
@@ -118,24 +184,32 @@ export class CallBridge {
           this.caller.transcriptAt(input.itemId, now),
         );
       case 'agent-transcript': {
-        if (!this.sessions.owesTranscripts(input.connection)) return NOTHING;
+        if (!keeper.sessions.owesTranscripts(input.connection)) return NOTHING;
         const at = this.playback.transcriptAt(input.itemId, now);
         return at === undefined ? NOTHING : this.transcript('agent', input.itemId, input.text, at);
       }
-      case 'end-call-requested':
-        return this.onEndCallRequested(input.connection, now);
+      case 'function-call':
+        return this.onFunctionCall(input, now);
+      case 'tool-result':
+        return this.actions.toolResult(input.callId, input.result, now, this.phase === 'live');
+      case 'transfer-result':
+        return this.onTransferResult(input.accepted ? undefined : input.reason, now);
+      case 'control':
+        return this.onControl(input.requestId, input.request, now);
+      case 'event-stored':
+        return NOTHING;
       case 'realtime-open':
-        return this.onRealtimeOpen(input.connection, now);
+        return keeper.realtimeOpen(input.connection, now);
       case 'session-ready':
-        return this.onSessionReady(input.connection, now);
+        return keeper.sessionReady(input.connection, now);
       case 'realtime-closed':
-        return this.onRealtimeClosed(input.connection, input.detail, now);
+        return this.afterSessions(keeper.realtimeClosed(input.connection, input.detail, now), now);
       case 'timer-fired':
         return this.onTimer(input.timer, now);
       case 'twilio-stopped':
-        return this.end('twilio-stopped', now);
+        return this.end(this.transferTaken() ? 'transferred' : 'twilio-stopped', now);
       case 'twilio-closed':
-        return this.end('twilio-closed', now);
+        return this.end(this.transferTaken() ? 'transferred' : 'twilio-closed', now);
       case 'replaced':
         return this.end('replaced', now);
       case 'drained':
@@ -145,17 +219,9 @@ export class CallBridge {
     }
   }
 
-  private isCurrent(connection: ConnectionId): boolean {
-    return connection === this.sessions.current?.id;
-  }
-
-  private onStart(
-    callSid: string,
-    streamSid: string,
-    callSidParameter: string | undefined,
-    now: number,
-  ): BridgeOutput[] {
+  private onStart(input: Extract<BridgeInput, { kind: 'twilio-start' }>, now: number): BridgeOutput[] {
     if (this.phase !== 'awaiting-start') return [{ to: 'ignored', source: 'twilio', reason: 'second start' }];
+    const { callSid, streamSid, callSidParameter } = input;
     this.streamSid = streamSid;
     if (callSidParameter !== callSid || !CallSid.safeParse(callSid).success) {
       const detail =
@@ -166,134 +232,89 @@ export class CallBridge {
     }
     this.callSid = callSid;
     this.startedAt = now;
+    this.transferFailed = input.transferFailed;
+    this.historyPending = input.transferFailed !== undefined;
     this.events.started(callSid, streamSid, now);
     this.phase = 'looking-up';
     // The Realtime socket is dialled while the lookup runs.
     return [
       { to: 'clear-timer', timer: 'stream-start' },
-      { to: 'claim', callSid, streamSid },
-      ...this.dial('first', now),
+      { to: 'claim', callSid, streamSid, history: this.historyPending },
+      ...this.keeper.dial('first', now),
     ];
   }
 
-  private onCallFound(agent: Agent, now: number): BridgeOutput[] {
+  private onCallFound(agent: Agent, answeredAt: number | undefined, now: number): BridgeOutput[] {
     const out = this.events.open();
     if (this.phase !== 'looking-up') return out;
     this.agent = agent;
     this.phase = 'live';
-    const session = this.sessions.current;
-    if (session !== undefined && session.model !== agent.model) {
-      out.push(...this.sessions.retire(session), ...this.dial('model', now));
-    } else if (session?.state === 'open') {
-      out.push(...this.configure(session, now));
+    this.actions.setKeypad(agent.keypad);
+    if (agent.maxCallSeconds) {
+      out.push(this.timer('max-call', (answeredAt ?? this.startedAt) + agent.maxCallSeconds * 1_000));
     }
+    out.push(...this.keeper.agentKnown(now));
+    for (const key of this.earlyKeys.splice(0)) out.push(...this.actions.key(key, now));
+    for (const early of this.control.takeEarly())
+      out.push(...this.onControl(early.requestId, early.request, now));
     return out;
+  }
+
+  /** The conversation before this stream (after a failed transfer): what its first session is seeded with. */
+  private onHistory(segments: PastSegment[], now: number): BridgeOutput[] {
+    if (!this.historyPending) return NOTHING;
+    this.historyPending = false;
+    for (const { role, text, at } of segments) {
+      const said = transcriptText(text);
+      if ((role === 'caller' || role === 'agent') && said !== '') this.history.add(role, said, at);
+    }
+    return this.keeper.agentKnown(now);
+  }
+
+  /** What the agent opens the call with: its greeting, or, back from a failed transfer, what became of it. */
+  private opening(): ResponseRequest | undefined {
+    if (this.transferFailed !== undefined) return transferFailedResponse(this.transferFailed).response;
+    const greeting = this.agent?.greeting;
+    return greeting ? greetingResponse(greeting).response : undefined;
   }
 
   private holdCallerAudio(payload: Uint8Array, timestampMs: number, now: number): BridgeOutput[] {
     if (this.phase === 'awaiting-start')
       return [{ to: 'ignored', source: 'twilio', reason: 'media before start' }];
-    if (this.phase === 'ended') return NOTHING;
+    if (this.phase === 'ended' || this.phase === 'closing') return NOTHING;
     this.caller.hold(payload, timestampMs);
     if (this.caller.heldMs > this.options.maxHeldAudioMs) {
-      return this.end(
-        'realtime-not-ready',
-        now,
-        `more than ${this.options.maxHeldAudioMs} ms of caller audio waited`,
-      );
+      const detail = `more than ${this.options.maxHeldAudioMs} ms of caller audio waited`;
+      return this.end('realtime-not-ready', now, detail);
     }
     return NOTHING;
   }
 
-  // ------------------------------------------------------------------------------------ Realtime sessions
-
-  private dial(purpose: DialPurpose, now: number): BridgeOutput[] {
-    const model = this.agent?.model ?? this.options.defaultModel;
-    return this.sessions.dial(purpose, model, now);
+  private onSpeech(input: Extract<RealtimeInput, { kind: 'speech-started' }>, now: number): BridgeOutput[] {
+    if (!this.keeper.isCurrent(input.connection)) return NOTHING;
+    this.caller.speechStarted(input.itemId, input.audioStartMs);
+    this.quiet.callerActive();
+    const out = this.playback.bargeIn(input.connection);
+    const cleared = out.some((o) => o.to === 'twilio' && o.message.event === 'clear');
+    return cleared ? out.concat(this.actions.afterClear(now)) : out;
   }
 
-  /** The session update for the call's agent, and what was said so far for a session that joins midway. */
-  private configure(session: SessionSlot, now: number): BridgeOutput[] {
-    const agent = this.agent as Agent;
-    const update = sessionUpdateFor(agent, { transcriptionModel: this.options.transcriptionModel });
-    const out: BridgeOutput[] = this.sessions.configuring(session, now);
-    out.push({ to: 'realtime', connection: session.id, message: update });
-    for (const message of this.history.seed()) out.push({ to: 'realtime', connection: session.id, message });
-    return out;
+  private onKey(key: string, sequenceNumber: string | undefined, now: number): BridgeOutput[] {
+    if (this.phase === 'awaiting-start')
+      return [{ to: 'ignored', source: 'twilio', reason: 'dtmf before start' }];
+    const out = this.events.dtmf(key, sequenceNumber, now);
+    if (this.phase === 'looking-up') this.earlyKeys.push(key);
+    if (this.phase !== 'live') return out;
+    this.quiet.callerActive();
+    return out.concat(this.quiet.restart('idle'), this.actions.key(key, now));
   }
 
-  private onRealtimeOpen(connection: ConnectionId, now: number): BridgeOutput[] {
-    const session = this.sessions.opened(connection);
-    if (session === undefined || this.agent === undefined) return NOTHING;
-    return this.configure(session, now);
-  }
-
-  private onSessionReady(connection: ConnectionId, now: number): BridgeOutput[] {
-    const ready = this.sessions.ready(connection, now);
-    if (ready === undefined) return NOTHING;
-    return ready.out.concat(ready.slot === 'current' ? this.begin(now) : this.moveWhenQuiet(now));
-  }
-
-  /** The current session is ready: held audio goes to it, the agent greets once, its time limit starts. */
-  private begin(now: number): BridgeOutput[] {
-    const session = this.sessions.current;
-    if (session === undefined) return NOTHING;
-    const out: BridgeOutput[] = [this.timer('session-max', now + this.options.sessionMaxMs)];
-    out.push(...this.caller.release(session.id));
-    const greeting = this.agent?.greeting;
-    if (!this.greeted && greeting) {
-      this.greeted = true;
-      out.push({ to: 'realtime', connection: session.id, message: greetingResponse(greeting) });
-    }
-    const move = this.sessions.takeMoveNote();
-    if (move !== undefined) {
-      out.push({ to: 'log', level: 'info', message: 'realtime session moved', fields: move.fields });
-      out.push(...this.transcript('event', `session-${this.streamSid}-${session.id}`, move.text, now));
-    }
-    return out;
-  }
-
-  /** A replacement is ready: it takes over at a moment nobody speaks (or when `force`d). */
-  private moveWhenQuiet(now: number, force = false): BridgeOutput[] {
-    if (!this.sessions.replacementReady || this.phase !== 'live') return NOTHING;
-    if (!force && (this.playback.speaking || this.caller.speaking)) return NOTHING;
-    const out = this.sessions.promote(now);
-    this.caller.newSession();
-    return out.concat(this.begin(now));
-  }
-
-  private onRealtimeClosed(connection: ConnectionId, detail: string, now: number): BridgeOutput[] {
-    const lost = this.sessions.lost(connection, detail, now);
-    if (lost === undefined) return NOTHING;
-    lost.out.unshift({
-      to: 'log',
-      level: 'warn',
-      message: 'realtime socket lost',
-      fields: { connection, detail },
-    });
-    return lost.out.concat(this.afterLoss(lost.slot, connection, now));
-  }
-
-  /** After a failed or lost socket: carry on with what is left, dial again, or give up. */
-  private afterLoss(slot: 'current' | 'replacement', connection: ConnectionId, now: number): BridgeOutput[] {
-    if (slot === 'current') {
-      this.playback.sessionLost(connection);
-      // The agent has said goodbye: no new session, the call ends once what is queued has played.
-      if (this.phase === 'ending') return this.afterPlayback(now);
-      this.caller.sessionLost();
-      // A replacement that was on its way took the lost one's place.
-      const taken = this.sessions.current;
-      if (taken !== undefined) return taken.state === 'ready' ? this.begin(now) : NOTHING;
-    }
-    const plan = this.sessions.redial(slot);
-    if (plan === 'give-up') {
-      if (slot === 'replacement') {
-        return [{ to: 'log', level: 'error', message: 'no replacement session: staying on the current one' }];
-      }
-      return this.end('realtime-failed', now, `${this.sessions.failures} Realtime sockets failed in a row`);
-    }
-    if (plan.delayMs === 0) return this.dial(plan.purpose, now);
-    return [this.timer('redial', now + plan.delayMs)];
+  /** What a session event leaves: the call cannot go on, or it may end now that its session is gone. */
+  private afterSessions(result: KeeperResult, now: number): BridgeOutput[] {
+    if (result.giveUp !== undefined)
+      return result.out.concat(this.end('realtime-failed', now, result.giveUp));
+    if (result.lostWhileEnding) return result.out.concat(this.afterPlayback(now));
+    return result.out;
   }
 
   // --------------------------------------------------------------------------------------------- timers
@@ -302,57 +323,187 @@ export class CallBridge {
     switch (timer) {
       case 'stream-start':
         return this.phase === 'awaiting-start' ? this.end('no-start', now) : NOTHING;
-      case 'session-ready': {
-        const late = this.sessions.lateSession();
-        // The first socket may wait for the lookup: not its fault, and the lookup has a deadline of its own.
-        if (late === undefined || (late.state === 'open' && !late.configured)) return NOTHING;
-        const lost = this.sessions.giveUp(late, now);
-        if (lost === undefined) return NOTHING;
-        lost.out.unshift({ to: 'log', level: 'warn', message: 'realtime session not ready in time' });
-        return lost.out.concat(this.afterLoss(lost.slot, late.id, now));
-      }
-      case 'redial': {
-        const purpose = this.sessions.takeDialLater();
-        return purpose === undefined ? NOTHING : this.dial(purpose, now);
-      }
+      case 'session-ready':
+      case 'redial':
       case 'session-max':
-        if (this.phase !== 'live' || this.sessions.replacing) return NOTHING;
-        return [
-          {
-            to: 'log',
-            level: 'info',
-            message: 'realtime session at its time limit: preparing a replacement',
-          },
-          ...this.dial('rollover', now),
-        ];
       case 'rollover-force':
-        return this.moveWhenQuiet(now, true);
       case 'old-session':
-        return this.sessions.retireOld();
-      case 'end-call-playout':
-        return this.phase === 'ending' ? this.end('agent-ended', now) : NOTHING;
+        return this.afterSessions(this.keeper.timer(timer, now), now);
+      case 'goodbye-playout':
+        if (this.phase === 'ending' && this.lastWords)
+          return this.end(this.lastWords.reason, now, this.lastWords.detail);
+        if (this.phase === 'transferring' && this.transfer.waitingForPlayout)
+          return this.transfer.request(now);
+        return NOTHING;
+      case 'transfer-stop':
+        return this.phase === 'transferring' ? this.end('transferred', now) : NOTHING;
+      case 'ended-ack':
+        return NOTHING;
+      case 'idle': {
+        if (this.phase !== 'live') return NOTHING;
+        const allowed = this.agent?.idleReprompts ?? DEFAULT_IDLE_REPROMPTS;
+        const next = this.quiet.idle(allowed);
+        if (next === 'goodbye')
+          return this.beginEnding(`the caller did not answer ${allowed} reprompts`, now, 'idle');
+        const log: BridgeOutput = {
+          to: 'log',
+          level: 'info',
+          message: 'caller silent: reprompting',
+          fields: next,
+        };
+        return [log, ...this.turns.respond(repromptResponse())];
+      }
+      case 'max-call': {
+        if (this.phase !== 'live') return NOTHING;
+        const detail = `the call reached its maximum length of ${this.agent?.maxCallSeconds} s`;
+        return this.beginEnding(detail, now, 'max-call');
+      }
+      case 'tool-filler':
+        this.quiet.fired('tool-filler');
+        return this.phase === 'live' ? this.actions.filler() : NOTHING;
+      case 'keypad-pause':
+        return this.phase === 'live' ? this.actions.keypadPaused() : NOTHING;
       default:
         return assertNever(timer);
     }
   }
 
-  // ------------------------------------------------------------------------------------------- endings
+  /**
+   * The deadlines that run while nobody speaks, after every input: idle (nothing pending at all) and the
+   * holding line (only a tool is pending).
+   */
+  private watchQuiet(out: BridgeOutput[], now: number): BridgeOutput[] {
+    const { turns, playback, caller, actions } = this;
+    const quiet =
+      this.phase === 'live' &&
+      turns.ready &&
+      !turns.busy &&
+      !playback.speaking &&
+      !caller.speaking &&
+      !actions.pressingKeys;
+    // The common case (someone speaks, nothing armed) costs nothing: a mark echo is 50 inputs a second.
+    if (!quiet && !this.quiet.armed) return out;
+    const idleMs = this.agent?.idleTimeoutMs;
+    const { tools } = actions;
+    const changes = this.quiet.update(
+      quiet && idleMs && !tools.pending && !actions.gatheringKeys ? now + idleMs : undefined,
+      quiet && tools.httpPending && !tools.fillerSaid ? now + this.options.toolFillerAfterMs : undefined,
+    );
+    return changes.length === 0 ? out : out.concat(changes);
+  }
 
-  private onEndCallRequested(connection: ConnectionId, now: number): BridgeOutput[] {
-    if (!this.isCurrent(connection) || this.phase !== 'live') return NOTHING;
-    this.phase = 'ending';
+  // ----------------------------------------------------------------------------------- tools and control
+
+  private onFunctionCall(
+    input: Extract<RealtimeInput, { kind: 'function-call' }>,
+    now: number,
+  ): BridgeOutput[] {
+    if (!this.keeper.isCurrent(input.connection)) return NOTHING;
+    if (this.phase !== 'live') {
+      const fields = { tool: input.name };
+      return [{ to: 'log', level: 'info', message: 'tool call ignored: the call is ending', fields }];
+    }
+    const { out, lifecycle } = this.actions.functionCall(input, now);
+    if (lifecycle === undefined) return out.concat(this.afterPlayback(now));
+    if (lifecycle.kind === 'end-call') {
+      out.push(...this.actions.settle(lifecycle.callId, 'the agent ended the call', now));
+      return out.concat(this.beginEnding(STREAM_ENDINGS['agent-ended'].text, now));
+    }
+    const { callId, target, to, reason } = lifecycle;
+    return out.concat(this.beginTransfer({ target, to, reason, callId, by: 'agent' }, now));
+  }
+
+  private onControl(requestId: number, request: CallControlRequest, now: number): BridgeOutput[] {
+    const phase = this.phase;
+    if (phase === 'looking-up' || phase === 'awaiting-start') {
+      this.control.defer(requestId, request);
+      return NOTHING;
+    }
+    const notLive = phase === 'live' ? undefined : phase === 'closing' ? 'ended' : phase;
+    const decision = this.control.decide(request, notLive);
+    const out: BridgeOutput[] = [{ to: 'control-reply', requestId, answer: decision.answer }];
+    switch (decision.action?.kind) {
+      case undefined:
+        return out;
+      case 'hangup':
+        out.push({ to: 'log', level: 'info', message: 'an operator hung up' });
+        return out.concat(this.end('operator-ended', now));
+      case 'say':
+        return out.concat(this.turns.respond(decision.action.response));
+      case 'transfer':
+        return out.concat(this.beginTransfer(decision.action.plan, now));
+      default:
+        return assertNever(decision.action);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- transfer, endings
+
+  private beginTransfer(plan: TransferPlan, now: number): BridgeOutput[] {
+    this.phase = 'transferring';
+    this.transfer.begin(plan);
+    this.turns.dropResponses();
+    const fields = { target: plan.target, by: plan.by };
     const out: BridgeOutput[] = [
-      { to: 'log', level: 'info', message: 'agent asked to end the call' },
-      this.timer('end-call-playout', now + END_CALL_MAX_WAIT_MS),
-      ...this.sessions.stopReplacing(),
+      { to: 'log', level: 'info', message: 'transfer asked', fields },
+      this.timer('goodbye-playout', now + GOODBYE_MAX_WAIT_MS),
+      ...this.keeper.sessions.stopReplacing(),
     ];
     return out.concat(this.afterPlayback(now));
   }
 
-  /** Something played or finished: a hang-up may be due, or a waiting replacement may take over. */
+  /** Twilio took the transfer (`refused` undefined), or did not: then the call goes on with the agent. */
+  private onTransferResult(refused: string | undefined, now: number): BridgeOutput[] {
+    if (this.phase !== 'transferring' || !this.transfer.requested) return NOTHING;
+    if (refused === undefined) {
+      const plan = this.transfer.accepted();
+      const out = plan?.callId ? this.actions.settle(plan.callId, `transferred to ${plan.target}`, now) : [];
+      return out.concat(this.timer('transfer-stop', now + TRANSFER_STOP_WAIT_MS));
+    }
+    this.phase = 'live';
+    const outcome = this.transfer.refused(refused, now);
+    if (outcome === undefined) return NOTHING;
+    const { plan, text, out } = outcome;
+    if (plan.callId) {
+      out.push(...this.actions.answer(plan.callId, errorOutput(`${text}. Tell the caller and go on.`), now));
+    }
+    return out.concat(this.afterPlayback(now));
+  }
+
+  /** Twilio is taking the call to its transfer: the stream's end is the transfer's. */
+  private transferTaken(): boolean {
+    return this.phase === 'transferring' && this.transfer.taken;
+  }
+
+  /**
+   * The call is to end once the agent's last words have played: those of the response under way (end_call),
+   * or a goodbye asked for now (`goodbye`: no answer, or the call's length limit).
+   */
+  private beginEnding(detail: string, now: number, goodbye?: GoodbyeCause): BridgeOutput[] {
+    this.phase = 'ending';
+    this.lastWords = { reason: 'agent-ended', detail };
+    this.turns.dropResponses();
+    const out: BridgeOutput[] = [
+      { to: 'log', level: 'info', message: 'the agent is ending the call', fields: { detail } },
+      this.timer('goodbye-playout', now + GOODBYE_MAX_WAIT_MS),
+      ...this.keeper.sessions.stopReplacing(),
+    ];
+    // Said as soon as a session can (one being replaced says it once ready); GOODBYE_MAX_WAIT_MS bounds it.
+    if (goodbye !== undefined) out.push(...this.turns.respond(goodbyeResponse(goodbye)));
+    return out.concat(this.afterPlayback(now));
+  }
+
+  /** Something played or finished: the last words may be over, keys may be pressed, a replacement may move. */
   private afterPlayback(now: number): BridgeOutput[] {
-    if (this.phase === 'ending' && !this.playback.speaking) return this.end('agent-ended', now);
-    return this.moveWhenQuiet(now);
+    if (this.playback.speaking || this.turns.busy) return NOTHING;
+    if (this.phase === 'ending' && this.lastWords)
+      return this.end(this.lastWords.reason, now, this.lastWords.detail);
+    if (this.phase === 'transferring' && this.transfer.waitingForPlayout) return this.transfer.request(now);
+    if (this.phase === 'live' && this.actions.pressingKeys) {
+      const tones = this.actions.playTones();
+      if (tones.length > 0) return tones;
+    }
+    return this.keeper.moveWhenQuiet(now);
   }
 
   private end(
@@ -361,18 +512,28 @@ export class CallBridge {
     detail: string = STREAM_ENDINGS[reason].text,
   ): BridgeOutput[] {
     const claimed = this.callSid !== '';
-    this.phase = 'ended';
-    this.sessions.clear();
+    const out = claimed ? this.actions.unsaidKeys() : [];
     this.playback.clear();
     this.caller.clear();
-    const out = claimed
-      ? this.events.stopped(now, reason, STREAM_ENDINGS[reason].publishEnded ? { detail } : undefined)
-      : [];
-    out.push({ to: 'end', reason, detail });
+    this.turns.clear();
+    this.actions.clear();
+    const ended = this.ending.end(reason, detail, claimed, now);
+    // Closing: Twilio's socket stays open until the registry can know why (the gateway asks it next).
+    this.phase = ended.closing ? 'closing' : 'ended';
+    out.push(...ended.out);
+    if (ended.closing) out.push(...this.keeper.sessions.closeAll());
+    else this.keeper.sessions.clear();
     return out;
   }
 
-  /** A transcript segment: published, and remembered for a new session (events are not conversation). */
+  /** After the end, or while closing. */
+  private afterEnd(input: Exclude<BridgeInput, { kind: 'caller-audio' }>): BridgeOutput[] {
+    const { out, finished } = this.ending.afterEnd(input);
+    if (finished) this.phase = 'ended';
+    return out;
+  }
+
+  /** A transcript segment: published, and remembered for a new session. */
   private transcript(role: TranscriptRole, itemId: string, text: string, at: number): BridgeOutput[] {
     const trimmed = transcriptText(text);
     if (trimmed === '') return NOTHING;

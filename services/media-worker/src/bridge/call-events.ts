@@ -1,4 +1,4 @@
-import type { CallEvent, StreamEndReason, TranscriptRole } from '@switchboard/contracts';
+import type { CallEvent, StreamEndReason, ToolCallRecord, TranscriptRole } from '@switchboard/contracts';
 import type { BridgeOutput } from './types.js';
 
 const MAX_TRANSCRIPT_CHARS = 20_000;
@@ -13,7 +13,7 @@ export class CallEvents {
   private streamSid = '';
   private startedAt = 0;
   private gate: 'pending' | 'open' | 'shut' = 'pending';
-  private held: Array<{ event: CallEvent; msgId: string }> = [];
+  private held: Array<{ event: CallEvent; msgId: string; confirm?: true }> = [];
   private dtmfCount = 0;
 
   /** The stream carries `callSid` from `startedAt` on. */
@@ -46,13 +46,44 @@ export class CallEvents {
     this.held = [];
   }
 
-  /** A finished utterance (or an `event` on the call); blank text is none. */
-  transcript(role: TranscriptRole, itemId: string, text: string, at: number): BridgeOutput[] {
+  /** Whether what is published now will reach the registry (the call is known, or may still be). */
+  get owed(): boolean {
+    return this.gate !== 'shut';
+  }
+
+  /** A finished utterance, an `event` on the call, or a `tool` call with its record. */
+  transcript(
+    role: TranscriptRole,
+    itemId: string,
+    text: string,
+    at: number,
+    tool?: ToolCallRecord,
+  ): BridgeOutput[] {
     const { callSid } = this;
-    return this.publish(
-      { kind: 'transcript', callSid, at: new Date(at).toISOString(), role, itemId, text },
-      `transcript:${callSid}:${itemId}`,
-    );
+    const event: CallEvent = {
+      kind: 'transcript',
+      callSid,
+      at: new Date(at).toISOString(),
+      role,
+      itemId,
+      text,
+    };
+    if (tool !== undefined) event.tool = tool;
+    return this.publish(event, `transcript:${callSid}:${itemId}`);
+  }
+
+  /**
+   * An `event` or `tool` segment of this stream: its item id is the stream's own (`<streamSid>:<name>`), so
+   * a later stream of the same call (after a transfer that failed) does not repeat it.
+   */
+  streamSegment(
+    role: 'event' | 'tool',
+    name: string,
+    text: string,
+    at: number,
+    tool?: ToolCallRecord,
+  ): BridgeOutput[] {
+    return this.transcript(role, `${this.streamSid}:${name}`, text, at, tool);
   }
 
   dtmf(digit: string, sequenceNumber: string | undefined, now: number): BridgeOutput[] {
@@ -61,22 +92,32 @@ export class CallEvents {
     return this.publish({ kind: 'dtmf', callSid, streamSid, digit, at: new Date(now).toISOString() }, msgId);
   }
 
-  /** The stream is over, for `reason`; an `ended` event too when the worker ended the call. */
-  stopped(now: number, reason: StreamEndReason, ended?: { detail: string }): BridgeOutput[] {
+  /**
+   * The stream is over, for `reason`; an `ended` event too when the worker ended the call, published with
+   * `confirm` (Twilio's socket closes once it is stored). Returns its msgId with the outputs.
+   */
+  stopped(
+    now: number,
+    reason: StreamEndReason,
+    ended?: { detail: string },
+  ): { out: BridgeOutput[]; endedMsgId: string | undefined } {
     const { callSid, streamSid } = this;
     const at = new Date(now).toISOString();
     const out = this.publish(
       { kind: 'stream', action: 'stopped', callSid, streamSid, at, reason },
       `stream:${callSid}:${streamSid}:stopped`,
     );
-    if (ended === undefined) return out;
+    if (ended === undefined) return { out, endedMsgId: undefined };
     const event: CallEvent = { kind: 'ended', callSid, reason, detail: ended.detail, at };
-    return out.concat(this.publish(event, `ended:${callSid}:${streamSid}`));
+    const endedMsgId = `ended:${callSid}:${streamSid}`;
+    return { out: out.concat(this.publish(event, endedMsgId, true)), endedMsgId };
   }
 
-  private publish(event: CallEvent, msgId: string): BridgeOutput[] {
-    if (this.gate === 'open') return [{ to: 'publish', event, msgId }];
-    if (this.gate === 'pending') this.held.push({ event, msgId });
+  private publish(event: CallEvent, msgId: string, confirm = false): BridgeOutput[] {
+    const output: { event: CallEvent; msgId: string; confirm?: true } = { event, msgId };
+    if (confirm) output.confirm = true;
+    if (this.gate === 'open') return [{ to: 'publish', ...output }];
+    if (this.gate === 'pending') this.held.push(output);
     return [];
   }
 }

@@ -243,6 +243,16 @@ export class RealtimeSessions {
     return connection === this.current?.id || connection === this.old?.id;
   }
 
+  /** Closes every socket of the call at once (the call is over), and forgets them. */
+  closeAll(): BridgeOutput[] {
+    const out: BridgeOutput[] = [];
+    for (const session of [this.current, this.replacement, this.old]) {
+      if (session !== undefined) out.push({ to: 'close-realtime', connection: session.id });
+    }
+    this.clear();
+    return out;
+  }
+
   clear(): void {
     this.current = undefined;
     this.replacement = undefined;

@@ -1,36 +1,51 @@
-import type {
-  Agent,
-  RealtimeFunctionTool,
-  ResponseCreateEvent,
-  SessionUpdateEvent,
-} from '@switchboard/contracts';
-
-export const END_CALL_TOOL_NAME = 'end_call';
-
-/** Lets the agent hang up: the worker plays out what is queued, then closes the stream. */
-export const END_CALL_TOOL: RealtimeFunctionTool = {
-  type: 'function',
-  name: END_CALL_TOOL_NAME,
-  description:
-    'End the phone call. Call this only after you have said goodbye and the caller has nothing more to ask.',
-  parameters: {
-    type: 'object',
-    properties: { reason: { type: 'string', description: 'Why the call is ending, in a few words.' } },
-    required: [],
-  },
-};
+import type { Agent, RealtimeSessionConfig, SessionUpdateEvent, TurnDetection } from '@switchboard/contracts';
+import { toolsFor } from './built-in-tools.js';
 
 export interface SessionOptions {
   /** Model that transcribes the caller's speech. */
   transcriptionModel: string;
 }
 
+type InputAudio = NonNullable<NonNullable<RealtimeSessionConfig['audio']>['input']>;
+
+/**
+ * The turn detection of an agent: server VAD by default. Either kind starts a response when the caller
+ * stops and interrupts the agent when the caller speaks (barge-in relies on both).
+ */
+export function turnDetectionFor(agent: Agent): TurnDetection {
+  const setting = agent.turnDetection;
+  const always = { create_response: true, interrupt_response: true } as const;
+  if (setting?.type === 'semantic_vad') {
+    return {
+      type: 'semantic_vad',
+      ...(setting.eagerness === undefined ? {} : { eagerness: setting.eagerness }),
+      ...always,
+    };
+  }
+  return {
+    type: 'server_vad',
+    ...(setting?.threshold === undefined ? {} : { threshold: setting.threshold }),
+    ...(setting?.silenceMs === undefined ? {} : { silence_duration_ms: setting.silenceMs }),
+    ...always,
+  };
+}
+
 /**
  * The `session.update` for a call: the agent's instructions and voice, mu-law 8 kHz both ways (what Twilio
- * streams, so audio passes through untouched), server VAD that interrupts the agent when the caller speaks,
- * transcription of the caller, and the `end_call` tool.
+ * streams, so audio passes through untouched), the agent's turn detection, transcription of the caller in
+ * the agent's language, its noise reduction (none sent when off: OpenAI's schema has no `null` for it), and
+ * the agent's tools with the built-in ones.
  */
 export function sessionUpdateFor(agent: Agent, options: SessionOptions): SessionUpdateEvent {
+  const input: InputAudio = {
+    format: { type: 'audio/pcmu' },
+    turn_detection: turnDetectionFor(agent),
+    transcription: {
+      model: options.transcriptionModel,
+      ...(agent.language ? { language: agent.language } : {}),
+    },
+  };
+  if (agent.noiseReduction) input.noise_reduction = { type: agent.noiseReduction };
   return {
     type: 'session.update',
     session: {
@@ -38,25 +53,11 @@ export function sessionUpdateFor(agent: Agent, options: SessionOptions): Session
       instructions: agent.instructions,
       output_modalities: ['audio'],
       audio: {
-        input: {
-          format: { type: 'audio/pcmu' },
-          turn_detection: { type: 'server_vad', create_response: true, interrupt_response: true },
-          transcription: { model: options.transcriptionModel },
-        },
+        input,
         output: { format: { type: 'audio/pcmu' }, voice: agent.voice },
       },
-      tools: [END_CALL_TOOL],
+      tools: toolsFor(agent),
       tool_choice: 'auto',
-    },
-  };
-}
-
-/** Asks the agent to open the call with its greeting, word for word. */
-export function greetingResponse(greeting: string): ResponseCreateEvent {
-  return {
-    type: 'response.create',
-    response: {
-      instructions: `Greet the caller by saying exactly this, then wait for their answer: ${greeting}`,
     },
   };
 }

@@ -1,0 +1,17 @@
+/**
+ * The media worker's own errors (those that cross a boundary are contracts' SwitchboardErrors). Each has a
+ * stable `code`.
+ */
+
+/** A tool URL whose host is, or resolves to, an address that is not public. */
+export class PrivateAddressError extends Error {
+  override readonly name = 'PrivateAddressError';
+  readonly code = 'PRIVATE_ADDRESS';
+
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
+    super(`${host} is a private, loopback or link-local address (${address})`);
+  }
+}

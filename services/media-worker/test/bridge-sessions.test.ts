@@ -94,7 +94,7 @@ describe('a planned move before the session limit', () => {
     const moved = h.outputs.find(
       (o) => o.to === 'publish' && o.event.kind === 'transcript' && o.event.role === 'event',
     );
-    expect(moved).toMatchObject({ event: { itemId: `session-${STREAM_SID}-2` } });
+    expect(moved).toMatchObject({ event: { itemId: `${STREAM_SID}:session-2` } });
   });
 
   it('a call moves any number of times, each new session seeded with all of it', () => {

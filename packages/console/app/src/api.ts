@@ -27,11 +27,6 @@ export class ApiError extends Error {
         )
       : [];
   }
-
-  /** No route: the gateway does not have this part of the API (yet). */
-  get routeMissing(): boolean {
-    return (this.status === 404 && this.code === 'NOT_FOUND') || this.status === 405;
-  }
 }
 
 export const CONSOLE_HEADER = { 'x-requested-by': 'switchboard-console' };

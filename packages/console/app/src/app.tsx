@@ -1,5 +1,6 @@
 import { Layout } from './components/layout.js';
-import { AgentPage, AgentsPage } from './pages/agents.js';
+import { AgentPage } from './pages/agent.js';
+import { AgentsPage } from './pages/agents.js';
 import { CallPage } from './pages/call.js';
 import { CallsPage } from './pages/calls.js';
 import { LivePage } from './pages/live.js';

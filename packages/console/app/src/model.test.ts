@@ -1,4 +1,4 @@
-import type { Call } from '@switchboard/contracts';
+import type { Call, StreamEndReason } from '@switchboard/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   applyEvent,
@@ -75,6 +75,41 @@ describe('the console model', () => {
     // Ended when the worker said so (the `ended` event), before Twilio's completed callback.
     expect(view.endedAt).toBe('2026-11-27T10:00:09.000Z');
     expect(callSeconds(view, Date.parse('2026-11-27T11:00:00.000Z'))).toBe(7);
+  });
+
+  it("ends the call as the registry does: not for a newer stream, not for a transfer, the worker's reason first", () => {
+    const at = (s: number) => `2026-11-27T10:00:${String(s).padStart(2, '0')}.000Z`;
+    const stream = (action: 'started' | 'stopped', s: number, reason?: StreamEndReason) => ({
+      kind: 'stream' as const,
+      callSid,
+      action,
+      streamSid: 'MZ1',
+      at: at(s),
+      ...(reason ? { reason } : {}),
+    });
+    let view = applyEvent(viewOfCall(call), stream('started', 1), 1);
+    view = applyEvent(view, stream('stopped', 2, 'replaced'), 2);
+    expect([isLive(view), view.endedReason]).toEqual([true, null]);
+    // A person has the call: it goes on, and says why the agent's stream ended.
+    view = applyEvent(view, { kind: 'ended', callSid, reason: 'transferred', at: at(3) }, 3);
+    view = applyEvent(view, stream('stopped', 3, 'transferred'), 4);
+    expect([isLive(view), view.status, view.endedReason]).toEqual([true, 'in-progress', 'transferred']);
+    // Back with the agent (the dial did not connect): the transfer is history.
+    view = applyEvent(view, stream('started', 20), 5);
+    expect(view.endedReason).toBeNull();
+    // The worker's `ended` names the reason; the stopped stream after it does not overwrite it.
+    view = applyEvent(view, { kind: 'ended', callSid, reason: 'operator-ended', at: at(30) }, 6);
+    view = applyEvent(view, stream('stopped', 30, 'twilio-closed'), 7);
+    expect([isLive(view), view.status, view.endedAt, view.endedReason]).toEqual([
+      false,
+      'completed',
+      at(30),
+      'operator-ended',
+    ]);
+    // From the API: the Call's own reason.
+    expect(viewOfCall({ ...call, status: 'completed', endedReason: 'agent-ended' }).endedReason).toBe(
+      'agent-ended',
+    );
   });
 
   it('masks numbers and formats durations', () => {

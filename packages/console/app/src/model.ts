@@ -1,5 +1,5 @@
 // The console's pure bookkeeping: no DOM, no I/O, unit-tested. What a call looks like as events arrive.
-import type { Call, CallEvent, CallStatus, TranscriptSegment } from '@switchboard/contracts';
+import type { Call, CallEvent, CallStatus, StreamEndReason, TranscriptSegment } from '@switchboard/contracts';
 
 const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const RANK: Record<CallStatus, number> = {
@@ -37,7 +37,8 @@ export interface CallView {
   /** When the status was last moved by an event (the Call may be older). */
   answeredAt: string | null;
   endedAt: string | null;
-  endedReason: string | undefined;
+  /** Why the call's media stream last ended (the Call's `endedReason`, as the registry keeps it). */
+  endedReason: StreamEndReason | null;
   createdAt: string;
   segments: TranscriptSegment[];
   timeline: TimelineEntry[];
@@ -46,14 +47,13 @@ export interface CallView {
 }
 
 export function viewOfCall(call: Call): CallView {
-  const extra = call as Call & { endedReason?: string | null };
   return {
     callSid: call.callSid,
     call,
     status: call.status,
     answeredAt: call.answeredAt,
     endedAt: call.endedAt,
-    endedReason: extra.endedReason ?? undefined,
+    endedReason: call.endedReason,
     createdAt: call.createdAt,
     segments: [],
     timeline: [],
@@ -68,7 +68,7 @@ export function emptyView(callSid: string, at: string): CallView {
     status: 'queued',
     answeredAt: null,
     endedAt: null,
-    endedReason: undefined,
+    endedReason: null,
     createdAt: at,
     segments: [],
     timeline: [],
@@ -116,13 +116,11 @@ export function applyEvent(view: CallView, event: CallEvent, seq: number): CallV
       if (event.action === 'started') {
         if (RANK[view.status] < RANK['in-progress']) next.status = 'in-progress';
         next.answeredAt ??= event.at;
+        // A new stream of a live call (back from a transfer): the last end's reason is history.
+        if (!isTerminal(next.status)) next.endedReason = null;
+        return next;
       }
-      // A stream that stops for good (not for a transfer) ends the call (the registry completes it too).
-      if (event.action === 'stopped' && event.reason !== 'transferred') {
-        next.endedReason ??= event.reason;
-        next.endedAt ??= event.at;
-      }
-      return next;
+      return streamEnded(next, event.at, event.reason, false);
     case 'transcript': {
       const segment: TranscriptSegment = { role: event.role, text: event.text, at: event.at };
       if (event.tool) segment.tool = event.tool;
@@ -133,19 +131,60 @@ export function applyEvent(view: CallView, event: CallEvent, seq: number): CallV
       next.timeline = addTimeline(view.timeline, { at: event.at, label: `keypad ${event.digit}` });
       return next;
     case 'ended':
-      next.endedReason = event.reason;
-      if (event.reason !== 'transferred') next.endedAt ??= event.at;
       next.timeline = addTimeline(view.timeline, { at: event.at, label: `ended (${event.reason})` });
-      return next;
+      return streamEnded(next, event.at, event.reason, true);
     default:
       return next;
   }
+}
+
+/**
+ * A stream's end, as the registry applies it: a newer stream of the call changes nothing; a transfer leaves the
+ * call live (a person has it) and only fills in the reason; any other end completes the call. The worker's
+ * `ended` event names the reason that counts; a stopped stream's fills a gap (none yet, or a transfer's).
+ */
+function streamEnded(
+  view: CallView,
+  at: string,
+  reason: StreamEndReason | undefined,
+  fromEndedEvent: boolean,
+): CallView {
+  if (reason === 'replaced') return view;
+  if (reason === 'transferred') return { ...view, endedReason: view.endedReason ?? reason };
+  const next = { ...view };
+  if (!isTerminal(view.status)) {
+    next.status = 'completed';
+    next.endedAt ??= at;
+  }
+  if (
+    reason !== undefined &&
+    (fromEndedEvent || view.endedReason === null || view.endedReason === 'transferred')
+  )
+    next.endedReason = reason;
+  return next;
 }
 
 function addTimeline(timeline: TimelineEntry[], entry: TimelineEntry): TimelineEntry[] {
   if (timeline.some((t) => t.at === entry.at && t.label === entry.label)) return timeline;
   return [...timeline, entry].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
+
+/** What each reason a call's stream ended for means, in a few words for an operator. */
+export const ENDED_REASON_TEXT: Record<StreamEndReason, string> = {
+  'twilio-stopped': 'Twilio stopped the stream: the caller hung up, or the call moved on',
+  'twilio-closed': 'Twilio closed the stream without a stop',
+  'no-start': 'the stream never started',
+  'bad-start': 'the stream did not name a valid call',
+  'unknown-call': 'the registry did not know the call',
+  'lookup-failed': 'the registry could not be asked about the call',
+  'realtime-failed': 'no OpenAI Realtime session could be kept up',
+  'realtime-not-ready': 'the caller waited too long for an OpenAI Realtime session',
+  'agent-ended': 'the agent hung up',
+  'operator-ended': 'an operator hung up',
+  transferred: 'transferred to a person',
+  replaced: 'a newer stream of the call took over',
+  drained: 'the media worker shut down',
+};
 
 /** A live call leaves the live list once its status is terminal or its stream ended for good. */
 export function isLive(view: CallView): boolean {

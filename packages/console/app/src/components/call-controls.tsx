@@ -1,19 +1,27 @@
+import type { TransferTarget } from '@switchboard/contracts';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { Notice } from './layout.js';
 
 type Action = 'hangup' | 'transfer' | 'say';
 
-/** What an operator reads after a live-control request. */
-export function controlMessage(action: Action, err: unknown): string {
+const DONE: Record<Action, string> = {
+  hangup: 'Hanging up.',
+  transfer: 'Transferring: the gateway asks Twilio to dial the target.',
+  say: 'The agent will say it.',
+};
+
+/** What an operator reads after a live-control request the API refused (SPEC "Live control"). */
+export function controlMessage(err: unknown): string {
   if (!(err instanceof ApiError)) return `Could not reach the gateway: ${(err as Error).message}`;
-  if (err.routeMissing)
-    return `Live control is not available on this gateway: it has no POST /api/calls/:callSid/${action} yet.`;
   switch (err.code) {
     case 'CALL_NOT_LIVE':
-      return 'No media worker holds this call right now.';
+      return (
+        'Not connected to an agent: no media worker holds this call’s stream right now ' +
+        '(it has been transferred to a person, or its stream has not started).'
+      );
     case 'CALL_ENDED':
-      return 'The call has ended.';
+      return `This call can no longer be controlled: ${err.message}.`;
     case 'CALL_NOT_FOUND':
       return 'The registry does not know this call.';
     default:
@@ -21,8 +29,19 @@ export function controlMessage(action: Action, err: unknown): string {
   }
 }
 
-/** Hang up, transfer, "tell the agent": the live-control API (SPEC: Live control). */
-export function CallControls({ callSid, disabled }: { callSid: string; disabled: boolean }) {
+/**
+ * Hang up, transfer, "tell the agent" (SPEC "Live control"). Transfer offers the agent's transfer targets by
+ * name; a number in E.164 works too.
+ */
+export function CallControls({
+  callSid,
+  disabled,
+  targets = [],
+}: {
+  callSid: string;
+  disabled: boolean;
+  targets?: readonly TransferTarget[] | null | undefined;
+}) {
   const [target, setTarget] = useState('');
   const [text, setText] = useState('');
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | undefined>();
@@ -33,20 +52,13 @@ export function CallControls({ callSid, disabled }: { callSid: string; disabled:
         method: 'POST',
         ...(body === undefined ? {} : { body }),
       });
-      setResult({
-        kind: 'ok',
-        text:
-          action === 'hangup'
-            ? 'Hanging up.'
-            : action === 'transfer'
-              ? 'Transferring.'
-              : 'The agent will say it.',
-      });
+      setResult({ kind: 'ok', text: DONE[action] });
       if (action === 'say') setText('');
     } catch (err) {
-      setResult({ kind: 'error', text: controlMessage(action, err) });
+      setResult({ kind: 'error', text: controlMessage(err) });
     }
   };
+  const listId = `targets-${callSid}`;
   return (
     <section class="controls" aria-label="Live control">
       <button type="button" class="danger" disabled={disabled} onClick={() => send('hangup')}>
@@ -56,7 +68,7 @@ export function CallControls({ callSid, disabled }: { callSid: string; disabled:
         class="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void send('transfer', { target });
+          void send('transfer', { target: target.trim() });
         }}
       >
         <label for={`transfer-${callSid}`}>Transfer to</label>
@@ -64,10 +76,20 @@ export function CallControls({ callSid, disabled }: { callSid: string; disabled:
           id={`transfer-${callSid}`}
           value={target}
           placeholder="target name or +1…"
+          list={targets?.length ? listId : undefined}
           required
           disabled={disabled}
           onInput={(e) => setTarget((e.target as HTMLInputElement).value)}
         />
+        {targets?.length ? (
+          <datalist id={listId}>
+            {targets.map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.description}
+              </option>
+            ))}
+          </datalist>
+        ) : null}
         <button type="submit" disabled={disabled}>
           Transfer
         </button>

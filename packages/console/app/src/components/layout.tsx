@@ -1,7 +1,8 @@
+import type { StreamEndReason } from '@switchboard/contracts';
 import type { ComponentChildren } from 'preact';
 import { api } from '../api.js';
 import { connectionState } from '../events.js';
-import { maskNumber } from '../model.js';
+import { ENDED_REASON_TEXT, maskNumber } from '../model.js';
 import { BASE, navigate } from '../router.js';
 import { showNumbers } from '../store.js';
 
@@ -81,6 +82,20 @@ export function PhoneNumber({ value }: { value: string }) {
 
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge badge-${status}`}>{status}</span>;
+}
+
+/** Why a call's stream ended: the API's code, and what it means (in full, or as the code's tooltip). */
+export function EndedReason({ reason, full = false }: { reason: StreamEndReason; full?: boolean }) {
+  const text = ENDED_REASON_TEXT[reason];
+  return full ? (
+    <span class="ended-reason">
+      <code>{reason}</code>: {text}
+    </span>
+  ) : (
+    <span class="ended-reason" title={text}>
+      {reason}
+    </span>
+  );
 }
 
 export function Notice({

@@ -1,12 +1,35 @@
-import type { TranscriptSegment } from '@switchboard/contracts';
+import type { ToolCallRecord, TranscriptSegment } from '@switchboard/contracts';
 import { useEffect, useRef } from 'preact/hooks';
 
-const ROLE_LABEL: Record<TranscriptSegment['role'], string> = {
+export const ROLE_LABEL: Record<TranscriptSegment['role'], string> = {
   caller: 'Caller',
   agent: 'Agent',
   tool: 'Tool',
   event: 'Event',
 };
+
+/** At most `max` characters of `text`, with an ellipsis when cut. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The model's arguments, compact: JSON on one line (a string when they were not JSON). */
+function argumentsText(args: unknown): string {
+  if (args === undefined) return '';
+  return clip(typeof args === 'string' ? args : JSON.stringify(args), 160);
+}
+
+/** A call of one of the agent's tools: its name and arguments, how it went and how long it took, its result. */
+function ToolCall({ tool, text }: { tool: ToolCallRecord; text: string }) {
+  return (
+    <>
+      <code class="tool-name">{tool.name}</code>
+      <code class="tool-args">({argumentsText(tool.arguments)})</code>{' '}
+      <span class={`tool-status tool-status-${tool.status}`}>{tool.status}</span> in {tool.ms} ms
+      {text ? <span class="tool-result"> → {clip(text, 400)}</span> : null}
+    </>
+  );
+}
 
 function time(at: string): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -27,15 +50,7 @@ export function Transcript({ segments, live }: { segments: TranscriptSegment[]; 
           <span class="segment-meta">
             <span class="segment-role">{ROLE_LABEL[s.role]}</span> <time dateTime={s.at}>{time(s.at)}</time>
           </span>
-          <span class="segment-text">
-            {s.tool ? (
-              <>
-                <code>{s.tool.name}</code> {s.tool.status} in {s.tool.ms} ms{s.text ? ` — ${s.text}` : ''}
-              </>
-            ) : (
-              s.text
-            )}
-          </span>
+          <span class="segment-text">{s.tool ? <ToolCall tool={s.tool} text={s.text} /> : s.text}</span>
         </li>
       ))}
     </ol>

@@ -3,7 +3,7 @@ import type { Call, Transcript as TranscriptReply } from '@switchboard/contracts
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { CallControls } from '../components/call-controls.js';
-import { Notice, PhoneNumber, StatusBadge } from '../components/layout.js';
+import { EndedReason, Notice, PhoneNumber, StatusBadge } from '../components/layout.js';
 import { Transcript } from '../components/transcript.js';
 import { openEvents } from '../events.js';
 import {
@@ -99,8 +99,10 @@ export function CallPage({ callSid }: { callSid: string }) {
         <dd>{formatDuration(call.durationSeconds ?? callSeconds(v, now.value))}</dd>
         {v.endedReason && (
           <>
-            <dt>Ended</dt>
-            <dd>{v.endedReason}</dd>
+            <dt>Stream ended</dt>
+            <dd>
+              <EndedReason reason={v.endedReason} full />
+            </dd>
           </>
         )}
         {call.answeredBy && (
@@ -110,7 +112,9 @@ export function CallPage({ callSid }: { callSid: string }) {
           </>
         )}
       </dl>
-      {liveNow && <CallControls callSid={call.callSid} disabled={false} />}
+      {liveNow && (
+        <CallControls callSid={call.callSid} disabled={false} targets={call.agent.transferTargets} />
+      )}
       <section aria-labelledby="timeline-title">
         <h2 id="timeline-title">Status timeline</h2>
         <ol class="timeline">

@@ -1,7 +1,7 @@
 import type { Call, CallListReply, CallStatus } from '@switchboard/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, query } from '../api.js';
-import { Notice, PhoneNumber, StatusBadge } from '../components/layout.js';
+import { EndedReason, Notice, PhoneNumber, StatusBadge } from '../components/layout.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { formatDuration } from '../model.js';
 
@@ -53,7 +53,10 @@ function CallRow({ call }: { call: Call }) {
   return (
     <a class="call-row" href={`/console/calls/${call.callSid}`}>
       <code class="sid">{call.callSid}</code>
-      <StatusBadge status={call.status} />
+      <span class="call-row-status">
+        <StatusBadge status={call.status} />
+        {call.endedReason && <EndedReason reason={call.endedReason} />}
+      </span>
       <span>{call.direction}</span>
       <span>
         <PhoneNumber value={call.from} /> → <PhoneNumber value={call.to} />

@@ -3,8 +3,8 @@ import type { Transcript as TranscriptReply } from '@switchboard/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { CallControls } from '../components/call-controls.js';
-import { PhoneNumber, StatusBadge } from '../components/layout.js';
-import { Transcript } from '../components/transcript.js';
+import { EndedReason, PhoneNumber, StatusBadge } from '../components/layout.js';
+import { ROLE_LABEL, Transcript } from '../components/transcript.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { openEvents } from '../events.js';
 import { type CallView, callSeconds, formatDuration, isLive, mergeSegments } from '../model.js';
@@ -38,7 +38,7 @@ function CallCard({
     >
       <span class="call-card-top">
         <code class="sid">{v.callSid}</code>
-        <StatusBadge status={ended ? (v.status === 'in-progress' ? 'ended' : v.status) : v.status} />
+        <StatusBadge status={v.status} />
       </span>
       <span class="call-card-parties">
         {v.call ? (
@@ -53,10 +53,8 @@ function CallCard({
       <span class="call-card-last">
         {last ? (
           <>
-            <span class="segment-role">
-              {last.role === 'agent' ? 'Agent' : last.role === 'caller' ? 'Caller' : last.role}:
-            </span>{' '}
-            {last.text}
+            <span class="segment-role">{ROLE_LABEL[last.role]}:</span>{' '}
+            {last.tool ? `${last.tool.name} ${last.tool.status}` : last.text}
           </>
         ) : (
           <span class="muted">no words yet</span>
@@ -88,9 +86,14 @@ function LiveDetail({ view }: { view: Signal<CallView> }) {
       <p class="muted">
         <StatusBadge status={v.status} /> <Duration view={v} />
         {speaking && isLive(v) ? ` · last spoke: ${speaking}` : ''}
-        {v.endedReason ? ` · ended: ${v.endedReason}` : ''}
+        {v.endedReason && (
+          <>
+            {' · stream ended: '}
+            <EndedReason reason={v.endedReason} full />
+          </>
+        )}
       </p>
-      <CallControls callSid={v.callSid} disabled={!isLive(v)} />
+      <CallControls callSid={v.callSid} disabled={!isLive(v)} targets={v.call?.agent.transferTargets} />
       <Transcript segments={v.segments} live={isLive(v)} />
     </section>
   );

@@ -14,6 +14,8 @@ export interface ServicesOptions {
   apiKey: string;
   /** The OpenAI Realtime the worker dials (a sandbox or a fake) and the key it presents. */
   realtime: { url: string; apiKey: string };
+  /** More settings for the gateway and the worker (Twilio's REST API for transfers, tool signing…). */
+  env?: { gateway?: Record<string, string>; worker?: Record<string, string> };
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       TWILIO_AUTH_TOKEN: options.authToken,
       API_KEYS: options.apiKey,
       ...natsEnv('gateway'),
+      ...options.env?.gateway,
     }),
     log,
   });
@@ -75,6 +78,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       OPENAI_API_KEY: options.realtime.apiKey,
       OPENAI_REALTIME_URL: options.realtime.url,
       ...natsEnv('worker'),
+      ...options.env?.worker,
     }),
     log,
   });

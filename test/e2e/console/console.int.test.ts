@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Page, Route } from 'playwright-core';
+import { SILENCE_20MS } from '@switchboard/testkit';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, PHONE, startBrowser, type TestBrowser } from './browser.js';
 import { API_KEY, type ConsoleStack, GREETING, placeCall, startConsoleStack } from './stack.js';
@@ -12,6 +13,16 @@ import { API_KEY, type ConsoleStack, GREETING, placeCall, startConsoleStack } fr
 
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const CALLER = '+15557654321';
+const SUPPORT_CALLER = '+15557650000';
+const SUPPORT_NUMBER = '+15550002222';
+const SALES = { instructions: 'Sell.', voice: 'alloy', model: 'gpt-realtime', phoneNumber: '+15550005555' };
+const TOOL = {
+  name: 'lookup_order',
+  description: 'Finds an order by its number.',
+  parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+};
+const TARGET = { name: 'billing-desk', description: 'A person at the billing desk', to: '+15550004444' };
+const EDITED = { instructions: 'Help with orders. Be brief.', voice: 'marin' };
 
 let stack: ConsoleStack;
 let browser: TestBrowser;
@@ -42,6 +53,15 @@ async function storedLines(callSid: string): Promise<string[]> {
   });
   const { segments } = (await res.json()) as { segments: { text: string }[] };
   return segments.map((s) => s.text);
+}
+
+/** The agent API as an operator's script calls it, with the bearer key. */
+function agentApi(method: 'GET' | 'PUT', id: string, body?: unknown): Promise<Response> {
+  return fetch(`${stack.gateway.url}/api/agents/${id}`, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 /** Waits until the registry has `lines` (in any order), then until the page shows exactly what it has. */
@@ -169,7 +189,9 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     const row = page.locator(`a.call-row[href="/console/calls/${call.callSid}"]`);
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('completed');
+    await expect
+      .poll(() => row.locator('.call-row-status').textContent(), { timeout: 10_000 })
+      .toBe('completedoperator-ended');
     await screenshots('history');
     await row.click();
     await page.waitForURL(new RegExp(`/console/calls/${call.callSid}$`));
@@ -178,69 +200,251 @@ describe('the console in a browser', () => {
       .poll(() => page.locator('.timeline').textContent(), { timeout: 10_000 })
       .toContain('completed');
     expect(await page.locator('.timeline').textContent()).toContain('stream started');
+    expect(await page.locator('.call-page .facts').first().textContent()).toContain(
+      'Stream endedoperator-ended: an operator hung up',
+    );
     await screenshots('call');
   }, 150_000);
 
-  it('edits an agent with the API validation messages next to the field', async () => {
-    // The agent API (GET/PUT/DELETE /api/agents) is built on another branch: a stub of SPEC's contract here.
-    const agents: Record<string, Record<string, unknown>> = {
-      default: { id: 'default', instructions: 'Be brief.', voice: 'alloy', model: 'gpt-realtime' },
-      support: {
-        id: 'support',
-        phoneNumber: '+15550001111',
-        instructions: 'Help.',
-        voice: 'verse',
-        model: 'gpt-realtime',
-      },
-    };
-    let puts = 0;
-    await page.route('**/api/agents**', async (route: Route) => {
-      const req = route.request();
-      const id = new URL(req.url()).pathname.split('/')[3];
-      if (id === undefined)
-        return route.fulfill({ json: { agents: Object.values(agents), nextCursor: null } });
-      if (req.method() === 'GET') return route.fulfill({ json: agents[id] });
-      const body = req.postDataJSON() as Record<string, unknown>;
-      puts++;
-      if (typeof body.phoneNumber === 'string' && !/^\+[1-9]\d{1,14}$/.test(body.phoneNumber)) {
-        const message = 'phone numbers must be E.164, like +15551230000';
-        return route.fulfill({
-          status: 400,
-          json: {
-            error: {
-              code: 'INVALID_REQUEST',
-              message: `invalid body: phoneNumber: ${message}`,
-              details: [{ path: ['phoneNumber'], message }],
-            },
-          },
-        });
-      }
-      agents[id] = { ...body, id };
-      return route.fulfill({ status: 200, json: agents[id] });
-    });
+  it('creates and edits an agent through the agent API: every field round-trips, 400 details next to their fields, a 409 number conflict named', async () => {
+    // Another agent holds a number already (put there as an operator's script would).
+    expect((await agentApi('PUT', 'sales', SALES)).status).toBe(201);
     await page.getByRole('link', { name: 'Agents' }).click();
-    await page.getByRole('link', { name: 'support' }).click();
-    await expect.poll(() => page.getByLabel('Instructions').inputValue()).toBe('Help.');
-    await screenshots('agent');
+    await expect.poll(() => page.locator('table').textContent()).toContain('sales');
+    await page.getByRole('link', { name: 'New agent' }).click();
+    await page.waitForURL(/\/console\/agents\/new$/);
+
+    // Everything the page edits, with two mistakes: a number that is not E.164, a tool URL that is not http(s).
+    await page.getByLabel('Id', { exact: true }).fill('support');
     await page.getByLabel('Phone number (E.164)').fill('555-0100');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.locator('#agent-phoneNumber-error').textContent()).toContain('E.164');
-    expect(await page.getByLabel('Phone number (E.164)').getAttribute('aria-invalid')).toBe('true');
-    await page.getByLabel('Phone number (E.164)').fill('+15550002222');
+    await page.getByLabel('Instructions').fill('Help with orders.');
     await page.getByLabel('Greeting').fill('Support here.');
+    await page.getByLabel('Voice').fill('verse');
+    await page.getByLabel('Language (ISO-639-1)').fill('es');
+    await page.getByLabel('Kind').selectOption('semantic_vad');
+    await page.getByLabel('Eagerness').selectOption('high');
+    await page.getByRole('button', { name: 'Add tool' }).click();
+    const tool = page.getByRole('group', { name: 'Tool 1' });
+    await tool.getByLabel('Name').fill(TOOL.name);
+    await tool.getByLabel('Description').fill(TOOL.description);
+    await tool.getByLabel('URL').fill('ftp://tools.example/lookup_order');
+    await tool.getByLabel('Parameters (JSON Schema)').fill(JSON.stringify(TOOL.parameters));
+    await page.getByRole('button', { name: 'Add transfer target' }).click();
+    const target = page.getByRole('group', { name: 'Transfer target 1' });
+    await target.getByLabel('Name').fill(TARGET.name);
+    await target.getByLabel('Description').fill(TARGET.description);
+    await target.getByLabel('Number or SIP URI').fill(TARGET.to);
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).count()).toBe(1);
-    expect(agents.support).toMatchObject({
-      phoneNumber: '+15550002222',
+
+    // The API's 400 names both fields; each message is under its own field, the focus on the first.
+    await expect.poll(() => page.locator('#agent-phoneNumber-error').textContent()).toContain('E.164');
+    expect(await page.locator('#agent-tools-0-url-error').textContent()).toContain('http(s)');
+    expect(await page.getByLabel('Phone number (E.164)').getAttribute('aria-invalid')).toBe('true');
+    expect(await tool.getByLabel('URL').getAttribute('aria-invalid')).toBe('true');
+    expect(await tool.getByLabel('Name').getAttribute('aria-invalid')).toBeNull();
+    expect(await page.evaluate('document.activeElement.id')).toBe('agent-phoneNumber');
+    expect(await page.getByRole('alert').first().textContent()).toContain('2 fields need attention');
+    await screenshots('agent-invalid');
+    expect((await agentApi('GET', 'support')).status).toBe(404);
+
+    await page.getByLabel('Phone number (E.164)').fill(SUPPORT_NUMBER);
+    await tool.getByLabel('URL').fill(stack.tools.url(TOOL.name));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/console\/agents\/support$/);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Created support.' }).count()).toBe(1);
+    expect(await page.locator('.field-error').count()).toBe(0);
+    const created = {
+      id: 'support',
+      phoneNumber: SUPPORT_NUMBER,
+      instructions: 'Help with orders.',
       greeting: 'Support here.',
       voice: 'verse',
-    });
-    expect(puts).toBe(2);
+      model: 'gpt-realtime',
+      language: 'es',
+      turnDetection: { type: 'semantic_vad', eagerness: 'high' },
+      tools: [{ ...TOOL, url: stack.tools.url(TOOL.name) }],
+      transferTargets: [TARGET],
+    };
+    expect(await (await agentApi('GET', 'support')).json()).toEqual(created);
+
+    // Read back into the page from GET, edited, saved: every edited field as the page set it.
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Instructions').inputValue()).toBe('Help with orders.');
+    expect(await page.getByLabel('Kind').inputValue()).toBe('semantic_vad');
+    expect(await page.getByLabel('Eagerness').inputValue()).toBe('high');
+    expect(await tool.getByLabel('URL').inputValue()).toBe(stack.tools.url(TOOL.name));
+    expect(JSON.parse(await tool.getByLabel('Parameters (JSON Schema)').inputValue())).toEqual(
+      TOOL.parameters,
+    );
+    expect(await target.getByLabel('Number or SIP URI').inputValue()).toBe(TARGET.to);
+    await page.getByLabel('Instructions').fill(EDITED.instructions);
+    await page.getByLabel('Voice').fill(EDITED.voice);
+    await page.getByLabel('Kind').selectOption('server_vad');
+    await page.getByLabel('Threshold (0–1)').fill('0.6');
+    await page.getByLabel('Silence that ends a turn (ms)').fill('700');
+    await page.getByLabel('Noise reduction').selectOption('near_field');
+    await page.getByLabel('Speak again after caller silence (ms)').fill('8000');
+    await page.getByLabel('Reprompts before hanging up').fill('1');
+    await page.getByLabel('Longest call (seconds)').fill('600');
+    await page.getByLabel('Record calls').check();
+    await tool.getByLabel('Timeout (ms)').fill('2000');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved support.' }).count()).toBe(1);
+    const edited = {
+      ...created,
+      instructions: EDITED.instructions,
+      voice: EDITED.voice,
+      turnDetection: { type: 'server_vad', threshold: 0.6, silenceMs: 700 },
+      noiseReduction: 'near_field',
+      idleTimeoutMs: 8_000,
+      idleReprompts: 1,
+      maxCallSeconds: 600,
+      record: true,
+      tools: [{ ...created.tools[0], timeoutMs: 2_000 }],
+    };
+    expect(await (await agentApi('GET', 'support')).json()).toEqual(edited);
+
+    // Another agent's number: a 409, said next to the number, naming the agent that has it; nothing changed.
+    await page.getByLabel('Phone number (E.164)').fill(SALES.phoneNumber);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => page.locator('#agent-phoneNumber-error').textContent())
+      .toContain(`${SALES.phoneNumber} is already the number of agent “sales”`);
+    expect(await (await agentApi('GET', 'support')).json()).toEqual(edited);
+    await screenshots('agent');
+
     await page.getByRole('link', { name: 'Agents' }).click();
-    await expect.poll(() => page.locator('table').textContent()).toContain('support');
+    const row = page.locator('tr', { has: page.getByRole('link', { name: 'support' }) });
+    await expect
+      .poll(() => row.locator('td').allInnerTexts())
+      .toEqual(['support', '+1555•••2222', EDITED.voice, 'gpt-realtime', '1', '1']);
     await screenshots('agents');
-    await page.unroute('**/api/agents**');
   }, 60_000);
+
+  it("places the edited agent's next call with its settings; live control from the page: tell the agent, a tool call inline, transfer, and what a call that cannot be controlled says", async () => {
+    stack.tools.on(TOOL.name, () => ({ body: { order: 'A-1', status: 'shipped' } }));
+    await page.getByRole('link', { name: 'Live calls' }).click();
+    await expect.poll(() => page.locator('.conn-live').count(), { timeout: 15_000 }).toBe(1);
+    const call = await placeCall(stack, SUPPORT_CALLER, SUPPORT_NUMBER);
+
+    // The worker configured the model from the agent as last saved.
+    await expect
+      .poll(() => call.session.eventsOf('session.update').length, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    const session = call.session.eventsOf('session.update')[0]?.session;
+    expect(session).toMatchObject({
+      instructions: EDITED.instructions,
+      audio: {
+        input: {
+          turn_detection: { type: 'server_vad', threshold: 0.6, silence_duration_ms: 700 },
+          transcription: { language: 'es' },
+          noise_reduction: { type: 'near_field' },
+        },
+        output: { voice: EDITED.voice },
+      },
+    });
+    expect(session?.tools?.map((t) => t.name)).toEqual([TOOL.name, 'end_call', 'transfer_call', 'send_dtmf']);
+    expect(session?.tools?.[0]).toMatchObject({ description: TOOL.description, parameters: TOOL.parameters });
+
+    const card = page.locator(`[data-call-sid="${call.callSid}"]`);
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    await card.click();
+    await expect.poll(transcriptLines, { timeout: 15_000 }).toEqual([GREETING]);
+    await expect.poll(() => call.session.activeResponseId, { timeout: 10_000 }).toBeUndefined();
+
+    // A tool call: the worker POSTs the operator's tool; the page shows it inline with its status and time.
+    call.session.startResponse({
+      audio: Array.from({ length: 5 }, () => SILENCE_20MS),
+      transcript: 'Let me look that up.',
+      functionCalls: [{ name: TOOL.name, arguments: '{"order":"A-1"}' }],
+    });
+    const toolLine = page.locator('.live-detail .segment-tool .segment-text');
+    await expect
+      .poll(() => toolLine.textContent(), { timeout: 15_000 })
+      .toMatch(/^lookup_order\(\{"order":"A-1"\}\) ok in \d+ ms → .*shipped/);
+    await expect
+      .poll(() => page.locator('.live-detail .segment-agent .segment-text').last().textContent(), {
+        timeout: 15_000,
+      })
+      .toBe('Agent answer 1');
+
+    // "Tell the agent": the worker holding the stream asks the model to say it.
+    const controls = page.locator('.live-detail .controls');
+    await page.getByLabel('Tell the agent').fill('Your order ships today.');
+    await controls.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => controls.locator('.notice').textContent()).toBe('The agent will say it.');
+    await expect
+      .poll(() => call.session.eventsOf('response.create').map((e) => e.response?.instructions ?? ''), {
+        timeout: 10_000,
+      })
+      .toContainEqual(expect.stringContaining('Your order ships today.'));
+
+    await expect
+      .poll(() => page.locator('.live-detail .segment-agent .segment-text').last().textContent(), {
+        timeout: 15_000,
+      })
+      .toBe('Agent answer 2');
+
+    // Transfer to one of the agent's targets by name: Twilio is asked to <Dial> its number.
+    await page.getByLabel('Transfer to').fill(TARGET.name);
+    await controls.getByRole('button', { name: 'Transfer' }).click();
+    await expect.poll(() => controls.locator('.notice').textContent()).toMatch(/^Transferring/);
+    const dialed = () =>
+      stack.twilio.updateRequests
+        .filter((r) => r.path.endsWith(`/Calls/${call.callSid}.json`))
+        .map((r) => String(r.params.Twiml ?? ''));
+    await expect
+      .poll(dialed, { timeout: 15_000 })
+      .toEqual([expect.stringMatching(/<Dial [^>]*><Number>\+15550004444<\/Number><\/Dial>/)]);
+    // While it is being transferred, the worker takes nothing more: a 409 CALL_ENDED, said as such.
+    await page.getByLabel('Tell the agent').fill('Are you still there?');
+    await controls.getByRole('button', { name: 'Send' }).click();
+    await expect
+      .poll(() => controls.locator('.notice').textContent())
+      .toBe('This call can no longer be controlled: the call is being transferred.');
+    await screenshots('live-control');
+
+    // Twilio runs the <Dial>: the stream stops. A person has the call now; no worker holds it.
+    call.media.sendStop(call.callSid);
+    await call.media.closed;
+    await expect
+      .poll(() => page.locator('.live-detail .segment-event .segment-text').allInnerTexts(), {
+        timeout: 15_000,
+      })
+      .toEqual([`transfer to ${TARGET.name} requested by an operator`]);
+    await expect
+      .poll(() => page.locator('.live-detail > p').first().textContent(), { timeout: 10_000 })
+      .toContain('stream ended: transferred: transferred to a person');
+    expect(await card.getAttribute('class')).not.toContain('ended');
+    await controls.getByRole('button', { name: 'Hang up' }).click();
+    await expect
+      .poll(() => controls.locator('.notice').textContent())
+      .toContain('Not connected to an agent: no media worker holds this call’s stream');
+
+    // The person hangs up: Twilio's last callback ends the call; history and its page say how it ended.
+    await stack.webhooks.status(call.callSid, 'completed', { CallDuration: '9' });
+    await expect.poll(() => card.getAttribute('class'), { timeout: 15_000 }).toContain('ended');
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByLabel('Number', { exact: true }).fill(SUPPORT_CALLER);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const row = page.locator(`a.call-row[href="/console/calls/${call.callSid}"]`);
+    await expect
+      .poll(() => row.locator('.call-row-status').textContent(), { timeout: 10_000 })
+      .toBe('completedtransferred');
+    await row.click();
+    await page.waitForURL(new RegExp(`/console/calls/${call.callSid}$`));
+    await expect
+      .poll(() => page.locator('.call-page .facts').first().textContent(), { timeout: 10_000 })
+      .toContain('Stream endedtransferred: transferred to a person');
+    const kinds = await page
+      .locator('.call-page .segment')
+      .evaluateAll((items) => items.map((li) => li.className.replace('segment segment-', '')));
+    expect(kinds).toEqual(['agent', 'agent', 'tool', 'agent', 'agent', 'event']);
+    expect(await page.locator('.call-page .segment-tool .segment-text').textContent()).toMatch(
+      /^lookup_order\(\{"order":"A-1"\}\) ok in \d+ ms/,
+    );
+    await screenshots('call-transferred');
+  }, 90_000);
 
   it('shows the system: the registry, its pool and consumer lag, the replicas, the activity chart', async () => {
     await page.getByRole('link', { name: 'System' }).click();
@@ -252,7 +456,7 @@ describe('the console in a browser', () => {
     expect(text).toMatch(/consumer lag \(pending\)\s*\d+/);
     await expect
       .poll(() => page.locator('.chart svg').getAttribute('aria-label'), { timeout: 10_000 })
-      .toMatch(/1 call started/);
+      .toMatch(/2 calls started/);
     await screenshots('system');
     // Dark, as the system asks.
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -3,10 +3,12 @@ import {
   FAKE_OPENAI_API_KEY,
   FakeRealtimeServer,
   type FakeRealtimeSession,
+  FakeTwilioRest,
   newCallSid,
   SILENCE_20MS,
   TcpProxy,
   type TestDatabase,
+  ToolServer,
   TwilioMediaClient,
 } from '@switchboard/testkit';
 import type { Gateway } from '@switchboard/webhook-gateway';
@@ -15,11 +17,15 @@ import { startServices } from '../services.js';
 export const AUTH_TOKEN = 'console-e2e-twilio-auth-token';
 export const API_KEY = 'console-e2e-api-key';
 export const GREETING = 'Hello! How can I help you today?';
+export const ACCOUNT_SID = `AC${'c0'.repeat(16)}`;
+const TOOL_SIGNING_SECRET = `whsec_${Buffer.from('console-e2e-tool-signing-secret').toString('base64')}`;
 
 /**
  * The three real services as the other end-to-end tests start them (a real nats-server with infra/nats's
- * users, a real PostgreSQL), a fake OpenAI Realtime whose sessions the test drives line by line, and a TCP
- * proxy in front of the gateway through which the browser reaches it, so the test can cut the browser off.
+ * users, a real PostgreSQL), a fake OpenAI Realtime whose sessions the test drives line by line, a fake of
+ * Twilio's REST API (transfers update the call there), an operator's tool server the agents' tools point at,
+ * and a TCP proxy in front of the gateway through which the browser reaches it, so the test can cut the
+ * browser off.
  */
 export interface ConsoleStack {
   gateway: Gateway;
@@ -27,6 +33,8 @@ export interface ConsoleStack {
   consoleUrl: string;
   proxy: TcpProxy;
   realtime: FakeRealtimeServer;
+  twilio: FakeTwilioRest;
+  tools: ToolServer;
   webhooks: TwilioWebhooks;
   mediaUrl: string;
   db: TestDatabase;
@@ -46,10 +54,18 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
       };
     },
   });
+  const [twilio, tools] = await Promise.all([
+    FakeTwilioRest.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }),
+    ToolServer.start(),
+  ]);
   const services = await startServices({
     authToken: AUTH_TOKEN,
     apiKey: API_KEY,
     realtime: { url: realtime.url, apiKey: FAKE_OPENAI_API_KEY },
+    env: {
+      gateway: { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_API_BASE_URL: twilio.url },
+      worker: { TOOL_SIGNING_SECRET, TOOL_ALLOW_PRIVATE_URLS: 'true' },
+    },
   });
   const proxy = await TcpProxy.start({ port: services.gateway.port });
   return {
@@ -57,13 +73,15 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
     consoleUrl: `http://127.0.0.1:${proxy.port}`,
     proxy,
     realtime,
+    twilio,
+    tools,
     webhooks: new TwilioWebhooks(services.publicBaseUrl, services.publicBaseUrl, AUTH_TOKEN),
     mediaUrl: services.mediaUrl,
     db: services.db,
     async close() {
       await proxy.close();
       await services.close();
-      await realtime.close();
+      await Promise.all([realtime.close(), twilio.close(), tools.close()]);
     },
   };
 }
@@ -78,6 +96,8 @@ export interface PlacedCall {
 
 export async function placeCall(stack: ConsoleStack, from: string, to = '+15559870000'): Promise<PlacedCall> {
   const callSid = newCallSid();
+  // Twilio knows every call it sends a webhook for (a transfer updates it through the REST API).
+  stack.twilio.addCall(callSid, { from, to });
   const { twiml } = await stack.webhooks.voice({ callSid, from, to });
   const stream = parseStreamTwiml(twiml);
   if (!stream) throw new Error(`no stream in the TwiML: ${twiml}`);

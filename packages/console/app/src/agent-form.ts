@@ -1,7 +1,7 @@
 // The agent editor's pure side: an Agent as the form's text fields, the form as the body of
 // `PUT /api/agents/:id`, and the API's 400 `details` placed next to the field each names. No DOM, unit-tested.
 import type { Agent, AgentTool, TransferTarget, TurnDetectionSetting } from '@switchboard/contracts';
-import type { FieldIssue } from './api.js';
+import type { FieldIssue } from './field-issue.js';
 
 export interface ToolForm {
   name: string;

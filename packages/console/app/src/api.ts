@@ -1,11 +1,7 @@
 // The console's only door to the gateway: same-origin fetches, the session cookie sent by the browser, the
 // console's header on every write (the gateway refuses cookie-borne writes without it).
+import type { FieldIssue } from './field-issue.js';
 import { navigate, signInPath } from './router.js';
-
-export interface FieldIssue {
-  path: string[];
-  message: string;
-}
 
 /** An API answer other than 2xx, with the gateway's `{"error": {code, message, details}}`. */
 export class ApiError extends Error {

@@ -49,6 +49,9 @@ async function issuesOf(err: unknown, form: AgentForm, id: string): Promise<Issu
   return { form: err.message };
 }
 
+/** What the page says after it created an agent, for the page of that agent it moves to. */
+let createdNote: string | undefined;
+
 /** The first control with a problem gets the focus, so a keyboard or screen reader user lands on it. */
 function focusFirstProblem(): void {
   requestAnimationFrame(() =>
@@ -60,7 +63,11 @@ export function AgentPage({ id }: { id: string | undefined }) {
   const [original, setOriginal] = useState<Agent | undefined>();
   const [form, setForm] = useState<AgentForm>(NEW_AGENT);
   const [issues, setIssues] = useState<Issues>({});
-  const [saved, setSaved] = useState<string | undefined>();
+  const [saved, setSaved] = useState<string | undefined>(() => {
+    const note = createdNote;
+    createdNote = undefined;
+    return note;
+  });
   const [saving, setSaving] = useState(false);
   const [testTo, setTestTo] = useState('');
   const [testResult, setTestResult] = useState<{ kind: 'ok' | 'error'; text: string } | undefined>();
@@ -106,8 +113,13 @@ export function AgentPage({ id }: { id: string | undefined }) {
       setIssues({});
       setOriginal(agent);
       setForm(formOf(agent));
-      setSaved(id === undefined ? `Created ${agent.id}.` : `Saved ${agent.id}.`);
-      if (id === undefined) navigate(`/console/agents/${encodeURIComponent(agent.id)}`, { replace: true });
+      if (id === undefined) {
+        // The agent's own page takes over (a new page state): it says what happened.
+        createdNote = `Created ${agent.id}.`;
+        navigate(`/console/agents/${encodeURIComponent(agent.id)}`, { replace: true });
+      } else {
+        setSaved(`Saved ${agent.id}.`);
+      }
     } catch (err) {
       setIssues(await issuesOf(err, form, agentId));
       focusFirstProblem();

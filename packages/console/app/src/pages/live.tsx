@@ -75,7 +75,8 @@ function LiveDetail({ view }: { view: Signal<CallView> }) {
       () => undefined,
     );
   }, [v.callSid]);
-  const speaking = v.segments.at(-1)?.role;
+  // Who spoke last: the caller or the agent (tool calls and events are not speech).
+  const speaking = v.segments.findLast((s) => s.role === 'caller' || s.role === 'agent')?.role;
   return (
     <section class="live-detail" aria-label={`Call ${v.callSid}`}>
       <h2>

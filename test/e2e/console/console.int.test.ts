@@ -8,8 +8,10 @@ import { API_KEY, type ConsoleStack, GREETING, placeCall, startConsoleStack } fr
 
 // The console in headless Chromium (playwright-core, Debian's chromium) against the real services: sign-in,
 // a call appearing in Live calls with its transcript streaming, the event stream cut and resumed without a
-// lost line, the call ending and found in history, the agent editor, the system page. Screenshots of each
-// page at desktop and phone widths go to test/e2e/console/screenshots/ (not committed).
+// lost line, the call hung up and found in history; the agent editor against the real agent API, and the
+// edited agent's next call configured with it; live control from the page (tell the agent, transfer, the
+// refusals), a tool call inline; the system page. Screenshots of each page at desktop and phone widths go to
+// test/e2e/console/screenshots/ (not committed).
 
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const CALLER = '+15557654321';

@@ -86,6 +86,25 @@ export const VOICES = [
   'cedar',
 ] as const;
 
+/** The choices of the form's selects: the value, and what it means. */
+export const TURN_KINDS: readonly (readonly [TurnType, string])[] = [
+  ['', 'default (server VAD)'],
+  ['server_vad', 'server VAD: silence ends the turn'],
+  ['semantic_vad', 'semantic VAD: the model judges when the caller is done'],
+];
+export const EAGERNESS: readonly (readonly [Eagerness, string])[] = [
+  ['', 'default'],
+  ['low', 'low'],
+  ['medium', 'medium'],
+  ['high', 'high'],
+  ['auto', 'auto'],
+];
+export const NOISE_REDUCTION: readonly (readonly [AgentForm['noiseReduction'], string])[] = [
+  ['', 'off'],
+  ['near_field', 'near field (a handset)'],
+  ['far_field', 'far field (a speakerphone)'],
+];
+
 export const NEW_TOOL_PARAMETERS = '{\n  "type": "object",\n  "properties": {}\n}';
 
 export const NEW_AGENT: AgentForm = {
@@ -163,25 +182,11 @@ export type Issues = Record<string, string>;
 export function issuePlaces(form: AgentForm): Set<string> {
   const places = new Set<string>([
     'form',
-    'id',
-    'phoneNumber',
-    'instructions',
-    'greeting',
-    'voice',
-    'model',
-    'language',
-    'turnDetection',
+    ...EDITED,
     'turnDetection.type',
     'turnDetection.threshold',
     'turnDetection.silenceMs',
     'turnDetection.eagerness',
-    'noiseReduction',
-    'idleTimeoutMs',
-    'idleReprompts',
-    'maxCallSeconds',
-    'record',
-    'tools',
-    'transferTargets',
   ]);
   form.tools.forEach((_, i) => {
     for (const f of ['', '.name', '.description', '.url', '.timeoutMs', '.parameters'])

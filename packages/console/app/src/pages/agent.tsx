@@ -1,19 +1,36 @@
-import type { Agent, AgentListReply, Call } from '@switchboard/contracts';
+import type { Agent, AgentListReply } from '@switchboard/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import {
   AGENT_ID_PATTERN,
   type AgentForm,
   bodyOf,
+  EAGERNESS,
   formOf,
   type Issues,
   issuesFromApi,
   NEW_AGENT,
+  NOISE_REDUCTION,
+  TURN_KINDS,
   VOICES,
 } from '../agent-form.js';
 import { ApiError, api, query } from '../api.js';
 import { Field, Group, Select, TargetsEditor, ToolsEditor } from '../components/agent-fields.js';
 import { Notice } from '../components/layout.js';
+import { TestCall } from '../components/test-call.js';
 import { navigate } from '../router.js';
+
+/** The form's fields typed as free text (each is also the API's name for it). */
+type TextField =
+  | 'id'
+  | 'phoneNumber'
+  | 'instructions'
+  | 'greeting'
+  | 'voice'
+  | 'model'
+  | 'language'
+  | 'idleTimeoutMs'
+  | 'idleReprompts'
+  | 'maxCallSeconds';
 
 /** Agents read at most to find which one holds a phone number. */
 const MAX_AGENTS_SEARCHED = 2_000;
@@ -69,8 +86,6 @@ export function AgentPage({ id }: { id: string | undefined }) {
     return note;
   });
   const [saving, setSaving] = useState(false);
-  const [testTo, setTestTo] = useState('');
-  const [testResult, setTestResult] = useState<{ kind: 'ok' | 'error'; text: string } | undefined>();
 
   useEffect(() => {
     if (id === undefined) return;
@@ -138,30 +153,8 @@ export function AgentPage({ id }: { id: string | undefined }) {
     }
   };
 
-  const testCall = async (e: Event) => {
-    e.preventDefault();
-    setTestResult(undefined);
-    try {
-      const call = await api<Call>('/api/calls', { method: 'POST', body: { to: testTo, agentId: id } });
-      setTestResult({ kind: 'ok', text: `Placed ${call.callSid}.` });
-    } catch (err) {
-      setTestResult({ kind: 'error', text: (err as Error).message });
-    }
-  };
-
-  const field = (
-    place: keyof AgentForm & string,
-    label: string,
-    more: Partial<Parameters<typeof Field>[0]> = {},
-  ) => (
-    <Field
-      place={place}
-      label={label}
-      value={String(form[place])}
-      issues={issues}
-      onValue={set(place) as (v: string) => void}
-      {...more}
-    />
+  const field = (place: TextField, label: string, more: Partial<Parameters<typeof Field>[0]> = {}) => (
+    <Field place={place} label={label} value={form[place]} issues={issues} onValue={set(place)} {...more} />
   );
   const problems = Object.keys(issues).filter((k) => k !== 'form').length;
 
@@ -193,11 +186,7 @@ export function AgentPage({ id }: { id: string | undefined }) {
             place="turnDetection.type"
             label="Kind"
             value={form.turnType}
-            options={[
-              ['', 'default (server VAD)'],
-              ['server_vad', 'server VAD: silence ends the turn'],
-              ['semantic_vad', 'semantic VAD: the model judges when the caller is done'],
-            ]}
+            options={TURN_KINDS}
             issues={issues}
             onValue={set('turnType')}
           />
@@ -226,13 +215,7 @@ export function AgentPage({ id }: { id: string | undefined }) {
               place="turnDetection.eagerness"
               label="Eagerness"
               value={form.eagerness}
-              options={[
-                ['', 'default'],
-                ['low', 'low'],
-                ['medium', 'medium'],
-                ['high', 'high'],
-                ['auto', 'auto'],
-              ]}
+              options={EAGERNESS}
               issues={issues}
               onValue={set('eagerness')}
             />
@@ -243,11 +226,7 @@ export function AgentPage({ id }: { id: string | undefined }) {
             place="noiseReduction"
             label="Noise reduction"
             value={form.noiseReduction}
-            options={[
-              ['', 'off'],
-              ['near_field', 'near field (a handset)'],
-              ['far_field', 'far field (a speakerphone)'],
-            ]}
+            options={NOISE_REDUCTION}
             issues={issues}
             onValue={set('noiseReduction')}
           />
@@ -289,21 +268,7 @@ export function AgentPage({ id }: { id: string | undefined }) {
           )}
         </div>
       </form>
-      {id !== undefined && (
-        <form class="inline-form test-call" onSubmit={testCall} aria-label="Test call">
-          <label for="test-to">Place a test call to</label>
-          <input
-            id="test-to"
-            value={testTo}
-            inputMode="tel"
-            placeholder="+15551230000"
-            required
-            onInput={(e) => setTestTo((e.target as HTMLInputElement).value)}
-          />
-          <button type="submit">Call</button>
-          {testResult && <Notice kind={testResult.kind}>{testResult.text}</Notice>}
-        </form>
-      )}
+      {id !== undefined && <TestCall agentId={id} />}
     </div>
   );
 }

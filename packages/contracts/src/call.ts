@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Agent } from './agent.js';
-import { StreamEndReason } from './endings.js';
+import { CallEndReason } from './endings.js';
 
 /** `CA` followed by 32 lowercase hex digits, as Twilio issues them. */
 export const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
@@ -78,7 +78,7 @@ export const Call = z.object({
    * Why the call's media stream last ended (the worker's `ended` event, else the stopped stream's reason);
    * null while no stream has ended. `transferred` while a person has the call.
    */
-  endedReason: StreamEndReason.nullable(),
+  endedReason: CallEndReason.nullable(),
 });
 export type Call = z.infer<typeof Call>;
 

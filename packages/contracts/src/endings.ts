@@ -34,3 +34,11 @@ export const STREAM_END_REASONS = [
 ] as const;
 export const StreamEndReason = z.enum(STREAM_END_REASONS);
 export type StreamEndReason = z.infer<typeof StreamEndReason>;
+
+/**
+ * How a call ended (`Call.endedReason`): a stream's ending, or one the registry records itself —
+ * `worker-lost`: the worker holding the stream stopped announcing itself (its process died).
+ */
+export const CALL_END_REASONS = [...STREAM_END_REASONS, 'worker-lost'] as const;
+export const CallEndReason = z.enum(CALL_END_REASONS);
+export type CallEndReason = z.infer<typeof CallEndReason>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CallSid, CallStatus, IsoTime, ToolCallRecord, TranscriptRole } from './call.js';
 import { StreamEndReason } from './endings.js';
 import { singleLine } from './text.js';
+import { WorkerId } from './workers.js';
 
 /** Fields every event on `events.call.<callSid>.<kind>` carries. `at` is when it happened (ISO time). */
 const base = { callSid: CallSid, at: IsoTime };
@@ -25,6 +26,8 @@ export const StreamEvent = z.object({
   kind: z.literal('stream'),
   action: z.enum(['started', 'stopped']),
   streamSid: z.string().min(1).max(64),
+  /** The worker holding the stream (its announcements are the stream's lease). */
+  workerId: WorkerId.optional(),
   /** On `stopped`: why the stream ended (a transfer ends the stream, not the call). */
   reason: StreamEndReason.optional(),
 });

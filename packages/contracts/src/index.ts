@@ -42,6 +42,8 @@ export {
   TwilioCallTransferRequest,
 } from './control.js';
 export {
+  CALL_END_REASONS,
+  CallEndReason,
   STREAM_END_REASONS,
   StreamEndReason,
 } from './endings.js';
@@ -186,3 +188,11 @@ export {
   TwilioStartMessage,
   TwilioStopMessage,
 } from './twilio-media.js';
+export {
+  WORKER_SUBJECTS,
+  WorkerAnnouncement,
+  WorkerId,
+  WorkerReserveReply,
+  WorkerReserveRequest,
+  workerReserveSubject,
+} from './workers.js';

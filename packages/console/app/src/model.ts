@@ -1,5 +1,12 @@
 // The console's pure bookkeeping: no DOM, no I/O, unit-tested. What a call looks like as events arrive.
-import type { Call, CallEvent, CallStatus, StreamEndReason, TranscriptSegment } from '@switchboard/contracts';
+import type {
+  Call,
+  CallEndReason,
+  CallEvent,
+  CallStatus,
+  StreamEndReason,
+  TranscriptSegment,
+} from '@switchboard/contracts';
 
 const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const RANK: Record<CallStatus, number> = {
@@ -38,7 +45,7 @@ export interface CallView {
   answeredAt: string | null;
   endedAt: string | null;
   /** Why the call's media stream last ended (the Call's `endedReason`, as the registry keeps it). */
-  endedReason: StreamEndReason | null;
+  endedReason: CallEndReason | null;
   createdAt: string;
   segments: TranscriptSegment[];
   timeline: TimelineEntry[];
@@ -170,7 +177,7 @@ function addTimeline(timeline: TimelineEntry[], entry: TimelineEntry): TimelineE
 }
 
 /** What each reason a call's stream ended for means, in a few words for an operator. */
-export const ENDED_REASON_TEXT: Record<StreamEndReason, string> = {
+export const ENDED_REASON_TEXT: Record<CallEndReason, string> = {
   'twilio-stopped': 'Twilio stopped the stream: the caller hung up, or the call moved on',
   'twilio-closed': 'Twilio closed the stream without a stop',
   'no-start': 'the stream never started',
@@ -184,6 +191,7 @@ export const ENDED_REASON_TEXT: Record<StreamEndReason, string> = {
   transferred: 'transferred to a person',
   replaced: 'a newer stream of the call took over',
   drained: 'the media worker shut down',
+  'worker-lost': 'the media worker holding the call stopped answering',
 };
 
 /** A live call leaves the live list once its status is terminal or its stream ended for good. */

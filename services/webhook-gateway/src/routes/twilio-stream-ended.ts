@@ -1,4 +1,4 @@
-import { CallNotFoundError, CallSid, type StreamEndReason } from '@switchboard/contracts';
+import { type CallEndReason, CallNotFoundError, CallSid } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ export const STREAM_ENDED_WAIT_MS = 1_500;
 export const STREAM_ENDED_POLL_MS = 100;
 
 /** The endings after which the caller has heard goodbye already: the call just hangs up. */
-const ENDED_ON_PURPOSE: ReadonlySet<StreamEndReason> = new Set(['agent-ended', 'operator-ended']);
+const ENDED_ON_PURPOSE: ReadonlySet<CallEndReason> = new Set(['agent-ended', 'operator-ended']);
 
 const StreamEndedParams = z.object({ CallSid: CallSid });
 
@@ -27,7 +27,7 @@ export interface StreamEndedDeps {
 export type StreamEndedAnswer = 'hangup' | 'apology';
 
 /** What Twilio does once the stream has ended for `reason` (undefined: the registry could not tell). */
-export function answerForEnding(reason: StreamEndReason | null | undefined): StreamEndedAnswer {
+export function answerForEnding(reason: CallEndReason | null | undefined): StreamEndedAnswer {
   return reason !== null && reason !== undefined && ENDED_ON_PURPOSE.has(reason) ? 'hangup' : 'apology';
 }
 
@@ -59,7 +59,7 @@ export function twilioStreamEndedHandler(deps: StreamEndedDeps): RequestHandler 
  * before Twilio asks): undefined when it still does not know once the wait is over. A reason of `transferred`
  * is a previous stream's, not yet replaced by this one's.
  */
-async function endedReason(deps: StreamEndedDeps, callSid: string): Promise<StreamEndReason | undefined> {
+async function endedReason(deps: StreamEndedDeps, callSid: string): Promise<CallEndReason | undefined> {
   const deadline = Date.now() + (deps.waitMs ?? STREAM_ENDED_WAIT_MS);
   let failure: unknown;
   for (;;) {

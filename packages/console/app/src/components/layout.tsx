@@ -1,4 +1,4 @@
-import type { StreamEndReason } from '@switchboard/contracts';
+import type { CallEndReason } from '@switchboard/contracts';
 import type { ComponentChildren } from 'preact';
 import { api } from '../api.js';
 import { connectionState } from '../events.js';
@@ -85,7 +85,7 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 /** Why a call's stream ended: the API's code, and what it means (in full, or as the code's tooltip). */
-export function EndedReason({ reason, full = false }: { reason: StreamEndReason; full?: boolean }) {
+export function EndedReason({ reason, full = false }: { reason: CallEndReason; full?: boolean }) {
   const text = ENDED_REASON_TEXT[reason];
   return full ? (
     <span class="ended-reason">

@@ -152,11 +152,11 @@ function keptGreeting(): Greetings {
   return store;
 }
 
-const completed = (responseId: string): BridgeInput => ({
+const completed = (responseId: string, status = 'completed'): BridgeInput => ({
   kind: 'response-done',
   connection: 1,
   responseId,
-  status: 'completed',
+  status,
 });
 
 describe('the greeting, kept', () => {
@@ -173,7 +173,7 @@ describe('the greeting, kept', () => {
   it('a greeting cut short or lost with its session is not kept', () => {
     const cut = new BridgeHarness({ greetings: new Greetings() }).live();
     cut.feed(created('greet'), delta('greet', 'i1'));
-    expect(cut.feed({ ...completed('greet'), status: 'cancelled' })).toEqual([]);
+    expect(cut.feed(completed('greet', 'cancelled'))).toEqual([]);
     expect(cut.outputs.some((o) => o.to === 'keep-greeting')).toBe(false);
 
     const lost = new BridgeHarness({ greetings: new Greetings() }).live();

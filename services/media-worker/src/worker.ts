@@ -74,6 +74,8 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   const greetings = config.keepGreetingAudio ? new KeptGreetings(metrics) : undefined;
   const bridge = { ...bridgeOptionsFor(config), greetings };
   const { realtimeUrl: url, apiKey, transcriptionModel } = config.openai;
+  // The worker's ReservationHooks: the placement's `worker.reserve.<id>` handler is to be given `prepared`
+  // (until it is built, `Worker.reservations` exposes it to tests and `pnpm bench placement`).
   const prepared = new WarmSessions({
     endpoint: { url, apiKey },
     transcriptionModel,
@@ -82,6 +84,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     log,
     metrics,
   });
+  const warm = { sessions: prepared, greetings };
   const stopWatchingAgents = watchAgentChanges(nc, log, {
     changed: (id) => {
       prepared.agentChanged(id);
@@ -105,7 +108,6 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
-      const warm = { sessions: prepared, greetings };
       const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls, warm });
       streams.set(ws, session);
       ws.once('close', () => {

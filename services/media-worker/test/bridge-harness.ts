@@ -183,14 +183,11 @@ export class BridgeHarness {
 
   /** The socket opened and Twilio's start for CALL_SID arrived. */
   start(): string[] {
-    return this.feed(
-      { kind: 'stream-opened' },
-      { kind: 'twilio-start', callSid: CALL_SID, streamSid: STREAM_SID, callSidParameter: CALL_SID },
-    );
+    return this.startWith({});
   }
 
-  /** The socket opened and Twilio's start for CALL_SID arrived, with a session prepared for it. */
-  startPrepared(state: PreparedSession['state'] = 'ready', agent: Agent = AGENT): string[] {
+  /** The socket opened and Twilio's start arrived: for CALL_SID, with `fields` changed or added. */
+  startWith(fields: Partial<Extract<BridgeInput, { kind: 'twilio-start' }>>): string[] {
     return this.feed(
       { kind: 'stream-opened' },
       {
@@ -198,9 +195,14 @@ export class BridgeHarness {
         callSid: CALL_SID,
         streamSid: STREAM_SID,
         callSidParameter: CALL_SID,
-        prepared: prepared(state, agent),
+        ...fields,
       },
     );
+  }
+
+  /** The socket opened and Twilio's start for CALL_SID arrived, with a session prepared for it. */
+  startPrepared(state: PreparedSession['state'] = 'ready', agent: Agent = AGENT): string[] {
+    return this.startWith({ prepared: prepared(state, agent) });
   }
 
   /** Started, found, the first socket open and ready (the greeting asked for); outputs dropped. */

@@ -6,7 +6,6 @@ import {
   agentSaid,
   audio,
   BridgeHarness,
-  CALL_SID,
   callerAudio,
   closed,
   created,
@@ -17,7 +16,6 @@ import {
   open,
   prepared,
   ready,
-  STREAM_SID,
   speech,
 } from './bridge-harness.js';
 
@@ -67,48 +65,18 @@ describe('a session prepared while the phone rang', () => {
 
   it('is not adopted by a start that does not match its callSid parameter', () => {
     const h = new BridgeHarness();
-    const lines = h.feed(
-      { kind: 'stream-opened' },
-      {
-        kind: 'twilio-start',
-        callSid: CALL_SID,
-        streamSid: STREAM_SID,
-        callSidParameter: `CA${'f'.repeat(32)}`,
-        prepared: prepared(),
-      },
-    );
+    const lines = h.startWith({ callSidParameter: `CA${'f'.repeat(32)}`, prepared: prepared() });
     expect(lines).toEqual(['end bad-start']);
   });
 
   it('is not adopted for another call, nor by a stream back from a transfer (it needs the transcript)', () => {
     const other = new BridgeHarness();
     const otherCall = { ...prepared(), callSid: `CA${'e'.repeat(32)}` };
-    expect(
-      other.feed(
-        { kind: 'stream-opened' },
-        {
-          kind: 'twilio-start',
-          callSid: CALL_SID,
-          streamSid: STREAM_SID,
-          callSidParameter: CALL_SID,
-          prepared: otherCall,
-        },
-      ),
-    ).toEqual(['claim', 'dial rt1 gpt-realtime for first']);
+    expect(other.startWith({ prepared: otherCall })).toEqual(['claim', 'dial rt1 gpt-realtime for first']);
 
     const back = new BridgeHarness();
     expect(
-      back.feed(
-        { kind: 'stream-opened' },
-        {
-          kind: 'twilio-start',
-          callSid: CALL_SID,
-          streamSid: STREAM_SID,
-          callSidParameter: CALL_SID,
-          transferFailed: { status: 'busy', target: 'sales' },
-          prepared: prepared(),
-        },
-      ),
+      back.startWith({ transferFailed: { status: 'busy', target: 'sales' }, prepared: prepared() }),
     ).toEqual(['claim', 'dial rt1 gpt-realtime for first']);
   });
 
@@ -240,17 +208,8 @@ describe('the greeting, kept', () => {
 
   it('a stream back from a transfer says what became of it, not the greeting', () => {
     const h = new BridgeHarness({ greetings: keptGreeting() });
-    h.feed(
-      { kind: 'stream-opened' },
-      {
-        kind: 'twilio-start',
-        callSid: CALL_SID,
-        streamSid: STREAM_SID,
-        callSidParameter: CALL_SID,
-        transferFailed: { status: 'busy', target: 'sales' },
-      },
-      found(),
-    );
+    h.startWith({ transferFailed: { status: 'busy', target: 'sales' } });
+    h.feed(found());
     expect(h.outputs.some((o) => o.to === 'twilio-audio')).toBe(false);
   });
 });

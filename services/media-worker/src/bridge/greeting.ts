@@ -62,9 +62,11 @@ interface Played {
  * deltas of its greeting response, kept once that response completed. Later calls play the kept audio the
  * moment the agent is known (at `start` with a prepared session), with a mark after each chunk like the
  * agent's speech, and ask the model for no greeting: the new session's conversation gets an assistant
- * message with what was said instead, so the model knows it greeted. `conversation.item.truncate` only
- * cuts audio a session produced itself; this item is text, so a barge-in during the kept greeting replaces
- * it with the part heard (in proportion of the audio played: an estimate, word by word).
+ * message with what was said instead, so the model knows it greeted. It can only be text: the API's
+ * `conversation.item.create` "cannot populate assistant audio messages", and `conversation.item.truncate`
+ * cuts only the audio of an item the session produced. So a barge-in during the kept greeting replaces the
+ * item with the part heard (in proportion of the audio played: an estimate, word by word), first in the
+ * conversation again (`previous_item_id: "root"`).
  */
 export class OpeningGreeting {
   private recording: Recording | undefined;

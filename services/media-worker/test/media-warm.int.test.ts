@@ -76,6 +76,27 @@ describe('sessions prepared for reserved calls', () => {
     twilio.close();
   });
 
+  it('one the Realtime API answers with an error is dropped; so is one whose agent changes', async () => {
+    const refused = await reserve(await registered());
+    refused.emit({
+      type: 'error',
+      event_id: 'event_1',
+      error: { type: 'invalid_request_error', code: 'invalid_value', message: 'no such voice', param: null },
+    });
+    await until(() => refused.closed, 'the refused session closed');
+
+    const agent = { id: 'warm', instructions: 'You sell bread.', voice: 'alloy', model: 'gpt-realtime' };
+    await stack.upsertAgent(agent);
+    const callSid = await stack.newCall(agent.id);
+    const changing = await reserve(await stack.client.callBySid({ callSid }));
+    const other = await reserve(await registered());
+    await stack.upsertAgent({ ...agent, instructions: 'You sell cakes.' });
+    await until(() => changing.closed, 'the changed agent’s session closed');
+    expect(other.closed).toBe(false);
+    stack.worker.reservations.expired(callSid);
+    await until(() => stack.worker.preparedSessions === 1, 'only the other call’s session held');
+  });
+
   it('leaks no socket after thousands of reserve / expire / take cycles', async () => {
     const base = await registered();
     const cycles = 2_100;

@@ -7,7 +7,8 @@
 //       prepares the call's session meanwhile (`reserved(call)`, src/warm/) and the bridge adopts it;
 //   (c) (b) with a kept greeting (KEEP_GREETING_AUDIO=true; recorded by one call first, not counted), and the
 //       kept greeting without a reservation, for comparison.
-// BENCH_PLACEMENT_CALLS calls per row (default 200), BENCH_PLACEMENT_CONCURRENCY at a time (default 5).
+// BENCH_PLACEMENT_CALLS calls per row (default 200), BENCH_PLACEMENT_CONCURRENCY at a time (default 5),
+// BENCH_PLACEMENT_PATHS the rows to run (default a,b,kept,c).
 // Run: pnpm bench placement  (or node --conditions=switchboard-src --import tsx test/bench/placement.ts)
 //
 // Each worker (one without and one with kept greetings) runs as a process of its own
@@ -38,6 +39,8 @@ type WorkerChild = IpcChild<WorkerCommand, WorkerReport, { port: number }>;
 const CALLS = Number(process.env.BENCH_PLACEMENT_CALLS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_PLACEMENT_CONCURRENCY ?? 5);
 const RINGS_MS = (process.env.BENCH_RING_MS ?? '250,800').split(',').map(Number);
+/** Which rows to run: a, b, kept, c (default all). */
+const PATHS = new Set((process.env.BENCH_PLACEMENT_PATHS ?? 'a,b,kept,c').split(','));
 const TARGET_P99_MS = 50;
 const AUTH_TOKEN = 'bench-auth-token';
 const PUBLIC_MEDIA_URL = 'wss://bench.example.com/media-stream';
@@ -72,6 +75,8 @@ function callFor(callSid: string): Call {
 }
 
 interface Row {
+  /** a, b, kept or c (BENCH_PLACEMENT_PATHS). */
+  id: string;
   path: string;
   ringMs: number | undefined;
   keep: boolean;
@@ -98,13 +103,18 @@ async function main(): Promise<void> {
     await oneCall(keeping, undefined);
     if ((await keeping.report()).keptGreetings !== 1) throw new Error('the first greeting was not kept');
     const rows: Row[] = [
-      { path: "(a) today's path, no reservation", ringMs: undefined, keep: false },
-      ...RINGS_MS.map((ringMs) => ({ path: '(b) reservation + warm session', ringMs, keep: false })),
-      { path: '    kept greeting, no reservation', ringMs: undefined, keep: true },
-      ...RINGS_MS.map((ringMs) => ({ path: '(c) reservation + warm + kept greeting', ringMs, keep: true })),
+      { id: 'a', path: "(a) today's path, no reservation", ringMs: undefined, keep: false },
+      ...RINGS_MS.map((ringMs) => ({ id: 'b', path: '(b) reservation + warm session', ringMs, keep: false })),
+      { id: 'kept', path: '    kept greeting, no reservation', ringMs: undefined, keep: true },
+      ...RINGS_MS.map((ringMs) => ({
+        id: 'c',
+        path: '(c) reservation + warm + kept greeting',
+        ringMs,
+        keep: true,
+      })),
     ];
     const table: string[][] = [];
-    for (const row of rows) {
+    for (const row of rows.filter((r) => PATHS.has(r.id))) {
       const latencies = await runRow(row.keep ? keeping : plain, row.ringMs);
       const { p50, p99, max } = latencies.summary();
       const ring = row.ringMs === undefined ? '-' : String(row.ringMs);

@@ -162,6 +162,21 @@ describe('infra/nats/auth.conf', () => {
     await denied;
   });
 
+  it("lets the worker hear an agent's change, and not announce one", async () => {
+    const worker = await connectAs('worker');
+    const sub = worker.subscribe(AGENT_CHANGED_SUBJECT, { max: 1 });
+    await worker.flush();
+    expect(sub.isClosed()).toBe(false);
+    const denied = serverError(
+      worker,
+      /permissions violation for publish to "call-registry\.agent\.changed"/i,
+    );
+    worker.publish(AGENT_CHANGED_SUBJECT, JSON.stringify({ id: 'default' }));
+    await worker.flush();
+    await denied;
+    sub.unsubscribe();
+  });
+
   it('keeps the gateway from answering call.bySid: every request still reaches the registry', async () => {
     const gateway = await connectAs('gateway');
     const denied = serverError(gateway, /permissions violation for subscription to "call\.bySid"/i);
@@ -214,7 +229,8 @@ describe('infra/nats/auth.conf', () => {
         'call.>',
         'agent.upsert',
         'registry.health',
-        AGENT_CHANGED_SUBJECT,
+        // The worker hears agent changes (what it prepared or kept for an agent goes); the gateway does not.
+        ...(role === 'gateway' ? [AGENT_CHANGED_SUBJECT] : []),
         ...discovery,
         'events.call.>',
         ...others,

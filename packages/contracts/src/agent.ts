@@ -131,5 +131,9 @@ export const Agent = z.strictObject({
 export type Agent = z.infer<typeof Agent>;
 
 /** An agent as `PUT /api/agents/:id` takes it: the id comes from the path (a body id must equal it). */
+/** On AGENT_CHANGED_SUBJECT: the agent `id` was written. */
+export const AgentChanged = z.object({ id: AgentId });
+export type AgentChanged = z.infer<typeof AgentChanged>;
+
 export const AgentBody = Agent.extend({ id: AgentId.optional() });
 export type AgentBody = z.infer<typeof AgentBody>;

@@ -2,6 +2,7 @@
 export {
   Agent,
   AgentBody,
+  AgentChanged,
   AgentId,
   AgentTool,
   BUILT_IN_TOOL_NAMES,
@@ -148,6 +149,7 @@ export {
   type RequestOf,
 } from './requests.js';
 export {
+  AGENT_CHANGED_SUBJECT,
   CALL_EVENTS_CONSUMER,
   CALL_EVENTS_STREAM,
   CALL_EVENTS_SUBJECTS,

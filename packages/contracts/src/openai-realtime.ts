@@ -169,6 +169,8 @@ export const MessageItem = z.discriminatedUnion('role', [
   z.object({
     type: z.literal('message'),
     role: z.literal('assistant'),
+    /** Ours when we may need to delete it later (the API lets the client name an item). */
+    id: z.string().max(32).optional(),
     content: z.array(z.object({ type: z.literal('output_text'), text: z.string() })),
   }),
 ]);

@@ -14,6 +14,13 @@ export const SUBJECTS = {
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
+/**
+ * Where a registry replica announces that it wrote an agent (`AgentChanged`): the other replicas forget
+ * their cached copy, and workers what they prepared or kept for it (sessions, greetings). Only the
+ * registry's user may publish it (infra/nats/auth.conf).
+ */
+export const AGENT_CHANGED_SUBJECT = 'call-registry.agent.changed';
+
 /** The three services' names: their NATS connections, inbox prefixes, loggers and `$SRV` name (the registry). */
 export const REGISTRY_SERVICE_NAME = 'call-registry';
 export const GATEWAY_SERVICE_NAME = 'webhook-gateway';

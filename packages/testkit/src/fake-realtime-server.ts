@@ -27,7 +27,26 @@ export interface FakeRealtimeOptions {
    * `session_expired` and closes the socket with 1001, as the real API does.
    */
   sessionMaxMs?: number;
+  /** How long the fake takes at each step, as the real API does (default: no delay at all). */
+  delays?: FakeRealtimeDelays;
 }
+
+/** Delays of the fake, in milliseconds; each defaults to 0. */
+export interface FakeRealtimeDelays {
+  /** From the upgrade request to the socket being open (TLS, auth and session set-up at OpenAI). */
+  connectMs?: number;
+  /** From a `session.update` to its `session.updated`. */
+  sessionUpdatedMs?: number;
+  /** From a response starting (`response.create`, or a VAD turn) to its first audio delta. */
+  firstAudioMs?: number;
+}
+
+/** What OpenAI's Realtime API takes, roughly, as peers measure it (issue 13): 150 + 100 + 400 ms. */
+export const REALISTIC_REALTIME_DELAYS: Required<FakeRealtimeDelays> = {
+  connectMs: 150,
+  sessionUpdatedMs: 100,
+  firstAudioMs: 400,
+};
 
 /** 20 ms of mu-law "silence" (0xff), base64. */
 export const SILENCE_20MS = Buffer.alloc(160, 0xff).toString('base64');
@@ -47,6 +66,8 @@ export class FakeRealtimeServer {
   readonly refused: Array<{ status: number; model: string | null }> = [];
   private refuseWith: number | undefined;
   private stalled = false;
+  /** Upgrades accepted whose socket is not open yet (the connect delay). */
+  private connecting = 0;
   private waiters: Array<() => void> = [];
 
   private constructor(
@@ -71,7 +92,10 @@ export class FakeRealtimeServer {
       onEvent: options.onEvent,
       stalled: () => fake.stalled,
       sessionMaxMs: options.sessionMaxMs,
+      sessionUpdatedMs: options.delays?.sessionUpdatedMs ?? 0,
+      firstAudioMs: options.delays?.firstAudioMs ?? 0,
     };
+    const connectMs = options.delays?.connectMs ?? 0;
 
     server.on('upgrade', (req: IncomingMessage, duplex: Duplex, head: Buffer) => {
       const socket = duplex as Socket;
@@ -87,9 +111,26 @@ export class FakeRealtimeServer {
         socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        fake.sessions.push(new FakeRealtimeSession(model as string, ws, hooks));
-        for (const wake of fake.waiters.splice(0)) wake();
+      const accept = () =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          fake.sessions.push(new FakeRealtimeSession(model as string, ws, hooks));
+          for (const wake of fake.waiters.splice(0)) wake();
+        });
+      if (connectMs === 0) return accept();
+      // Counted as open from now: the client holds a socket while OpenAI sets the session up.
+      fake.connecting++;
+      let waiting = true;
+      const settle = () => {
+        if (!waiting) return false;
+        waiting = false;
+        fake.connecting--;
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (settle() && !socket.destroyed) accept();
+      }, connectMs);
+      socket.once('close', () => {
+        if (settle()) clearTimeout(timer);
       });
     });
     return fake;
@@ -125,6 +166,13 @@ export class FakeRealtimeServer {
       });
     }
     return this.sessions[count - 1] as FakeRealtimeSession;
+  }
+
+  /** Sockets open or opening right now (sessions not closed, upgrades still in the connect delay). */
+  get openSockets(): number {
+    let open = this.connecting;
+    for (const session of this.sessions) if (!session.closed) open++;
+    return open;
   }
 
   /** Drops every open session's connection. */

@@ -46,6 +46,10 @@ export interface FakeSessionHooks {
   /** Whether `session.update` goes unanswered, as from a session that never comes up. */
   stalled(): boolean;
   sessionMaxMs: number | undefined;
+  /** From `session.update` to `session.updated` (FakeRealtimeDelays). */
+  sessionUpdatedMs: number;
+  /** From a response's start to its first audio delta. */
+  firstAudioMs: number;
 }
 
 interface ActiveResponse {
@@ -88,7 +92,11 @@ export class FakeRealtimeSession {
   audioMs = 0;
   private response: ActiveResponse | undefined;
   private readonly audioMsByItem = new Map<string, number>();
+  /** Items the client added (`conversation.item.create`), by id: they can be deleted too. */
+  private readonly createdItems = new Set<string>();
   private speechItem: string | undefined;
+  /** Answers held back by a delay (`session.updated`), cleared when the socket closes. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
   closed = false;
 
   constructor(
@@ -103,6 +111,8 @@ export class FakeRealtimeSession {
       this.closed = true;
       clearTimeout(this.response?.timer);
       clearTimeout(expiry);
+      for (const timer of this.delayed) clearTimeout(timer);
+      this.delayed.clear();
     });
     const session: Record<string, unknown> = { id: this.id, object: 'realtime.session', type: 'realtime' };
     if (maxMs !== undefined) session.expires_at = Math.floor((Date.now() + maxMs) / 1000);
@@ -250,16 +260,21 @@ export class FakeRealtimeSession {
       response.sent++;
       return true;
     };
-    if (chunkIntervalMs > 0) {
-      const tick = () => {
-        if (sendOne()) response.timer = setTimeout(tick, chunkIntervalMs);
-      };
-      tick();
-    } else {
-      while (sendOne()) {
-        // all at once, faster than real time
+    const stream = () => {
+      if (chunkIntervalMs > 0) {
+        const tick = () => {
+          if (sendOne()) response.timer = setTimeout(tick, chunkIntervalMs);
+        };
+        tick();
+      } else {
+        while (sendOne()) {
+          // all at once, faster than real time
+        }
       }
-    }
+    };
+    // The model takes a moment before it speaks; a cancel meanwhile clears the timer (finishResponse).
+    if (this.hooks.firstAudioMs > 0) response.timer = setTimeout(stream, this.hooks.firstAudioMs);
+    else stream();
   }
 
   private finishResponse(status: 'completed' | 'cancelled', reason?: string): void {
@@ -397,11 +412,11 @@ export class FakeRealtimeSession {
       case 'session.update':
         this.config = { ...this.config, ...event.session };
         if (this.hooks.stalled()) return undefined;
-        return {
+        return this.later(this.hooks.sessionUpdatedMs, {
           type: 'session.updated',
           event_id: id('event'),
           session: { id: this.id, object: 'realtime.session', ...this.config },
-        };
+        });
       case 'response.create':
         if (this.response) {
           return errorEvent('conversation_already_has_active_response', 'a response is in progress');
@@ -430,16 +445,29 @@ export class FakeRealtimeSession {
       case 'conversation.item.create': {
         // GA answers with the item as added (with its id), then done.
         const item = { id: id('item'), object: 'realtime.item', status: 'completed', ...event.item };
+        this.createdItems.add(item.id);
         const previous_item_id = event.previous_item_id ?? null;
         this.emit({ type: 'conversation.item.added', event_id: id('event'), previous_item_id, item });
         return { type: 'conversation.item.done', event_id: id('event'), previous_item_id, item };
       }
       case 'conversation.item.delete':
-        if (!this.audioMsByItem.delete(event.item_id)) return errorEvent('item_not_found', 'no such item');
+        if (!this.audioMsByItem.delete(event.item_id) && !this.createdItems.delete(event.item_id))
+          return errorEvent('item_not_found', 'no such item');
         return { type: 'conversation.item.deleted', event_id: id('event'), item_id: event.item_id };
       default:
         return undefined;
     }
+  }
+
+  /** `event` now (returned, for the caller to send) or after `ms` (sent then, if still open). */
+  private later(ms: number, event: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (ms <= 0) return event;
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      this.emit(event);
+    }, ms);
+    this.delayed.add(timer);
+    return undefined;
   }
 
   private onAppend(audio: string, event: RealtimeClientEvent): void {

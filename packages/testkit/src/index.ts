@@ -12,8 +12,10 @@ export { eventually, until } from './eventually.js';
 export {
   DEFAULT_FAKE_RESPONSE,
   FAKE_OPENAI_API_KEY,
+  type FakeRealtimeDelays,
   type FakeRealtimeOptions,
   FakeRealtimeServer,
+  REALISTIC_REALTIME_DELAYS,
   SILENCE_20MS,
 } from './fake-realtime-server.js';
 export {

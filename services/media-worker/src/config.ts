@@ -74,6 +74,12 @@ const EnvSchema = z
     /** Lets tool URLs reach loopback, private and link-local addresses (tests, a tool server on the same host). */
     TOOL_ALLOW_PRIVATE_URLS: envBoolean,
     TOOL_FILLER_AFTER_MS: envMilliseconds(DEFAULT_TOOL_FILLER_AFTER_MS),
+    /**
+     * Keep each agent's greeting audio from its first call and play it at once on the next ones (off by
+     * default: the caller hears a recording, and a barge-in during it leaves the model an estimate of what
+     * was heard; see bridge/greeting.ts).
+     */
+    KEEP_GREETING_AUDIO: envBoolean,
   })
   .refine(...TWILIO_TOKEN_REQUIRED)
   .refine((env) => env.PUBLIC_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE, {
@@ -108,6 +114,8 @@ export interface WorkerConfig {
   realtimeConnectTimeoutMs: number;
   maxHeldAudioMs: number;
   realtimeSessionMaxMs: number;
+  /** KEEP_GREETING_AUDIO. */
+  keepGreetingAudio: boolean;
   tools: {
     /** `whsec_…`; undefined: no tool request is ever sent (each call is answered with an error). */
     signingSecret: string | undefined;
@@ -141,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     realtimeConnectTimeoutMs: e.REALTIME_CONNECT_TIMEOUT_MS,
     maxHeldAudioMs: e.MAX_HELD_AUDIO_MS,
     realtimeSessionMaxMs: e.REALTIME_SESSION_MAX_MS,
+    keepGreetingAudio: e.KEEP_GREETING_AUDIO,
     tools: {
       signingSecret: e.TOOL_SIGNING_SECRET,
       allowPrivateUrls: e.TOOL_ALLOW_PRIVATE_URLS,

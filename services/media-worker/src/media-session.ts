@@ -11,12 +11,14 @@ import { decodeRealtimeFrame, encodeAppend, encodeRealtime } from './codecs/open
 import { decodeTwilioFrame } from './codecs/twilio.js';
 import type { WorkerConfig } from './config.js';
 import type { EventOutbox } from './event-outbox.js';
+import { IgnoredFrames } from './ignored-frames.js';
 import type { LiveCalls } from './live-calls.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
 import { twilioInput } from './twilio-input.js';
 import { TwilioSocket } from './twilio-socket.js';
+import type { StreamWarmth } from './warm/warm-sessions.js';
 
 export interface SessionDeps {
   config: WorkerConfig;
@@ -28,6 +30,8 @@ export interface SessionDeps {
   outbox: EventOutbox;
   metrics: WorkerMetrics;
   calls: LiveCalls<MediaSession>;
+  /** Sessions prepared for reserved calls, and kept greetings (KEEP_GREETING_AUDIO; src/warm/). */
+  warm: StreamWarmth;
 }
 
 /**
@@ -47,7 +51,7 @@ export class MediaSession {
   private firstAudioSent = false;
   /** Frames relayed either way, for sampling their relay time. */
   private relayed = 0;
-  private readonly warned = new Set<string>();
+  private readonly ignored: IgnoredFrames;
 
   constructor(
     ws: WebSocket,
@@ -57,6 +61,7 @@ export class MediaSession {
     const { config } = deps;
     this.twilio = new TwilioSocket(ws, tcp);
     this.log = deps.log;
+    this.ignored = new IgnoredFrames(deps.metrics);
     this.bridge = new CallBridge(deps.bridge);
     this.io = new CallIo(deps.io, (input) => this.feed(input));
     this.realtime = new RealtimeLink(
@@ -69,7 +74,7 @@ export class MediaSession {
     );
     // With ws' default binaryType every message is one Buffer.
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) this.ignored('twilio', 'binary frame');
+      if (isBinary) this.ignored.note('twilio', 'binary frame', this.log);
       else this.onTwilioFrame(data as Buffer);
     });
     ws.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
@@ -90,15 +95,17 @@ export class MediaSession {
   private onTwilioFrame(frame: Buffer): void {
     const input = twilioInput(decodeTwilioFrame(frame));
     if (input === undefined) return;
-    if ('ignored' in input) this.ignored('twilio', input.ignored);
+    if ('ignored' in input) this.ignored.note('twilio', input.ignored, this.log);
     else if (input.kind === 'caller-audio') this.relay('caller_to_agent', input);
+    else if (input.kind === 'twilio-start')
+      this.feed({ ...input, prepared: this.deps.warm.sessions.prepared(input.callSid) });
     else this.feed(input);
   }
 
   private onRealtimeFrame(connection: number, frame: Buffer): void {
     const event = decodeRealtimeFrame(frame);
     if (event.type === '#invalid') {
-      this.ignored('realtime', event.reason);
+      this.ignored.note('realtime', event.reason, this.log);
       return;
     }
     const input = realtimeInput(event, connection, this.log);
@@ -178,6 +185,12 @@ export class MediaSession {
       case 'close-realtime':
         this.realtime.close(output.connection);
         return;
+      case 'adopt': // in the same turn as `prepared()` saw it: it is there
+        this.realtime.adopt(output.connection, this.deps.warm.sessions.take(output.callSid));
+        return;
+      case 'keep-greeting':
+        this.deps.warm.greetings?.keep(output.key, output.agentId, output.greeting);
+        return;
       case 'set-timer':
         this.timers.set(output.timer, output.at);
         return;
@@ -185,7 +198,7 @@ export class MediaSession {
         this.timers.clear(output.timer);
         return;
       case 'ignored':
-        this.ignored(output.source, output.reason);
+        this.ignored.note(output.source, output.reason, this.log);
         return;
       case 'log':
         this.log[output.level](output.fields ?? {}, output.message);
@@ -219,14 +232,6 @@ export class MediaSession {
       if (on) socket.cork();
       else socket.uncork();
     }
-  }
-
-  private ignored(source: 'twilio' | 'realtime', reason: string): void {
-    this.deps.metrics.badFrames.inc({ source });
-    const key = `${source}:${reason}`;
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.log.warn({ source, reason }, 'frame ignored');
   }
 
   /** The bridge ended the stream: every socket and timer of the call goes, Twilio's with the ending's code. */

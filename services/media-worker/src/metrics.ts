@@ -66,7 +66,7 @@ export function createMetrics(liveCalls: () => number) {
     firstAudioSeconds: new Histogram({
       name: 'media_worker_first_agent_audio_seconds',
       help: "Time from Twilio's start message to the agent's first audio sent to Twilio",
-      buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8],
       registers: [promRegistry],
     }),
     streams: new Counter({
@@ -102,6 +102,18 @@ export function createMetrics(liveCalls: () => number) {
     transfers: new Counter({
       name: 'media_worker_transfers_total',
       help: 'Transfers asked of the gateway (twilio.call.transfer), by outcome (accepted, refused)',
+      labelNames: ['outcome'],
+      registers: [promRegistry],
+    }),
+    preparedSessions: new Counter({
+      name: 'media_worker_prepared_sessions_total',
+      help: 'Realtime sessions prepared for reserved calls, by what became of them (adopted, expired, failed, dropped)',
+      labelNames: ['outcome'],
+      registers: [promRegistry],
+    }),
+    keptGreetings: new Counter({
+      name: 'media_worker_kept_greetings_total',
+      help: "Agents' greetings kept (recorded from a call) and played from what was kept",
       labelNames: ['outcome'],
       registers: [promRegistry],
     }),

@@ -39,7 +39,10 @@ export class RealtimeConnection {
   private error: Error | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
 
-  constructor(dial: RealtimeDial, handlers: RealtimeHandlers) {
+  constructor(
+    dial: RealtimeDial,
+    private handlers: RealtimeHandlers,
+  ) {
     this.model = dial.model;
     this.ws = new WebSocket(realtimeUrl(dial.url, dial.model), {
       headers: { Authorization: `Bearer ${dial.apiKey}` },
@@ -55,18 +58,23 @@ export class RealtimeConnection {
     });
     this.ws.on('open', () => {
       this.opened = true;
-      handlers.onOpen();
+      this.handlers.onOpen();
     });
     this.ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (!isBinary) handlers.onFrame(data as Buffer);
+      if (!isBinary) this.handlers.onFrame(data as Buffer);
     });
     this.ws.on('error', (err: Error) => {
       this.error ??= err;
     });
     this.ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(this.closeTimer);
-      handlers.onClose({ opened: this.opened, code, reason: reason.toString(), error: this.error });
+      this.handlers.onClose({ opened: this.opened, code, reason: reason.toString(), error: this.error });
     });
+  }
+
+  /** Someone else hears this socket from now on (a socket prepared for a call, taken by its stream). */
+  handTo(handlers: RealtimeHandlers): void {
+    this.handlers = handlers;
   }
 
   get isOpen(): boolean {

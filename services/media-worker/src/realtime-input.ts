@@ -46,7 +46,12 @@ export function realtimeInput(
     case 'response.created':
       return { kind: 'response-created', connection, responseId: event.response.id };
     case 'response.done':
-      return { kind: 'response-done', connection, responseId: event.response.id };
+      return {
+        kind: 'response-done',
+        connection,
+        responseId: event.response.id,
+        status: event.response.status,
+      };
     case 'response.output_audio_transcript.done':
       return { kind: 'agent-transcript', connection, itemId: event.item_id, text: event.transcript };
     case 'response.function_call_arguments.done':

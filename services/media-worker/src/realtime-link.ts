@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionId } from './bridge/types.js';
-import { RealtimeConnection } from './realtime-connection.js';
+import { RealtimeConnection, type RealtimeHandlers } from './realtime-connection.js';
 
 export interface RealtimeLinkEvents {
   onOpen(connection: ConnectionId): void;
@@ -28,22 +28,34 @@ export class RealtimeLink {
   ) {}
 
   dial(connection: ConnectionId, model: string): void {
-    const socket = new RealtimeConnection(
-      { url: this.endpoint.url, apiKey: this.endpoint.apiKey, model },
-      {
-        onOpen: () => this.events.onOpen(connection),
-        onFrame: (frame) => this.events.onFrame(connection, frame),
-        onClose: (info) => {
-          if (this.sockets.get(connection) !== socket) return;
-          this.sockets.delete(connection);
-          const how = info.opened
-            ? `closed ${info.code}${info.reason ? ` ${info.reason}` : ''}`
-            : 'did not open';
-          this.events.onClose(connection, info.error ? `${how}: ${info.error.message}` : how);
-        },
-      },
+    const { url, apiKey } = this.endpoint;
+    const socket: RealtimeConnection = new RealtimeConnection(
+      { url, apiKey, model },
+      this.handlers(connection, () => socket),
     );
     this.sockets.set(connection, socket);
+  }
+
+  /** A socket dialled elsewhere (prepared for this call while it rang) becomes `connection`, as it is. */
+  adopt(connection: ConnectionId, socket: RealtimeConnection | undefined): void {
+    if (socket === undefined) return;
+    socket.handTo(this.handlers(connection, () => socket));
+    this.sockets.set(connection, socket);
+  }
+
+  private handlers(connection: ConnectionId, socket: () => RealtimeConnection): RealtimeHandlers {
+    return {
+      onOpen: () => this.events.onOpen(connection),
+      onFrame: (frame) => this.events.onFrame(connection, frame),
+      onClose: (info) => {
+        if (this.sockets.get(connection) !== socket()) return;
+        this.sockets.delete(connection);
+        const how = info.opened
+          ? `closed ${info.code}${info.reason ? ` ${info.reason}` : ''}`
+          : 'did not open';
+        this.events.onClose(connection, info.error ? `${how}: ${info.error.message}` : how);
+      },
+    };
   }
 
   /** Sends a text frame; false when that socket is not open. */

@@ -10,9 +10,13 @@ import { DEFAULT_OUTBOX_OPTIONS, EventOutbox } from './event-outbox.js';
 import { LiveCalls } from './live-calls.js';
 import { MediaSession } from './media-session.js';
 import { createMetrics } from './metrics.js';
+import type { ReservationHooks } from './placement/reservation-hooks.js';
 import { createMediaServer } from './server.js';
 import { ToolClient } from './tools/tool-client.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
+import { watchAgentChanges } from './warm/agent-changes.js';
+import { KeptGreetings } from './warm/kept-greetings.js';
+import { WarmSessions } from './warm/warm-sessions.js';
 
 /** On close, how long call events still waiting for JetStream get. */
 export const EVENTS_FLUSH_TIMEOUT_MS = 5_000;
@@ -29,6 +33,15 @@ export interface Worker {
   port: number;
   /** Media streams open right now. */
   readonly liveStreams: number;
+  /**
+   * What a reservation tells the worker (prepare the call's Realtime session, drop it); the placement's
+   * `worker.reserve` handler calls these.
+   */
+  readonly reservations: ReservationHooks;
+  /** Realtime sessions prepared for reserved calls whose streams have not arrived. */
+  readonly preparedSessions: number;
+  /** Agents' greetings kept (KEEP_GREETING_AUDIO). */
+  readonly keptGreetings: number;
   /**
    * Stops taking new streams (`/readyz` and upgrades answer 503) and waits for live calls to end, up to
    * `DRAIN_TIMEOUT_MS`; then closes those still open.
@@ -58,7 +71,30 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   const registry = registryClient(nc, { timeoutMs: config.lookupTimeoutMs });
   const tools = new ToolClient({ ...config.tools, log });
   const io = { nc, registry, tools, metrics, lookupTimeoutMs: config.lookupTimeoutMs };
-  const bridge = bridgeOptionsFor(config);
+  const greetings = config.keepGreetingAudio ? new KeptGreetings(metrics) : undefined;
+  const bridge = { ...bridgeOptionsFor(config), greetings };
+  const { realtimeUrl: url, apiKey, transcriptionModel } = config.openai;
+  // The worker's ReservationHooks: the placement's `worker.reserve.<id>` handler is to be given `prepared`
+  // (until it is built, `Worker.reservations` exposes it to tests and `pnpm bench placement`).
+  const prepared = new WarmSessions({
+    endpoint: { url, apiKey },
+    transcriptionModel,
+    streamStartTimeoutMs: config.streamStartTimeoutMs,
+    maxPrepared: config.maxConcurrentCalls,
+    log,
+    metrics,
+  });
+  const warm = { sessions: prepared, greetings };
+  const stopWatchingAgents = watchAgentChanges(nc, log, {
+    changed: (id) => {
+      prepared.agentChanged(id);
+      greetings?.forget(id);
+    },
+    unknown: () => {
+      prepared.agentsChanged();
+      greetings?.forgetAll();
+    },
+  });
   let accepting = true;
   const nats = connectionState(nc);
 
@@ -72,7 +108,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
-      const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls });
+      const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls, warm });
       streams.set(ws, session);
       ws.once('close', () => {
         streams.delete(ws);
@@ -114,6 +150,13 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     get liveStreams() {
       return streams.size;
     },
+    reservations: prepared,
+    get preparedSessions() {
+      return prepared.size;
+    },
+    get keptGreetings() {
+      return greetings?.size ?? 0;
+    },
     async drain() {
       if (accepting) log.info({ liveStreams: streams.size, timeoutMs: config.drainTimeoutMs }, 'draining');
       accepting = false;
@@ -124,6 +167,8 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     close() {
       closing ??= (async () => {
         accepting = false;
+        stopWatchingAgents();
+        prepared.close();
         await closeStreams();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await outbox.flush(EVENTS_FLUSH_TIMEOUT_MS);

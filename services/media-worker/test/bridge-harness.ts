@@ -1,7 +1,13 @@
 import type { Agent, CallControlRequest, CallEvent, RealtimeClientEvent } from '@switchboard/contracts';
 import { type BridgeOptions, CallBridge } from '../src/bridge/call-bridge.js';
 import type { TimerName } from '../src/bridge/timers.js';
-import type { BridgeInput, BridgeOutput, ConnectionId, ToolResult } from '../src/bridge/types.js';
+import type {
+  BridgeInput,
+  BridgeOutput,
+  ConnectionId,
+  PreparedSession,
+  ToolResult,
+} from '../src/bridge/types.js';
 
 export const CALL_SID = `CA${'0123456789abcdef'.repeat(2)}`;
 export const STREAM_SID = `MZ${'a'.repeat(32)}`;
@@ -115,6 +121,10 @@ export function describeOutput(output: BridgeOutput): string | undefined {
       return `dial rt${output.connection} ${output.model} for ${output.purpose}`;
     case 'close-realtime':
       return `close rt${output.connection}`;
+    case 'adopt':
+      return `adopt rt${output.connection} prepared for ${output.callSid === CALL_SID ? 'the call' : output.callSid}`;
+    case 'keep-greeting':
+      return `keep greeting ${output.key} (${output.greeting.durationMs}ms): ${output.greeting.text}`;
     case 'ignored':
       return `ignored: ${output.reason}`;
     case 'tool-request':
@@ -173,10 +183,26 @@ export class BridgeHarness {
 
   /** The socket opened and Twilio's start for CALL_SID arrived. */
   start(): string[] {
+    return this.startWith({});
+  }
+
+  /** The socket opened and Twilio's start arrived: for CALL_SID, with `fields` changed or added. */
+  startWith(fields: Partial<Extract<BridgeInput, { kind: 'twilio-start' }>>): string[] {
     return this.feed(
       { kind: 'stream-opened' },
-      { kind: 'twilio-start', callSid: CALL_SID, streamSid: STREAM_SID, callSidParameter: CALL_SID },
+      {
+        kind: 'twilio-start',
+        callSid: CALL_SID,
+        streamSid: STREAM_SID,
+        callSidParameter: CALL_SID,
+        ...fields,
+      },
     );
+  }
+
+  /** The socket opened and Twilio's start for CALL_SID arrived, with a session prepared for it. */
+  startPrepared(state: PreparedSession['state'] = 'ready', agent: Agent = AGENT): string[] {
+    return this.startWith({ prepared: prepared(state, agent) });
   }
 
   /** Started, found, the first socket open and ready (the greeting asked for); outputs dropped. */
@@ -207,6 +233,18 @@ export class BridgeHarness {
     return lines;
   }
 }
+
+/** A session prepared for CALL_SID while it rang, on the agent's model. */
+export const prepared = (
+  state: PreparedSession['state'] = 'ready',
+  agent: Agent = AGENT,
+): PreparedSession => ({
+  callSid: CALL_SID,
+  agent,
+  answeredAt: undefined,
+  model: agent.model,
+  state,
+});
 
 // Inputs, briefly.
 export const found = (agent: Agent = AGENT): BridgeInput => ({ kind: 'call-found', agent });

@@ -42,6 +42,12 @@ describe('worker settings', () => {
     expect(() => loadConfig({ ...BASE, ...override })).toThrow(message);
   });
 
+  it('keeps no greeting audio unless KEEP_GREETING_AUDIO says so', () => {
+    expect(loadConfig(BASE).keepGreetingAudio).toBe(false);
+    expect(loadConfig({ ...BASE, KEEP_GREETING_AUDIO: 'true' }).keepGreetingAudio).toBe(true);
+    expect(() => loadConfig({ ...BASE, KEEP_GREETING_AUDIO: 'sometimes' })).toThrow(/KEEP_GREETING_AUDIO/);
+  });
+
   it('tools: no secret and no private URLs by default, a holding line after 1.5 s', () => {
     expect(loadConfig(BASE).tools).toEqual({
       signingSecret: undefined,

@@ -1,16 +1,11 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { decodeJson } from '@switchboard/bus';
-import { AgentId } from '@switchboard/contracts';
+import { AGENT_CHANGED_SUBJECT, AgentChanged } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
-import { z } from 'zod';
 
-/**
- * Where a registry replica announces that it wrote an agent; every replica listens. Outside the subjects
- * the gateway and the worker may publish (infra/nats/auth.conf), so only the registry's user can announce.
- */
-export const AGENT_CHANGED_SUBJECT = 'call-registry.agent.changed';
-
-const AgentChanged = z.object({ id: AgentId });
+// Where a registry replica announces that it wrote an agent; every replica listens, and so do the workers.
+// Outside the subjects the gateway and the worker may publish (infra/nats/auth.conf).
+export { AGENT_CHANGED_SUBJECT };
 
 export interface AgentChangesDeps {
   nc: NatsConnection;

@@ -22,6 +22,10 @@ const MAX_TRACKED_ITEMS = 64;
 /** The "connection" of the worker's own audio in the mark queue: no Realtime socket has this id. */
 const LOCAL_AUDIO: ConnectionId = 0;
 const MAX_TRACKED_RESPONSES = 32;
+/** The "connection" of a kept greeting's audio: the worker plays it, no session of this call produced it. */
+const KEPT_AUDIO: ConnectionId = -1;
+/** The kept greeting's item in the playback's bookkeeping (no Realtime item has this id). */
+const KEPT_ITEM = '#kept-greeting';
 
 /**
  * The agent's side of the call: its audio on the way to Twilio, each chunk followed by a mark, and what the
@@ -38,6 +42,8 @@ export class AgentPlayback {
   private markSeq = 0;
   /** The last of our marks Twilio has echoed (every earlier one has played too). */
   echoedThrough = 0;
+  /** Where the last barge-in cut the kept greeting (ms heard); undefined if it did not cut it. */
+  keptCutAtMs: number | undefined;
 
   constructor(private readonly streamSid: () => string) {}
 
@@ -105,6 +111,30 @@ export class AgentPlayback {
     return { output: { to: 'twilio-audio', payload, mark: String(seq) }, seq };
   }
 
+  /**
+   * A kept greeting (bridge/greeting.ts), queued like the agent's speech: a mark after each chunk, so that
+   * what the caller heard of it is known, and cut by a barge-in like the agent's speech (`keptCutAtMs`).
+   */
+  kept(chunks: readonly AudioBytes[], now: number): BridgeOutput[] {
+    const item: AgentItem = {
+      responseId: '',
+      connection: KEPT_AUDIO,
+      contentIndex: 0,
+      sentBytes: 0,
+      playedMs: 0,
+      firstAudioAt: now,
+      fate: 'live',
+    };
+    remember(this.items, KEPT_ITEM, item, MAX_TRACKED_ITEMS);
+    return chunks.map((payload) => {
+      item.sentBytes += base64DecodedLength(payload);
+      const seq = ++this.markSeq;
+      const endMs = Math.floor(item.sentBytes / MULAW_BYTES_PER_MS);
+      this.marks.push({ seq, itemId: KEPT_ITEM, connection: KEPT_AUDIO, endMs });
+      return { to: 'twilio-audio', payload, mark: String(seq) };
+    });
+  }
+
   markEchoed(name: string): void {
     const seq = Number(name);
     if (!Number.isSafeInteger(seq)) return;
@@ -125,10 +155,13 @@ export class AgentPlayback {
     const running = this.active?.connection === connection ? this.active?.responseId : undefined;
     const interrupted = new Set<string>();
     let agentQueued = false;
+    let keptQueued = false;
+    this.keptCutAtMs = undefined;
     for (const pending of this.marks.pendingItems()) {
       if (pending.connection === LOCAL_AUDIO) continue;
       agentQueued = true;
       if (pending.connection === connection) interrupted.add(pending.itemId);
+      else if (pending.connection === KEPT_AUDIO) keptQueued = true;
     }
     if (running !== undefined) {
       for (const [id, item] of this.items) {
@@ -139,6 +172,12 @@ export class AgentPlayback {
 
     const out: BridgeOutput[] = [{ to: 'twilio', message: { event: 'clear', streamSid: this.streamSid() } }];
     this.marks.clear();
+    // No session has the kept greeting's audio to truncate: what was heard of it is for greeting.ts to use.
+    const kept = keptQueued ? this.items.get(KEPT_ITEM) : undefined;
+    if (kept?.fate === 'live') {
+      kept.fate = kept.playedMs > 0 ? 'truncated' : 'deleted';
+      this.keptCutAtMs = kept.playedMs;
+    }
     if (connection === undefined) return out;
     if (running !== undefined) {
       remember(this.cancelled, running, undefined, MAX_TRACKED_RESPONSES);

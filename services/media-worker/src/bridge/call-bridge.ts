@@ -13,6 +13,7 @@ import { CallEvents, transcriptText } from './call-events.js';
 import { CallerInput } from './caller-input.js';
 import { ConversationHistory } from './conversation-history.js';
 import { STREAM_ENDINGS } from './endings.js';
+import { type GreetingStore, OpeningGreeting } from './greeting.js';
 import { ModelTurns } from './model-turns.js';
 import {
   type GoodbyeCause,
@@ -28,7 +29,14 @@ import { StreamEnding } from './stream-ending.js';
 import type { TimerName } from './timers.js';
 import { errorOutput } from './tool-output.js';
 import { TransferFlow, type TransferPlan } from './transfer-flow.js';
-import type { BridgeInput, BridgeOutput, PastSegment, RealtimeInput, TransferFailure } from './types.js';
+import type {
+  BridgeInput,
+  BridgeOutput,
+  PastSegment,
+  PreparedSession,
+  RealtimeInput,
+  TransferFailure,
+} from './types.js';
 
 export interface BridgeOptions {
   /** The model the first socket is dialled with while the lookup runs (most agents use it). */
@@ -43,6 +51,8 @@ export interface BridgeOptions {
   maxHeldAudioMs: number;
   /** While one of the agent's tools runs and the agent is quiet, how long before it says a holding line. */
   toolFillerAfterMs: number;
+  /** Agents' greetings kept by the worker (KEEP_GREETING_AUDIO); none: every call asks the model for it. */
+  greetings?: GreetingStore | undefined;
 }
 
 /** After the agent's last words are asked for, how long they may take to play before the call goes on. */
@@ -85,9 +95,12 @@ export class CallBridge {
   private readonly control = new CallControl(() => this.agent);
   private readonly transfer = new TransferFlow(this.events, () => this.callSid);
   private readonly quiet = new QuietWatch();
+  private readonly greeting: OpeningGreeting;
   /** A stream that brings the caller back after a failed transfer: seeded from `call.transcript`. */
   private transferFailed: TransferFailure | undefined;
   private historyPending = false;
+  /** The call went live on a session prepared while it rang, before the lookup answered. */
+  private adopted = false;
   /** Keys pressed before the agent (and its keypad setting) was known. */
   private earlyKeys: string[] = [];
   /** Phase `ending`: why the call ends once the agent's last words have played. */
@@ -95,6 +108,7 @@ export class CallBridge {
   private readonly ending = new StreamEnding(this.events, this.control);
 
   constructor(private readonly options: BridgeOptions) {
+    this.greeting = new OpeningGreeting(options.greetings, this.playback);
     this.actions = new AgentActions(
       { callSid: () => this.callSid, agent: () => this.agent, connection: () => this.keeper.current?.id },
       this.turns,
@@ -139,6 +153,10 @@ export class CallBridge {
       case 'call-found':
         return this.onCallFound(input.agent, input.answeredAt, now);
       case 'lookup-failed':
+        if (this.adopted && !input.notFound) {
+          const message = 'call lookup failed: the call goes on with the reservation’s agent';
+          return [{ to: 'log', level: 'warn', message }];
+        }
         this.events.shut();
         return this.end(input.notFound ? 'unknown-call' : 'lookup-failed', now);
       case 'history-loaded':
@@ -154,6 +172,7 @@ export class CallBridge {
       case 'agent-audio': {
         if (!keeper.isCurrent(input.connection)) return NOTHING;
         const { connection, responseId, itemId, contentIndex, payload } = input;
+        if (this.greeting.isRecording) this.greeting.audio(connection, responseId, itemId, payload);
         const out = this.playback.audio(connection, responseId, itemId, contentIndex, payload, now);
         return out === undefined ? NOTHING : [out];
       }
@@ -161,11 +180,13 @@ export class CallBridge {
         if (!keeper.isCurrent(input.connection)) return NOTHING;
         this.playback.responseCreated(input.connection, input.responseId);
         this.turns.created(input.responseId);
+        this.greeting.created(input.connection, input.responseId);
         return NOTHING;
       case 'response-done': {
         if (!keeper.isCurrent(input.connection)) return NOTHING;
         this.playback.responseDone(input.responseId);
-        const out = this.turns.done(input.responseId);
+        const out = this.greeting.done(input.connection, input.responseId, input.status);
+        out.push(...this.turns.done(input.responseId));
         out.push(...this.actions.responseDone(input.responseId, this.phase === 'live'));
         return out.concat(this.afterPlayback(now));
       }
@@ -185,6 +206,7 @@ export class CallBridge {
         );
       case 'agent-transcript': {
         if (!keeper.sessions.owesTranscripts(input.connection)) return NOTHING;
+        this.greeting.transcript(input.itemId, input.text);
         const at = this.playback.transcriptAt(input.itemId, now);
         return at === undefined ? NOTHING : this.transcript('agent', input.itemId, input.text, at);
       }
@@ -203,6 +225,7 @@ export class CallBridge {
       case 'session-ready':
         return keeper.sessionReady(input.connection, now);
       case 'realtime-closed':
+        this.greeting.sessionLost(input.connection);
         return this.afterSessions(keeper.realtimeClosed(input.connection, input.detail, now), now);
       case 'timer-fired':
         return this.onTimer(input.timer, now);
@@ -235,6 +258,8 @@ export class CallBridge {
     this.transferFailed = input.transferFailed;
     this.historyPending = input.transferFailed !== undefined;
     this.events.started(callSid, streamSid, now);
+    const { prepared } = input;
+    if (prepared?.callSid === callSid && !this.historyPending) return this.adopt(prepared, streamSid, now);
     this.phase = 'looking-up';
     // The Realtime socket is dialled while the lookup runs.
     return [
@@ -244,19 +269,56 @@ export class CallBridge {
     ];
   }
 
+  /**
+   * The stream's call had a Realtime session prepared while its phone rang (src/warm/): the call goes live
+   * now with that session and the reservation's agent, without waiting for the lookup. Safe because the
+   * start is checked as any other (its callSid is valid and matches the callSid `<Parameter>`, on an upgrade
+   * Twilio signed) and must name the very call the session was prepared for; the reservation carried the
+   * Call the registry registered moments before, so its events are published at once. The lookup still
+   * runs: a call the registry does not know ends as today, and its answer time bounds `max-call`.
+   */
+  private adopt(prepared: PreparedSession, streamSid: string, now: number): BridgeOutput[] {
+    this.adopted = true;
+    const out: BridgeOutput[] = [
+      { to: 'clear-timer', timer: 'stream-start' },
+      { to: 'claim', callSid: this.callSid, streamSid, history: false },
+      ...this.events.open(),
+      ...this.goLive(prepared.agent, prepared.answeredAt, now),
+    ];
+    return out.concat(this.keeper.adopt(prepared, now));
+  }
+
   private onCallFound(agent: Agent, answeredAt: number | undefined, now: number): BridgeOutput[] {
     const out = this.events.open();
-    if (this.phase !== 'looking-up') return out;
-    this.agent = agent;
-    this.phase = 'live';
-    this.actions.setKeypad(agent.keypad);
-    if (agent.maxCallSeconds) {
-      out.push(this.timer('max-call', (answeredAt ?? this.startedAt) + agent.maxCallSeconds * 1_000));
+    if (this.adopted) {
+      // Live already; the registry's answer time, when the reservation had none, bounds the call's length.
+      const limit = this.agent?.maxCallSeconds;
+      if (this.phase === 'live' && limit && answeredAt !== undefined)
+        out.push(this.timer('max-call', answeredAt + limit * 1_000));
+      return out;
     }
-    out.push(...this.keeper.agentKnown(now));
+    if (this.phase !== 'looking-up') return out;
+    out.push(...this.goLive(agent, answeredAt, now), ...this.keeper.agentKnown(now));
     for (const key of this.earlyKeys.splice(0)) out.push(...this.actions.key(key, now));
     for (const early of this.control.takeEarly())
       out.push(...this.onControl(early.requestId, early.request, now));
+    return out;
+  }
+
+  /**
+   * The call's agent is known: the call is live, with its keypad and its length limit, and its kept
+   * greeting (if the worker has one for it) plays now, before any session needs to be ready.
+   */
+  private goLive(agent: Agent, answeredAt: number | undefined, now: number): BridgeOutput[] {
+    this.agent = agent;
+    this.phase = 'live';
+    this.actions.setKeypad(agent.keypad);
+    const out: BridgeOutput[] = [];
+    if (agent.maxCallSeconds)
+      out.push(this.timer('max-call', (answeredAt ?? this.startedAt) + agent.maxCallSeconds * 1_000));
+    const kept = this.transferFailed === undefined ? this.greeting.play(agent, now) : undefined;
+    if (kept === undefined) return out;
+    out.push(...kept.out, ...this.events.transcript('agent', `${this.streamSid}:greeting`, kept.text, now));
     return out;
   }
 
@@ -274,8 +336,20 @@ export class CallBridge {
   /** What the agent opens the call with: its greeting, or, back from a failed transfer, what became of it. */
   private opening(): ResponseRequest | undefined {
     if (this.transferFailed !== undefined) return transferFailedResponse(this.transferFailed).response;
-    const greeting = this.agent?.greeting;
-    return greeting ? greetingResponse(greeting).response : undefined;
+    const agent = this.agent;
+    if (!agent?.greeting) return undefined;
+    if (!this.greeting.kept) {
+      this.greeting.record(agent);
+      return greetingResponse(agent.greeting).response;
+    }
+    // The kept greeting played: the model is told it said it (queued: the session is not the turns' yet).
+    const session = this.keeper.current;
+    const said = session === undefined ? undefined : this.greeting.item(session.id);
+    if (said !== undefined) {
+      this.turns.add(said.event);
+      this.history.add('agent', said.text, said.at);
+    }
+    return undefined;
   }
 
   private holdCallerAudio(payload: Uint8Array, timestampMs: number, now: number): BridgeOutput[] {
@@ -296,7 +370,8 @@ export class CallBridge {
     this.quiet.callerActive();
     const out = this.playback.bargeIn(input.connection);
     const cleared = out.some((o) => o.to === 'twilio' && o.message.event === 'clear');
-    return cleared ? out.concat(this.actions.afterClear(now)) : out;
+    if (!cleared) return out;
+    return out.concat(this.greeting.afterBargeIn(input.connection), this.actions.afterClear(now));
   }
 
   private onKey(key: string, sequenceNumber: string | undefined, now: number): BridgeOutput[] {

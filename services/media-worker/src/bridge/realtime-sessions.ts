@@ -1,4 +1,4 @@
-import type { BridgeOutput, ConnectionId, DialPurpose } from './types.js';
+import type { BridgeOutput, ConnectionId, DialPurpose, PreparedSession } from './types.js';
 
 /** One Realtime socket of the call and how far its session has come. */
 export interface SessionSlot {
@@ -77,6 +77,28 @@ export class RealtimeSessions {
       { to: 'dial', connection: session.id, model, purpose },
       { to: 'set-timer', timer: 'session-ready', at: now + this.timings.sessionReadyTimeoutMs },
     ];
+  }
+
+  /**
+   * A socket prepared before the stream began (for `callSid`) becomes the current session, as far as it got:
+   * still dialling, configured and waiting for `session.updated` (both under the `session-ready` deadline,
+   * as a socket dialled here), or ready.
+   */
+  adopt(prepared: PreparedSession, now: number): BridgeOutput[] {
+    const { state, model, callSid } = prepared;
+    const session: SessionSlot = {
+      id: ++this.lastId,
+      model,
+      purpose: 'first',
+      state: state === 'configuring' ? 'open' : state,
+      configured: state !== 'dialing',
+      readyAt: state === 'ready' ? now : undefined,
+    };
+    this.current = session;
+    const out: BridgeOutput[] = [{ to: 'adopt', connection: session.id, callSid }];
+    if (state !== 'ready')
+      out.push({ to: 'set-timer', timer: 'session-ready', at: now + this.timings.sessionReadyTimeoutMs });
+    return out;
   }
 
   /**

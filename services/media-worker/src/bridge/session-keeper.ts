@@ -8,7 +8,7 @@ import type { ModelTurns } from './model-turns.js';
 import type { ResponseRequest } from './prompts.js';
 import { RealtimeSessions, type SessionSlot } from './realtime-sessions.js';
 import { sessionUpdateFor } from './session-config.js';
-import type { BridgeOutput, ConnectionId, DialPurpose } from './types.js';
+import type { BridgeOutput, ConnectionId, DialPurpose, PreparedSession } from './types.js';
 
 export interface KeeperOptions {
   defaultModel: string;
@@ -74,6 +74,12 @@ export class SessionKeeper {
   dial(purpose: DialPurpose, now: number): BridgeOutput[] {
     const model = this.host.agent()?.model ?? this.options.defaultModel;
     return this.sessions.dial(purpose, model, now);
+  }
+
+  /** A session prepared while the phone rang becomes the call's (the agent is known: it came with it). */
+  adopt(prepared: PreparedSession, now: number): BridgeOutput[] {
+    const out = this.sessions.adopt(prepared, now);
+    return prepared.state === 'ready' ? out.concat(this.begin(now)) : out;
   }
 
   /**

@@ -54,6 +54,32 @@ export interface ToolRequestBody {
   arguments: Record<string, unknown>;
 }
 
+/**
+ * A Realtime session the worker opened for a call while its phone rang (a reservation's, src/warm/), as it
+ * is when the call's stream starts: configured for `agent` (the registered call's, from the reservation)
+ * with the same `session.update` the bridge sends, on the agent's own model.
+ */
+export interface PreparedSession {
+  callSid: string;
+  agent: Agent;
+  /** When the call was answered, as the reservation's call says (usually not yet: it was ringing). */
+  answeredAt: number | undefined;
+  model: string;
+  /** Not open yet; open with our `session.update` sent; or confirmed by `session.updated`. */
+  state: 'dialing' | 'configuring' | 'ready';
+}
+
+/**
+ * The agent's greeting as a model once said it in full (base64 mu-law chunks as its audio deltas came, and
+ * what it said), kept by the worker to be played at once on later calls (src/warm/kept-greetings.ts).
+ */
+export interface KeptGreeting {
+  chunks: readonly AudioBytes[];
+  text: string;
+  /** Milliseconds of audio in `chunks`. */
+  durationMs: number;
+}
+
 /** What happened, as the call bridge sees it. The session turns wire frames, answers and timers into these. */
 export type BridgeInput =
   /** Twilio's WebSocket is open; nothing is known yet. */
@@ -68,6 +94,8 @@ export type BridgeInput =
       streamSid: string;
       callSidParameter: string | undefined;
       transferFailed?: TransferFailure | undefined;
+      /** A session prepared for `callSid` while the phone rang; the bridge adopts it if the start is good. */
+      prepared?: PreparedSession | undefined;
     }
   /** A frame of the caller's audio and its Twilio timestamp (ms since the stream began). */
   | { kind: 'caller-audio'; payload: AudioBytes; timestampMs: number }
@@ -105,7 +133,8 @@ export type RealtimeInput =
   /** The server confirmed our `session.update`. */
   | { kind: 'session-ready'; connection: ConnectionId }
   | { kind: 'response-created'; connection: ConnectionId; responseId: string }
-  | { kind: 'response-done'; connection: ConnectionId; responseId: string }
+  /** `status` as the API says it (`completed`, `cancelled`, `incomplete`, `failed`). */
+  | { kind: 'response-done'; connection: ConnectionId; responseId: string; status?: string | undefined }
   /** A chunk of the agent's speech. */
   | {
       kind: 'agent-audio';
@@ -158,6 +187,13 @@ export type BridgeOutput =
    */
   | { to: 'claim'; callSid: string; streamSid: string; history: boolean }
   | { to: 'dial'; connection: ConnectionId; model: string; purpose: DialPurpose }
+  /**
+   * Take the session prepared for `callSid` (its `PreparedSession` came with the start, in this same turn)
+   * as socket `connection`: from now on its events are this call's, as if it had been dialled here.
+   */
+  | { to: 'adopt'; connection: ConnectionId; callSid: string }
+  /** The agent's greeting was said in full: keep its audio for the next calls (`key` from greetingKey). */
+  | { to: 'keep-greeting'; key: string; agentId: string; greeting: KeptGreeting }
   /** Close a Realtime socket for good; no input follows for it. */
   | { to: 'close-realtime'; connection: ConnectionId }
   /** POST `body`, signed, to one of the agent's tools; the answer comes back as `tool-result`. */

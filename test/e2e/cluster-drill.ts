@@ -43,8 +43,17 @@ export interface StepFigures {
   failingForMs: number;
   /** The slowest request that ended after the kill. */
   slowestMs: number;
-  /** The longest an acknowledged status callback of this step took to be written by a registry. */
+  /**
+   * The longest a status callback first sent in this step took from that first attempt until a registry had
+   * written it (retries and the consumer's delays included).
+   */
   slowestEventMs: number;
+  /** The longest time in this step in which no registry wrote any event (the consumer stalled). */
+  eventsPausedMs: number;
+  /** From the kill until JetStream acknowledged a status callback sent after it (the stream took publishes). */
+  streamBackAfterMs: number;
+  /** From the kill until a registry wrote a status callback sent after it (the consumer was back). */
+  consumerBackAfterMs: number;
   /** The slowest turn (caller speaks → whole answer back) of a surviving call spoken in this step. */
   slowestTurnMs: number;
   /** Until requests succeeded again without a failure for `settleMs`. */
@@ -133,8 +142,16 @@ export async function runDrill(stack: ClusterStack, options: DrillOptions = {}):
       figures.slowestEventMs = Math.max(
         0,
         ...probes.acknowledged
-          .filter((a) => a.at >= from && a.at < to)
-          .map((a) => (eventTimes.get(a.msgId) ?? a.at) - a.at),
+          .filter((a) => a.firstSentAt >= from && a.firstSentAt < to)
+          .map((a) => (eventTimes.get(a.msgId) ?? a.at) - a.firstSentAt),
+      );
+      const sentInStep = probes.acknowledged.filter((a) => a.firstSentAt >= from && a.firstSentAt < to);
+      figures.streamBackAfterMs = Math.min(...sentInStep.map((a) => a.at)) - from;
+      figures.consumerBackAfterMs =
+        Math.min(...sentInStep.map((a) => eventTimes.get(a.msgId) ?? Number.POSITIVE_INFINITY)) - from;
+      figures.eventsPausedMs = longestGap(
+        [...eventTimes.values()].filter((t) => t >= from && t < to),
+        from,
       );
     }
     const segments = await missingSegments(stack, surviving);
@@ -187,6 +204,9 @@ async function step(
     failingForMs: Math.max(0, ...failed.map((r) => r.endedAt - at)),
     slowestMs: Math.max(0, ...after.map((r) => r.endedAt - r.startedAt)),
     slowestEventMs: 0,
+    eventsPausedMs: 0,
+    streamBackAfterMs: 0,
+    consumerBackAfterMs: 0,
     slowestTurnMs: Math.max(0, ...turns.map((t) => (t.answeredAt as number) - t.spokeAt)),
     recoveredInMs: recoveredAt - settleMs - at,
   };
@@ -328,4 +348,13 @@ function countBy(keys: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
   return counts;
+}
+
+/** The longest stretch from `from` with no time in `times`, between them or before the first. */
+function longestGap(times: number[], from: number): number {
+  const sorted = [from, ...times].sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < sorted.length; i++)
+    longest = Math.max(longest, (sorted[i] as number) - (sorted[i - 1] as number));
+  return longest;
 }

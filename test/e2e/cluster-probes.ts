@@ -56,6 +56,8 @@ function connectionRefused(err: unknown): boolean {
 export interface Acknowledged {
   msgId: string;
   callSid: string;
+  /** When the callback was first sent, and when a gateway acknowledged it (after retries, if any). */
+  firstSentAt: number;
   at: number;
 }
 
@@ -100,6 +102,7 @@ export class Probes {
       ApiVersion: '2010-04-01',
     };
     const url = `${this.stack.publicBaseUrl}/twilio/status`;
+    const firstSentAt = Date.now();
     for (;;) {
       const ok = await this.record('status', () =>
         this.balancer.send('/twilio/status', () => signedTwilioRequest(CLUSTER_AUTH_TOKEN, url, params)),
@@ -109,6 +112,7 @@ export class Probes {
         this.acknowledged.push({
           msgId: `status.${callSid}.${status}.seq-${sequence}`,
           callSid,
+          firstSentAt,
           at: Date.now(),
         });
         return;

@@ -52,6 +52,9 @@ for (let run = 1; run <= RUNS; run++) {
           'slowest request',
           'slowest event',
           'no event written for',
+          'stream back',
+          'consumer back',
+          'leaders elected',
           'slowest turn',
           'calm again after',
         ],
@@ -68,6 +71,9 @@ for (let run = 1; run <= RUNS; run++) {
           `${ms(s.eventsPausedMs)} ms`,
           `${ms(s.streamBackAfterMs)} ms`,
           `${ms(s.consumerBackAfterMs)} ms`,
+          s.leadersElectedAfterMs
+            ? `stream ${ms(s.leadersElectedAfterMs.stream)}, consumer ${ms(s.leadersElectedAfterMs.consumer)} ms`
+            : '-',
           `${ms(s.slowestTurnMs)} ms`,
           `${ms(s.recoveredInMs)} ms`,
         ]),

@@ -54,6 +54,11 @@ export interface StepFigures {
   streamBackAfterMs: number;
   /** From the kill until a registry wrote a status callback sent after it (the consumer was back). */
   consumerBackAfterMs: number;
+  /**
+   * NATS node only: from the kill until JetStream reported a leader on a live node for CALL_EVENTS and for the
+   * registry's consumer (nats-server's own elections; what the services add is the rest of the "back" times).
+   */
+  leadersElectedAfterMs?: { stream: number; consumer: number };
   /** The slowest turn (caller speaks → whole answer back) of a surviving call spoken in this step. */
   slowestTurnMs: number;
   /** Until requests succeeded again without a failure for `settleMs`. */
@@ -108,7 +113,14 @@ export async function runDrill(stack: ClusterStack, options: DrillOptions = {}):
 
     const leadersBefore = await leaders(admin, stack, true);
     const node = stack.nats.node(leadersBefore.stream);
-    steps.push(await step('nats-node', node.name, probes, calls, settleMs, () => node.server.kill()));
+    let elected: Promise<{ stream: number; consumer: number }> | undefined;
+    const natsStep = await step('nats-node', node.name, probes, calls, settleMs, async () => {
+      const killedAt = Date.now();
+      await node.server.kill();
+      elected = electionTimes(admin, stack, killedAt);
+    });
+    natsStep.leadersElectedAfterMs = await elected;
+    steps.push(natsStep);
     log(`drill: ${node.name} killed, ${JSON.stringify(steps.at(-1))}`);
     const leadersAfter = await leaders(admin, stack, false);
     await stack.nats.restart(node as ClusterNode);
@@ -127,6 +139,7 @@ export async function runDrill(stack: ClusterStack, options: DrillOptions = {}):
     const lostCalls = calls.filter((c) => c.worker === killedWorker);
     for (const call of lostCalls) call.abandon();
     await probes.stop();
+    const probesStoppedAt = Date.now();
     await Promise.all(surviving.map((c) => c.hangUp()));
     await Promise.all(surviving.map((c) => probes.status(c.callSid, 'completed')));
 
@@ -136,7 +149,7 @@ export async function runDrill(stack: ClusterStack, options: DrillOptions = {}):
     );
     const eventTimes = await eventReceivedAt(stack);
     // Each step's window: from its kill to the next one's (the last one's to the end).
-    const windows = steps.map((s, i) => [s.killedAt, steps[i + 1]?.killedAt ?? Date.now()] as const);
+    const windows = steps.map((s, i) => [s.killedAt, steps[i + 1]?.killedAt ?? probesStoppedAt] as const);
     for (const [i, figures] of steps.entries()) {
       const [from, to] = windows[i] as readonly [number, number];
       figures.slowestEventMs = Math.max(
@@ -269,6 +282,29 @@ async function leaders(nc: NatsConnection, stack: ClusterStack, together: boolea
     if (Date.now() > deadline) throw new Error(`no CALL_EVENTS leaders in time (stream ${s}, consumer ${c})`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** How long after `since` JetStream first reported a live leader for CALL_EVENTS, and for its consumer. */
+async function electionTimes(
+  nc: NatsConnection,
+  stack: ClusterStack,
+  since: number,
+): Promise<{ stream: number; consumer: number }> {
+  const jsm = await jetstreamManager(nc, { timeout: 500 });
+  const live = (name: string | undefined) =>
+    stack.nats.nodes.some((n) => n.name === name && n.server.running);
+  const found: { stream?: number; consumer?: number } = {};
+  const deadline = since + RECOVERY_DEADLINE_MS;
+  while ((found.stream === undefined || found.consumer === undefined) && Date.now() < deadline) {
+    const [stream, consumer] = await Promise.all([
+      jsm.streams.info(CALL_EVENTS_STREAM).catch(() => undefined),
+      jsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER).catch(() => undefined),
+    ]);
+    if (found.stream === undefined && live(stream?.cluster?.leader)) found.stream = Date.now() - since;
+    if (found.consumer === undefined && live(consumer?.cluster?.leader)) found.consumer = Date.now() - since;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { stream: found.stream ?? Number.NaN, consumer: found.consumer ?? Number.NaN };
 }
 
 /** The message ids among `msgIds` the registry has not written, once it stopped writing new ones. */

@@ -27,6 +27,13 @@ export { type DockerfilePlan, readDockerfile, withBuildArgs } from './dockerfile
 export { prepareEnv, readDotEnv, setInEnvFile } from './env-file.js';
 export { ensureDatabase, natsReachable, tcpReachable } from './local-servers.js';
 export { createLogPrinter, type LogPrinter } from './log-printer.js';
+export {
+  copyNative,
+  installedNativeDir,
+  type PostgresPlaces,
+  postgresPlaces,
+  SHARED_POSTGRES_ROOT,
+} from './postgres-places.js';
 export { folderOthersCannotEnter } from './reach.js';
 export {
   type RealtimeSandbox,

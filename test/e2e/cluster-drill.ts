@@ -260,7 +260,8 @@ interface Leaders {
  * both (JetStream picks the new leader; a few tries find that node).
  */
 async function leaders(nc: NatsConnection, stack: ClusterStack, together: boolean): Promise<Leaders> {
-  const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+  // No $JS.API.INFO check first (`checkAPI`): asked while a node is down, it could time out by itself.
+  const jsm = await jetstreamManager(nc, { timeout: 2_000, checkAPI: false });
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
   for (;;) {
     const stream = await jsm.streams.info(CALL_EVENTS_STREAM).catch(() => undefined);
@@ -290,7 +291,7 @@ async function electionTimes(
   stack: ClusterStack,
   since: number,
 ): Promise<{ stream: number; consumer: number }> {
-  const jsm = await jetstreamManager(nc, { timeout: 500 });
+  const jsm = await jetstreamManager(nc, { timeout: 500, checkAPI: false });
   const live = (name: string | undefined) =>
     stack.nats.nodes.some((n) => n.name === name && n.server.running);
   const found: { stream?: number; consumer?: number } = {};

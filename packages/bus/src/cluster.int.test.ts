@@ -2,9 +2,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CALL_EVENTS_STREAM } from '@switchboard/contracts';
 import { createLogger } from '@switchboard/logger';
-import { eventually, TestNatsCluster, TestNatsServer } from '@switchboard/testkit';
+import { type ClusterNode, eventually, TestNatsCluster, TestNatsServer } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectBus, EventPublisher, ensureCallEventsStream } from './index.js';
+import { connectBus, EventPublisher, ensureCallEventsStream, ensureStream } from './index.js';
 
 // The bus on a real three-node cluster on loopback: the stream's replicas set and changed in place, and a
 // connection given the server list riding over the loss of the server it is on.
@@ -70,6 +70,28 @@ describe('the bus on a three-node NATS cluster', () => {
     const after = (await jsm.streams.info(CALL_EVENTS_STREAM)).state.messages;
     expect(after - before).toBe(40);
     await cluster.restart(node);
+  }, 60_000);
+});
+
+describe('setting up streams while a cluster cannot answer', () => {
+  it('asks again until JetStream can (no quorum: two of three nodes gone, then back)', async () => {
+    await using cluster = await TestNatsCluster.start();
+    const nc = await connectBus({ url: cluster.url, name: 'bus-settle-test' });
+    try {
+      const [, second, third] = cluster.nodes;
+      await Promise.all([second?.server.kill(), third?.server.kill()]);
+      const settled = ensureStream(nc, { name: 'SETTLE', subjects: ['settle.>'] }, { replicas: 3, log });
+      let done = false;
+      void settled.finally(() => {
+        done = true;
+      });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(done).toBe(false);
+      await Promise.all([cluster.restart(second as ClusterNode), cluster.restart(third as ClusterNode)]);
+      expect((await settled).config.num_replicas).toBe(3);
+    } finally {
+      await nc.close();
+    }
   }, 60_000);
 });
 

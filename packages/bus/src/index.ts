@@ -36,6 +36,8 @@ export {
   type EnsureStreamOptions,
   ensureCallEventsStream,
   ensureStream,
+  JETSTREAM_SETUP_BUDGET_MS,
   type StreamDefinition,
+  whileJetStreamSettles,
 } from './streams.js';
 export { decodeJson } from './wire.js';

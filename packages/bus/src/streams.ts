@@ -11,9 +11,32 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DEFAULT_JETSTREAM_REPLICAS } from '@switchboard/config';
 import { CALL_EVENTS_STREAM, CALL_EVENTS_SUBJECTS } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
+import { backoffPauses, type RetryPauses, withRetry } from './retry.js';
 
 /** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+/**
+ * How long a service's start keeps asking JetStream to set up its streams and consumers while JetStream cannot
+ * answer yet: a cluster that is starting or electing leaders (timeouts, no responders, 503 "temporarily
+ * unavailable"). Other refusals (a setting JetStream rejects) fail the start at once.
+ */
+export const JETSTREAM_SETUP_BUDGET_MS = 30_000;
+const SETUP_PAUSES = backoffPauses(250, 2_000);
+
+/** Only errors that say "not now" are worth another try: not an answer of JetStream's that refuses the request. */
+const setupPauses: RetryPauses = (error, attempt) =>
+  error instanceof JetStreamApiError && error.status !== 503 ? undefined : SETUP_PAUSES(error, attempt);
+
+/** Runs a JetStream set-up step (`ensureStream`, a consumer's creation), again while JetStream settles. */
+export function whileJetStreamSettles<T>(what: string, step: () => Promise<T>, log?: Logger): Promise<T> {
+  return withRetry(() => step(), {
+    budgetMs: JETSTREAM_SETUP_BUDGET_MS,
+    attemptTimeoutMs: JETSTREAM_SETUP_BUDGET_MS,
+    pauses: setupPauses,
+    onRetry: (err, attempt) => log?.warn({ err, attempt, what }, 'JetStream not answering yet, asking again'),
+  });
+}
 
 /** What a stream of ours is (name, subjects, how it keeps messages); its replicas come from the settings. */
 export type StreamDefinition = Partial<Omit<StreamConfig, 'num_replicas'>> & { name: string };
@@ -29,10 +52,22 @@ export interface EnsureStreamOptions {
  * data to the new replica set itself). Changes nothing when the stream is as wanted, so it is safe to run from
  * every replica of a service at every start.
  */
-export async function ensureStream(
+export function ensureStream(
   nc: NatsConnection,
   definition: StreamDefinition,
-  { replicas = DEFAULT_JETSTREAM_REPLICAS, log }: EnsureStreamOptions = {},
+  options: EnsureStreamOptions = {},
+): Promise<StreamInfo> {
+  return whileJetStreamSettles(
+    `stream ${definition.name}`,
+    () => ensureOnce(nc, definition, options),
+    options.log,
+  );
+}
+
+async function ensureOnce(
+  nc: NatsConnection,
+  definition: StreamDefinition,
+  { replicas = DEFAULT_JETSTREAM_REPLICAS, log }: EnsureStreamOptions,
 ): Promise<StreamInfo> {
   const jsm = await jetstreamManager(nc);
   const wanted: Partial<StreamConfig> & { name: string } = { ...definition, num_replicas: replicas };

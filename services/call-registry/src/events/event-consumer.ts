@@ -11,7 +11,7 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { changedSettings, decodeJson } from '@switchboard/bus';
+import { changedSettings, decodeJson, whileJetStreamSettles } from '@switchboard/bus';
 import {
   CALL_EVENTS_CONSUMER,
   CALL_EVENTS_STREAM,
@@ -82,10 +82,22 @@ export class EventConsumer {
   constructor(private readonly deps: EventConsumerDeps) {}
 
   async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.deps.nc, { timeout: CONSUMER_API_TIMEOUT_MS * 5 });
-    await ensureConsumer(jsm, consumerConfig(this.deps.replicas ?? 0), this.deps.log);
-    const js = jetstream(this.deps.nc, { timeout: CONSUMER_API_TIMEOUT_MS });
-    const consumer = await js.consumers.get(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
+    const { nc, log } = this.deps;
+    const config = consumerConfig(this.deps.replicas ?? 0);
+    // A cluster that is starting or electing may not answer at first: asked again until it does.
+    const consumer = await whileJetStreamSettles(
+      `consumer ${CALL_EVENTS_CONSUMER}`,
+      async () => {
+        await ensureConsumer(
+          await jetstreamManager(nc, { timeout: CONSUMER_API_TIMEOUT_MS * 5 }),
+          config,
+          log,
+        );
+        const js = jetstream(nc, { timeout: CONSUMER_API_TIMEOUT_MS });
+        return js.consumers.get(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
+      },
+      log,
+    );
     this.messages = await consumer.consume({
       max_messages: PULL_BATCH,
       expires: PULL_EXPIRES_MS,

@@ -7,7 +7,7 @@ import {
   inboxPrefixFor,
   REGISTRY_SERVICE_NAME,
 } from '@switchboard/contracts';
-import type { ClusterNode } from '@switchboard/testkit';
+import { type ClusterNode, until } from '@switchboard/testkit';
 import pg from 'pg';
 import { NATS_USERS } from '../support.js';
 import { DrillCall } from './cluster-calls.js';
@@ -202,6 +202,13 @@ async function step(
   const at = Date.now();
   await kill();
   const recoveredAt = await waitForCalm(probes, at, settleMs);
+  // And every call still up has taken a turn since the kill (on a loaded machine a turn can take longer
+  // than the calm), so that each step's window holds a turn of every surviving call.
+  await until(
+    () => calls.filter((c) => c.open).every((c) => c.answeredTurns(at) > 0),
+    'a turn of every open call after the kill',
+    RECOVERY_DEADLINE_MS,
+  );
   const after = probes.records.filter((r) => r.endedAt >= at && r.startedAt < recoveredAt);
   const failed = after.filter((r) => !r.ok);
   const turns = calls

@@ -1,4 +1,4 @@
-// `pnpm bench cluster [--runs N]`: the cluster drill of test/e2e/cluster.int.test.ts, run N times (default 3)
+// `pnpm bench cluster [--runs N] [--status-publish-deadline-ms MS]`: the cluster drill of test/e2e/cluster.int.test.ts, run N times (default 3)
 // on a fresh stack each time, its figures printed per kill. Three clustered nats-servers (JETSTREAM_REPLICAS=3),
 // two registries, gateways and workers as processes, the Realtime fake, a throwaway database; 6 calls taking
 // turns; status callbacks (2 loops) and call lookups (1 loop) through the gateways as a load balancer sends
@@ -10,8 +10,13 @@ import { type DrillReport, runDrill } from '../e2e/cluster-drill.js';
 import { startClusterStack } from '../e2e/cluster-stack.js';
 import { formatTable, ms } from './lib/table.js';
 
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
+const argument = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const RUNS = Number(argument('--runs') ?? 3);
+/** The gateways' STATUS_PUBLISH_DEADLINE_MS (their default, 5000, unless given; compose's cluster profile: 10000). */
+const STATUS_DEADLINE_MS = argument('--status-publish-deadline-ms');
 
 process.stdout.write(
   `load average at start: ${loadavg()
@@ -22,6 +27,9 @@ const reports: DrillReport[] = [];
 for (let run = 1; run <= RUNS; run++) {
   const stack = await startClusterStack({
     realtime: { speechTrigger: { payload: SPEECH_FRAME, transcript: CALLER_LINE, respond: true } },
+    ...(STATUS_DEADLINE_MS
+      ? { env: { 'webhook-gateway': { STATUS_PUBLISH_DEADLINE_MS: STATUS_DEADLINE_MS } } }
+      : {}),
   });
   try {
     const report = await runDrill(stack);

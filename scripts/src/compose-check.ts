@@ -36,6 +36,8 @@ export interface ComposeCheck {
 
 export interface ComposeService {
   image?: string;
+  profiles?: string[];
+  deploy?: { replicas?: number };
   build?: { context?: string; dockerfile?: string; args?: Record<string, string> } | string;
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null> | string[];
@@ -62,7 +64,8 @@ export function checkComposeFile(
 ): ComposeCheck {
   const raw: unknown = parse(readFileSync(composePath, 'utf8'), { merge: true });
   const { doc, errors } = interpolateDocument(raw, env);
-  const problems = errors.map((e) => `interpolation: ${e}`);
+  // Once each, as compose reports them: a block shared by YAML anchors is interpolated where each service uses it.
+  const problems = [...new Set(errors)].map((e) => `interpolation: ${e}`);
   problems.push(...validateAgainstSchema(doc));
   const compose = doc as ComposeDocument;
   if (problems.length === 0) problems.push(...checkReferences(compose, projectDir));

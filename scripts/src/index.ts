@@ -9,6 +9,7 @@ export {
   mulawWav,
   readMulawAu,
 } from './audio.js';
+export type { ManagedProcess } from './child-process.js';
 export {
   COMPOSE_SPEC_SCHEMA_PATH,
   type ComposeCheck,
@@ -25,6 +26,14 @@ export { CallsApi, TwilioWebhooks } from './demo-webhooks.js';
 export { type DockerfilePlan, readDockerfile, withBuildArgs } from './dockerfile-plan.js';
 export { prepareEnv, readDotEnv, setInEnvFile } from './env-file.js';
 export { ensureDatabase, natsReachable, tcpReachable } from './local-servers.js';
+export { createLogPrinter, type LogPrinter } from './log-printer.js';
+export {
+  copyNative,
+  installedNativeDir,
+  type PostgresPlaces,
+  postgresPlaces,
+  SHARED_POSTGRES_ROOT,
+} from './postgres-places.js';
 export { folderOthersCannotEnter } from './reach.js';
 export {
   type RealtimeSandbox,
@@ -32,5 +41,6 @@ export {
   SANDBOX_REPLY_TRANSCRIPT,
   startRealtimeSandbox,
 } from './realtime-sandbox.js';
+export { type ServiceName, startService, waitUntilReady } from './services.js';
 export { loadStackSettings, type StackSettings } from './stack-settings.js';
 export { parseStreamTwiml, type StreamInstruction, sayText } from './twiml.js';

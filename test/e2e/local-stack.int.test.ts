@@ -1,23 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { folderOthersCannotEnter, readDotEnv, tcpReachable } from '@switchboard/scripts';
-import { freePort, type TestDatabase } from '@switchboard/testkit';
+import { postgresPlaces, readDotEnv, tcpReachable } from '@switchboard/scripts';
+import { freePort } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, testDatabase } from '../support.js';
+import { REPO_ROOT } from '../support.js';
 
 // The two commands a newcomer runs, as processes: `pnpm start`'s runner (scripts/stack.ts) with nothing
 // configured, so it starts an embedded PostgreSQL and a nats-server of its own, and then `pnpm demo`
 // (scripts/demo.ts) against it; then Ctrl-C. Needs the services built (`pnpm test` builds first).
 //
-// As root, the embedded PostgreSQL runs as the `postgres` user, which must be able to enter the checkout's
-// node_modules. In a checkout it cannot enter (under /root, say) the runner refuses, with a message, to
-// start it; there this test gives the runner a DATABASE_URL instead (the other way it gets a database).
-const embedded =
-  process.getuid?.() !== 0 || folderOthersCannotEnter(join(REPO_ROOT, 'node_modules/x')) === undefined;
-let database: TestDatabase | undefined;
+// As root, the embedded PostgreSQL runs as the `postgres` user. The data folder given here is inside a
+// `mktemp -d` (mode 0700), which that user cannot enter: the runner keeps the data under
+// /var/lib/switchboard instead (and, when the checkout itself is out of reach, a copy of the executables).
+const asRoot = process.getuid?.() === 0;
+let relocatedData: string | undefined;
 
 let dir: string;
 let runner: ChildProcess;
@@ -54,9 +53,13 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'switchboard-stack-'));
-  // As root, the embedded PostgreSQL runs as `postgres`, which must be able to enter the folder.
-  await chmod(dir, 0o755);
-  if (!embedded) database = await testDatabase();
+  const places = postgresPlaces({
+    asRoot,
+    nativeDir: '/',
+    dataDir: join(dir, 'data', 'postgres'),
+    version: '',
+  });
+  relocatedData = places.dataAskedFor ? places.dataDir : undefined;
   for (const name of [
     'LOCAL_POSTGRES_PORT',
     'LOCAL_NATS_PORT',
@@ -70,7 +73,7 @@ beforeAll(async () => {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? dir,
     // Nothing reachable configured: the runner starts its own servers, with their data in `dir`.
-    DATABASE_URL: database?.url ?? '',
+    DATABASE_URL: '',
     NATS_URL: '',
     OPENAI_API_KEY: '',
     LOCAL_DATA_DIR: join(dir, 'data'),
@@ -96,13 +99,17 @@ afterAll(async () => {
     await exited;
   }
   if (dir) await rm(dir, { recursive: true, force: true });
-  await database?.drop();
+  if (relocatedData) await rm(relocatedData, { recursive: true, force: true });
 });
 
 describe('pnpm start, then pnpm demo, then Ctrl-C', () => {
   it('starts everything itself on a machine with nothing configured', () => {
     expect(output).toMatch(/created .*\.env from \.env\.example/);
-    expect(output).toMatch(embedded ? /starting an embedded PostgreSQL/ : /PostgreSQL: postgres:/);
+    expect(output).toMatch(/starting an embedded PostgreSQL/);
+    if (asRoot)
+      expect(output).toMatch(
+        /`postgres` cannot reach .*: its data is kept in \/var\/lib\/switchboard\/data\//,
+      );
     expect(output).toMatch(/starting nats-server with JetStream/);
     expect(output).toMatch(/local Realtime sandbox/);
     expect(output).toContain(
@@ -150,7 +157,7 @@ describe('pnpm start, then pnpm demo, then Ctrl-C', () => {
     runner.kill('SIGINT');
     expect(await exited).toBe(0);
     const order = ['webhook gateway stopped', 'call-registry stopped', 'Server Exiting'];
-    if (embedded) order.push('database system is shut down');
+    order.push('database system is shut down');
     const at = order.map((line) => output.indexOf(line));
     expect(
       at.every((i) => i >= 0),

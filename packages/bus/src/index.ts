@@ -1,13 +1,7 @@
 export { type BusOptions, connectBus } from './connect.js';
 export { type ConnectionState, connectionState } from './connection-state.js';
 export { DEFAULT_DISCOVERY_WAIT_MS, discoverServices, type ServiceStats } from './discover.js';
-export {
-  DUPLICATE_WINDOW_MS,
-  EventPublisher,
-  type EventSink,
-  ensureCallEventsStream,
-  type PublishOptions,
-} from './jetstream.js';
+export { EventPublisher, type EventSink, type PublishOptions } from './jetstream.js';
 export { respondWithError } from './reply.js';
 export {
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -35,4 +29,15 @@ export {
   type ServingService,
 } from './serve.js';
 export type { AsyncEndpointFigures } from './stats.js';
+export {
+  CALL_EVENTS_DEFINITION,
+  changedSettings,
+  DUPLICATE_WINDOW_MS,
+  type EnsureStreamOptions,
+  ensureCallEventsStream,
+  ensureStream,
+  JETSTREAM_SETUP_BUDGET_MS,
+  type StreamDefinition,
+  whileJetStreamSettles,
+} from './streams.js';
 export { decodeJson } from './wire.js';

@@ -1,52 +1,12 @@
-import {
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamClient,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import {
-  CALL_EVENTS_STREAM,
-  CALL_EVENTS_SUBJECTS,
-  type CallEvent,
-  EventsUnavailableError,
-  eventSubject,
-} from '@switchboard/contracts';
+import { type CallEvent, EventsUnavailableError, eventSubject } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { backoffPauses, withRetry } from './retry.js';
 
-/** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
-export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 export const PUBLISH_ACK_TIMEOUT_MS = 2_000;
 /** Pauses between publish attempts: 50 ms, doubling up to 2 s. */
 const PUBLISH_PAUSES = backoffPauses(50, 2_000);
-
-/** Creates the CALL_EVENTS stream, or brings an existing one's settings up to date. Safe to run from every replica. */
-export async function ensureCallEventsStream(nc: NatsConnection): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const config = {
-    name: CALL_EVENTS_STREAM,
-    subjects: [CALL_EVENTS_SUBJECTS],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    duplicate_window: DUPLICATE_WINDOW_MS * 1_000_000,
-  };
-  try {
-    await jsm.streams.info(CALL_EVENTS_STREAM);
-    await jsm.streams.update(CALL_EVENTS_STREAM, config);
-  } catch (err) {
-    if (!isStreamNotFound(err)) throw err;
-    await jsm.streams.add(config);
-  }
-}
-
-/** JetStream's own answer for a stream that does not exist (nats.js throws it as a `StreamNotFoundError`). */
-function isStreamNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-}
 
 export interface PublishOptions {
   /** Stable id of this event: a retry (ours or an upstream's) with the same id is stored once. */

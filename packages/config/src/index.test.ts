@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, envBoolean, envString, natsEnv, natsSettings, parseEnv, serviceEnv } from './index.js';
+import {
+  ConfigError,
+  envBoolean,
+  envString,
+  jetstreamEnv,
+  natsEnv,
+  natsServers,
+  natsSettings,
+  parseEnv,
+  serviceEnv,
+} from './index.js';
 
 describe('parseEnv', () => {
   const Schema = z.object({ ...serviceEnv(3000), ...natsEnv, FLAG: envBoolean, NAME: envString });
@@ -46,5 +56,23 @@ describe('parseEnv', () => {
     expect(() => parseEnv(Required, {}, 'registry')).toThrow(
       'invalid registry settings: DATABASE_URL is required',
     );
+  });
+});
+
+describe('a NATS cluster', () => {
+  const Schema = z.object({ ...natsEnv, ...jetstreamEnv });
+
+  it('takes a comma-separated server list, blanks and spaces dropped', () => {
+    const e = parseEnv(Schema, { NATS_URL: ' nats://a:4222, nats://b:4222 ,,nats://c:4222' }, 'test');
+    expect(natsServers(e.NATS_URL)).toEqual(['nats://a:4222', 'nats://b:4222', 'nats://c:4222']);
+    expect(() => parseEnv(Schema, { NATS_URL: ' , ' }, 'test')).toThrow(/NATS_URL: lists no server/);
+  });
+
+  it("reads JETSTREAM_REPLICAS: 1 unless set, 1 to 5 (JetStream's own limit)", () => {
+    expect(parseEnv(Schema, {}, 'test').JETSTREAM_REPLICAS).toBe(1);
+    expect(parseEnv(Schema, { JETSTREAM_REPLICAS: '3' }, 'test').JETSTREAM_REPLICAS).toBe(3);
+    for (const bad of ['0', '6', '2.5', 'three']) {
+      expect(() => parseEnv(Schema, { JETSTREAM_REPLICAS: bad }, 'test')).toThrow(/JETSTREAM_REPLICAS/);
+    }
   });
 });

@@ -45,11 +45,40 @@ export function serviceEnv(defaultPort: number) {
 
 /** `NATS_URL` (comma-separated for a cluster), `NATS_USER`/`NATS_PASSWORD` or `NATS_CREDS`. */
 export const natsEnv = {
-  NATS_URL: z.string().min(1).default(DEFAULT_NATS_URL),
+  NATS_URL: z
+    .string()
+    .default(DEFAULT_NATS_URL)
+    .refine((url) => natsServers(url).length > 0, 'lists no server'),
   NATS_USER: envString,
   NATS_PASSWORD: envString,
   NATS_CREDS: envString,
 };
+
+/** Replicas of each JetStream stream the services create: 1 on a single server, 3 in a three-node cluster. */
+export const DEFAULT_JETSTREAM_REPLICAS = 1;
+/** JetStream's own limit on a stream's replicas. */
+export const MAX_JETSTREAM_REPLICAS = 5;
+
+/**
+ * `JETSTREAM_REPLICAS`: for the services that create streams (spread it into their schema next to
+ * `natsEnv`). Applied to an existing stream at start, so raising it on a running cluster takes one restart.
+ */
+export const jetstreamEnv = {
+  JETSTREAM_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_JETSTREAM_REPLICAS)
+    .default(DEFAULT_JETSTREAM_REPLICAS),
+};
+
+/** The servers of a comma-separated `NATS_URL`, blanks dropped: what nats.js is given to fail over between. */
+export function natsServers(url: string): string[] {
+  return url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
 
 export interface NatsSettings {
   url: string;

@@ -31,6 +31,7 @@ export {
   type TwilioErrorReply,
 } from './fake-twilio-rest.js';
 export { mutated, nastyJson, nastyString } from './fuzz.js';
+export { type ClusterNode, type NatsClusterOptions, TestNatsCluster } from './nats-cluster.js';
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';
 export { freePort, waitForPort } from './ports.js';
 export { metricValue } from './prometheus.js';

@@ -9,6 +9,10 @@ export const NATS_SERVER_BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
 export interface NatsServerOptions {
   /** A nats-server config file (users, permissions); `-a`/`-p`/`-js`/`-sd` still come from here. */
   configFile?: string;
+  /** More command-line options (a cluster's routes and names, a monitoring port). */
+  args?: string[];
+  /** The client port, when the caller picked it (a cluster's nodes know each other's before they start). */
+  port?: number;
 }
 
 /**
@@ -26,7 +30,7 @@ export class TestNatsServer {
 
   static async start(options: NatsServerOptions = {}): Promise<TestNatsServer> {
     const storeDir = await mkdtemp(join(tmpdir(), 'switchboard-nats-'));
-    const server = new TestNatsServer(await freePort(), storeDir, options);
+    const server = new TestNatsServer(options.port ?? (await freePort()), storeDir, options);
     await server.start();
     return server;
   }
@@ -39,6 +43,7 @@ export class TestNatsServer {
     if (this.child) return;
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
     if (this.options.configFile) args.unshift('-c', this.options.configFile);
+    args.push(...(this.options.args ?? []));
     const child = spawn(NATS_SERVER_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -64,6 +69,21 @@ export class TestNatsServer {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** SIGKILL: the server dies as a crashed process or a lost machine would, with nothing flushed. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   async close(): Promise<void> {

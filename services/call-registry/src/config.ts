@@ -2,6 +2,7 @@ import {
   ConfigError,
   envBoolean,
   envFlag,
+  jetstreamEnv,
   type NatsSettings,
   natsEnv,
   natsSettings,
@@ -36,6 +37,7 @@ const Env = z.object({
   /** Apply pending migrations at start, under an advisory lock. */
   MIGRATE_ON_START: envFlag(true),
   ...natsEnv,
+  ...jetstreamEnv,
   ...serviceEnv(DEFAULT_PORT),
 });
 
@@ -61,6 +63,8 @@ export interface RegistryConfig {
   poolLogIntervalMs: number;
   migrateOnStart: boolean;
   nats: NatsSettings;
+  /** Replicas of CALL_EVENTS (`JETSTREAM_REPLICAS`); its durable consumer follows the stream's. */
+  jetstreamReplicas: number;
   http: { port: number; host: string };
   logLevel: string;
 }
@@ -88,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined>): RegistryCon
     poolLogIntervalMs: e.DB_POOL_LOG_INTERVAL_MS,
     migrateOnStart: e.MIGRATE_ON_START,
     nats: natsSettings(e),
+    jetstreamReplicas: e.JETSTREAM_REPLICAS,
     http: { port: e.PORT, host: e.HOST },
     logLevel: e.LOG_LEVEL,
   };

@@ -64,7 +64,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
       inboxPrefix: inboxPrefixFor(REGISTRY_SERVICE_NAME),
       log,
     }));
-  await ensureCallEventsStream(nc);
+  await ensureCallEventsStream(nc, { replicas: config.jetstreamReplicas, log });
 
   const agents = new AgentCache(pool);
   const lookups = new BatchLoader<string, string>(
@@ -108,6 +108,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
   const consumer = new EventConsumer({
     nc,
     log,
+    replicas: config.jetstreamReplicas,
     apply: async (msgId, event) => {
       const outcome = await applyEvent(pool, msgId, event);
       lookups.forget(event.callSid);

@@ -18,15 +18,22 @@ export {
   TurnDetectionSetting,
 } from './agent.js';
 export {
+  ANSWERED_BY,
+  AnsweredBy,
   CALL_SID_PATTERN,
   CALL_STATUSES,
   Call,
+  CallRecording,
   CallSid,
   CallStatus,
   Direction,
   directionFromTwilio,
   IsoTime,
   isForwardTransition,
+  type KnownAnsweredBy,
+  MACHINE_ANSWERS,
+  RECORDING_SID_PATTERN,
+  RecordingSid,
   statusRank,
   TERMINAL_STATUSES,
   ToolCallRecord,
@@ -40,6 +47,8 @@ export {
   TWILIO_ENDPOINTS,
   TwilioCallReply,
   TwilioCallTransferRequest,
+  VOICEMAIL_MESSAGE_MAX_LENGTH,
+  VoicemailMessage,
 } from './control.js';
 export {
   CALL_END_REASONS,
@@ -70,10 +79,12 @@ export {
   type SwitchboardErrorOptions,
 } from './errors.js';
 export {
+  AnsweredByEvent,
   CallEvent,
   type CallEventKind,
   DtmfEvent,
   EndedEvent,
+  RecordingEvent,
   StatusEvent,
   StreamEvent,
   TranscriptEvent,

@@ -48,6 +48,7 @@ function promptOf(instructions: string | undefined): string | undefined {
     [/^The caller has not answered/, 'goodbye: idle'],
     [/^The call has reached its time limit/, 'goodbye: max-call'],
     [/^A lookup is taking a moment/, 'filler'],
+    [/^An answering machine took the call .*nothing else: (.*)$/, 'voicemail: $1'],
     [/^You tried to transfer the caller to (\S+), but .*: (.*)\. Tell/, 'transfer failed: $1, $2'],
   ];
   for (const [pattern, label] of known) {
@@ -93,6 +94,10 @@ function describeEvent(event: CallEvent): string {
       return `event dtmf ${event.digit}`;
     case 'status':
       return `event status ${event.status}`;
+    case 'recording':
+      return `event recording ${event.status}`;
+    case 'answered-by':
+      return `event answered-by ${event.answeredBy}`;
   }
 }
 

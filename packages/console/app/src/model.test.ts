@@ -24,6 +24,8 @@ const call: Call = {
   endedAt: null,
   durationSeconds: null,
   endedReason: null,
+  recording: null,
+  answeredBy: null,
 };
 
 describe('the console model', () => {

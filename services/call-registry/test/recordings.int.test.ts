@@ -178,4 +178,38 @@ describe('recordings and answeredBy', () => {
       status: 'completed',
     });
   });
+
+  it('call.machineDetection: what an outbound call does on a machine, kept from its create (the first one counts)', async () => {
+    const create = {
+      callSid: newCallSid(),
+      direction: 'outbound' as const,
+      from: '+15550001111',
+      to: '+15557770000',
+    };
+    await stack.client.callCreate({
+      ...create,
+      machineDetection: 'leave-message',
+      voicemailMessage: 'Your order is ready.',
+    });
+    // An idempotent second create (a retry) keeps what the first said.
+    await stack.client.callCreate({ ...create, machineDetection: 'hangup' });
+    expect(await stack.client.callMachineDetection({ callSid: create.callSid })).toEqual({
+      callSid: create.callSid,
+      machineDetection: 'leave-message',
+      voicemailMessage: 'Your order is ready.',
+    });
+    const plain = await newCall();
+    expect(await stack.client.callMachineDetection({ callSid: plain })).toEqual({
+      callSid: plain,
+      machineDetection: 'off',
+      voicemailMessage: null,
+    });
+    await expect(stack.client.callMachineDetection({ callSid: newCallSid() })).rejects.toMatchObject({
+      code: 'CALL_NOT_FOUND',
+    });
+    // Not part of the Call.
+    expect(Object.keys(await stack.client.callBySid({ callSid: create.callSid }))).not.toContain(
+      'voicemailMessage',
+    );
+  });
 });

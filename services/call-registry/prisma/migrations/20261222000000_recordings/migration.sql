@@ -27,3 +27,9 @@ ALTER TABLE "calls" ADD COLUMN "recording_sid" TEXT;
 ALTER TABLE "calls" ADD COLUMN "recording_duration_seconds" INTEGER;
 ALTER TABLE "calls" ADD COLUMN "recording_channels" SMALLINT;
 ALTER TABLE "calls" ADD COLUMN "answered_by" TEXT;
+
+-- What an outbound call placed with machine detection does when a machine answers ('hangup' or
+-- 'leave-message'; NULL: off) and the message it leaves: read by the gateway when Twilio's AMD callback comes
+-- (call.machineDetection), whichever replica placed the call. Not part of the Call, not on the lookup path.
+ALTER TABLE "calls" ADD COLUMN "machine_detection" TEXT;
+ALTER TABLE "calls" ADD COLUMN "voicemail_message" TEXT;

@@ -73,6 +73,7 @@ export {
   InternalError,
   InvalidRequestError,
   isErrorCode,
+  RecordingNotFoundError,
   RegistryTimeoutError,
   RegistryUnavailableError,
   SwitchboardError,

@@ -2,6 +2,7 @@ import { CallEndedError, CallNotFoundError, CallSid, CallStatus } from '@switchb
 import twilio from 'twilio';
 import type { TwilioConfig } from './config.js';
 import { TwilioError } from './errors.js';
+import { type TwilioRecordings, twilioRecordings } from './twilio-recordings.js';
 
 /** Status callbacks Twilio sends for an outbound call (SPEC: HTTP → outbound calls). */
 export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
@@ -12,6 +13,11 @@ export interface PlaceCallRequest {
   /** Twilio fetches the call's TwiML here once the callee answers. */
   url: string;
   statusCallback: string;
+  /**
+   * Asynchronous answering machine detection: `Enable` answers as soon as Twilio can tell, `DetectMessageEnd`
+   * after a machine's greeting (and beep); the result goes to `callback`. The call connects at once either way.
+   */
+  machineDetection?: { mode: 'Enable' | 'DetectMessageEnd'; callback: string };
 }
 
 export interface PlacedCall {
@@ -35,6 +41,10 @@ export interface TwilioCalls {
    * 404 CALL_NOT_FOUND for a call Twilio does not know, 409 CALL_ENDED for one no longer in progress.
    */
   redirectCall(callSid: string, twiml: string): Promise<{ status: string }>;
+  /** Ends a call in progress (Twilio's `Status=completed`); 404 / 409 as for `redirectCall`. */
+  hangupCall(callSid: string): Promise<void>;
+  /** Twilio's Recordings resource (twilio-recordings.ts). */
+  recordings: TwilioRecordings;
 }
 
 /**
@@ -59,6 +69,14 @@ export function twilioCalls(config: TwilioConfig): TwilioCalls | undefined {
           statusCallback: request.statusCallback,
           statusCallbackMethod: 'POST',
           statusCallbackEvent: STATUS_CALLBACK_EVENTS,
+          ...(request.machineDetection === undefined
+            ? {}
+            : {
+                machineDetection: request.machineDetection.mode,
+                asyncAmd: 'true',
+                asyncAmdStatusCallback: request.machineDetection.callback,
+                asyncAmdStatusCallbackMethod: 'POST',
+              }),
         });
       } catch (err) {
         throw twilioFailure(err);
@@ -85,11 +103,19 @@ export function twilioCalls(config: TwilioConfig): TwilioCalls | undefined {
         throw liveCallFailure(callSid, err);
       }
     },
+    async hangupCall(callSid) {
+      try {
+        await client.calls(callSid).update({ status: 'completed' });
+      } catch (err) {
+        throw liveCallFailure(callSid, err);
+      }
+    },
+    recordings: twilioRecordings(client, { ...config, accountSid, authToken }),
   };
 }
 
 /** A live call's update refused: the call is unknown, or over; anything else is Twilio's failure. */
-function liveCallFailure(callSid: string, err: unknown): Error {
+export function liveCallFailure(callSid: string, err: unknown): Error {
   if (err instanceof twilio.RestException) {
     if (err.status === 404 || err.code === TWILIO_NOT_FOUND) {
       return new CallNotFoundError(`Twilio has no call ${callSid}`, { callSid, cause: err });

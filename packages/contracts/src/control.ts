@@ -7,7 +7,13 @@ import { prose, singleLine } from './text.js';
 /** The longest `voicemailMessage` (about a minute of speech). */
 export const VOICEMAIL_MESSAGE_MAX_LENGTH = 1_000;
 /** What the agent leaves on an answering machine (`POST /api/calls` `voicemailMessage`). */
-export const VoicemailMessage = prose(z.string().trim().min(1).max(VOICEMAIL_MESSAGE_MAX_LENGTH));
+export const VoicemailMessage = prose(
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(VOICEMAIL_MESSAGE_MAX_LENGTH, `must be at most ${VOICEMAIL_MESSAGE_MAX_LENGTH} characters`),
+);
 
 /** What an operator (through the gateway) asks of a live call; `call.control.<callSid>`. */
 export const CallControlRequest = z.discriminatedUnion('action', [

@@ -68,7 +68,9 @@ describe('migrations', () => {
     for (const query of plans) {
       const { rows } = await db.query(`EXPLAIN ${query}`);
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(plan, query).not.toMatch(/Seq Scan on (calls|transcript_segments|call_events|agents|call_recordings)/);
+      expect(plan, query).not.toMatch(
+        /Seq Scan on (calls|transcript_segments|call_events|agents|call_recordings)/,
+      );
     }
   });
 });

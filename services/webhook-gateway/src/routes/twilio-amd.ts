@@ -1,6 +1,8 @@
 import { withRetry } from '@switchboard/bus';
 import {
   CallEndedError,
+  type CallMachineDetectionReply,
+  CallNotFoundError,
   CallNotLiveError,
   InvalidRequestError,
   MACHINE_ANSWERS,
@@ -83,10 +85,18 @@ async function onMachine(
   answeredBy: string,
   log: Logger,
 ): Promise<MachineAction> {
-  const settings = await withRetry(
-    (timeoutMs) => deps.registry.callMachineDetection({ callSid }, { timeoutMs }),
-    { budgetMs: deps.registryBudgetMs, attemptTimeoutMs: deps.registryTimeoutMs },
-  );
+  let settings: CallMachineDetectionReply;
+  try {
+    settings = await withRetry(
+      (timeoutMs) => deps.registry.callMachineDetection({ callSid }, { timeoutMs }),
+      { budgetMs: deps.registryBudgetMs, attemptTimeoutMs: deps.registryTimeoutMs },
+    );
+  } catch (err) {
+    // Not a call switchboard placed (Twilio sends results only for calls it was asked to detect on).
+    if (!(err instanceof CallNotFoundError)) throw err;
+    log.warn({ answeredBy }, 'machine detection result for a call the registry does not know: ignored');
+    return 'none';
+  }
   const { machineDetection, voicemailMessage } = settings;
   if (machineDetection === 'off') {
     log.warn({ answeredBy }, 'machine detection result for a call placed without it: ignored');

@@ -3,7 +3,7 @@ import { RecordingNotFoundError } from '@switchboard/contracts';
 import twilio from 'twilio';
 import type { TwilioConfig } from './config.js';
 import { TwilioError } from './errors.js';
-import { liveCallFailure, TWILIO_NOT_FOUND, twilioFailure } from './twilio-client.js';
+import { liveCallFailure, TWILIO_NOT_FOUND, twilioFailure } from './twilio-errors.js';
 
 /** Twilio's API host; TWILIO_API_BASE_URL replaces it (sandboxes, tests). */
 export const TWILIO_API_BASE_URL = 'https://api.twilio.com';

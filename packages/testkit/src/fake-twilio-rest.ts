@@ -94,6 +94,8 @@ export class FakeTwilioRest {
   readonly webhooks: TwilioWebhooks;
   private readonly failures: TwilioErrorReply[] = [];
   private delayMs = 0;
+  /** While set, recording audio stops after its first chunk until it resolves (`holdMedia`). */
+  private mediaHold: Promise<void> | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -121,6 +123,21 @@ export class FakeTwilioRest {
   /** The next `times` call creations or updates get this error reply instead. */
   failNext(reply: TwilioErrorReply, times = 1): void {
     for (let i = 0; i < times; i++) this.failures.push(reply);
+  }
+
+  /**
+   * Recording audio served from now on stops after its first chunk until the returned function is called:
+   * a client that gets the first bytes meanwhile was streamed them, not handed a buffered whole.
+   */
+  holdMedia(): () => void {
+    let release = () => {};
+    this.mediaHold = new Promise<void>((resolve) => {
+      release = () => {
+        this.mediaHold = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   /** Answers every request this much later (a slow Twilio). */
@@ -215,6 +232,7 @@ export class FakeTwilioRest {
     this.webhooks.clear();
     this.failures.length = 0;
     this.delayMs = 0;
+    this.mediaHold = undefined;
   }
 
   async close(): Promise<void> {
@@ -253,6 +271,7 @@ export class FakeTwilioRest {
       for (let at = 0; at < media.bytes.length; at += MEDIA_CHUNK_BYTES) {
         if (!res.write(media.bytes.subarray(at, at + MEDIA_CHUNK_BYTES)))
           await new Promise((r) => res.once('drain', r));
+        if (at === 0 && this.mediaHold !== undefined) await this.mediaHold;
       }
       res.end();
       return;

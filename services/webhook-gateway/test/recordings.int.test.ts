@@ -126,14 +126,28 @@ describe('recordings', () => {
       (c) => c.recording !== null,
     );
 
+    // Twilio serves the first 16 KiB, then waits: the client has them meanwhile (streamed, not buffered).
+    const release = stack.twilio.holdMedia();
     const res = await api(stack.gateway, `/api/calls/${callSid}/recording`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('audio/x-wav');
     expect(res.headers.get('content-length')).toBe(String(MEDIA.length));
-    // Read as it arrives: more than one chunk, together the bytes Twilio served.
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const chunks: Uint8Array[] = [];
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) chunks.push(chunk);
-    expect(chunks.length).toBeGreaterThan(1);
+    let received = 0;
+    while (received < 16 * 1024) {
+      const { value, done } = await reader.read();
+      if (done || value === undefined) throw new Error('the audio ended early');
+      chunks.push(value);
+      received += value.length;
+    }
+    expect(received).toBeLessThan(MEDIA.length);
+    release();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
     expect(Buffer.concat(chunks).equals(MEDIA)).toBe(true);
     const fetched = stack.twilio.requests.filter((r) => r.method === 'GET' && r.path.endsWith('.wav'));
     expect(fetched).toEqual([

@@ -80,6 +80,8 @@ describe('leaving a voicemail message', () => {
     h.start();
     h.feed(found());
     expect(h.feed(control(1, { action: 'voicemail', text: MESSAGE }))).toEqual(['control accepted']);
+    // The machine's audio meanwhile is not held for the session: it would only be heard after the message.
+    expect(h.feed(callerAudio(4), callerAudio(5))).toEqual([]);
     expect(h.feed(open(1), ready(1))).toEqual([
       'rt1 session.update',
       `rt1 response.create (voicemail: ${MESSAGE})`,

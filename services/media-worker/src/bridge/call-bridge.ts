@@ -124,9 +124,10 @@ export class CallBridge {
   handle(input: BridgeInput, now: number): BridgeOutput[] {
     // The relay first: 50 caller frames a second, and nothing else to decide for them once live.
     if (input.kind === 'caller-audio') {
+      // A machine's audio is neither relayed nor held while the message is left.
+      if (this.leavingMessage) return NOTHING;
       const session = this.keeper.current;
       if (session?.state === 'ready' && this.phase !== 'ended') {
-        if (this.leavingMessage) return NOTHING;
         this.caller.sent(input.payload, input.timestampMs);
         return [{ to: 'realtime-audio', connection: session.id, payload: input.payload }];
       }

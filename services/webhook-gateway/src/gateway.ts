@@ -11,7 +11,7 @@ import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { RecordingStarter } from './recordings/recording-starter.js';
 import { observedRegistry } from './registry.js';
-import { type CallController, callControlSpec, callNotLive } from './routes/api-call-control.js';
+import { type CallController, callControlSpec, callNotLive, hasEnded } from './routes/api-call-control.js';
 import { EventStreams } from './routes/api-events.js';
 import { RECORDING_CALLBACK_PATH } from './routes/twilio-recording.js';
 import { type TwilioCalls, twilioCalls } from './twilio-client.js';
@@ -92,7 +92,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     metrics.eventStreams.set(open),
   );
   const events = options.events ?? new EventPublisher(nc, log);
+  const registry = observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
+    metrics.observeRegistry(...args),
+  );
   const recorder = new RecordingStarter({
+    callEnded: async (callSid) => hasEnded(await registry.callBySid({ callSid })),
     recordings: calls?.recordings,
     statusCallback: `${config.publicBaseUrl}${RECORDING_CALLBACK_PATH}`,
     events,
@@ -108,9 +112,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     self: instance,
     config,
     log,
-    registry: observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
-      metrics.observeRegistry(...args),
-    ),
+    registry,
     events,
     outbound: calls,
     control,

@@ -231,6 +231,30 @@ describe('recordings', () => {
     expect((await stack.client.callBySid({ callSid })).status).toBe('ringing');
   });
 
+  it('a caller who hangs up before the recording could start is no failure', async () => {
+    const quick = await stack.startGateway({ RECORDING_START_BUDGET_MS: '300' });
+    const callSid = newCallSid();
+    const to = RECORDER.phoneNumber as string;
+    stack.twilio.addCall(callSid, { to, status: 'completed' });
+    // Twilio's last status callback is in before the call is registered: the registry has it completed.
+    const status = await postTwilio(quick, '/twilio/status', {
+      CallSid: callSid,
+      AccountSid: ACCOUNT_SID,
+      CallStatus: 'completed',
+      SequenceNumber: '3',
+    });
+    expect(status.status).toBe(204);
+    await postTwilio(quick, '/twilio/voice', voiceParams(callSid, { To: to }));
+    const metrics = async () => (await (await fetch(`${quick.url}/metrics`)).text()) as string;
+    await eventually(
+      async () => metricValue(await metrics(), 'gateway_recording_starts_total', { outcome: 'call-ended' }),
+      (v) => v === 1,
+    );
+    expect(
+      metricValue(await metrics(), 'gateway_recording_starts_total', { outcome: 'failed' }),
+    ).toBeUndefined();
+  });
+
   it('refuses unsigned callbacks and ones that are not recording status callbacks, storing nothing', async () => {
     const params = {
       AccountSid: ACCOUNT_SID,

@@ -18,6 +18,8 @@ export interface RecordingStarterDeps {
   events: EventSink;
   /** How long to keep asking while Twilio says the call is not in progress yet (RECORDING_START_BUDGET_MS). */
   budgetMs: number;
+  /** Whether the registry knows the call has ended (a caller who hung up before the recording could start). */
+  callEnded: (callSid: string) => Promise<boolean>;
   metrics: GatewayMetrics;
   log: Logger;
 }
@@ -29,7 +31,8 @@ export interface RecordingStarterDeps {
  * right after the TwiML is sent, and while Twilio answers 21220 (not in progress) — or fails — it is asked
  * again, the pause doubling, within the budget. A start that never succeeds is logged as an error, counted
  * (`gateway_recording_starts_total{outcome="failed"}`) and stored as a `recording` event with status
- * `start-failed` (the call's timeline shows it); the call itself goes on untouched either way.
+ * `start-failed` (the call's timeline shows it); the call itself goes on untouched either way. A call the
+ * registry knows has ended meanwhile is no failure (`outcome="call-ended"`, logged at info).
  */
 export class RecordingStarter {
   private readonly running = new Set<Promise<void>>();
@@ -66,6 +69,12 @@ export class RecordingStarter {
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, RETRY_MAX_MS);
+    }
+    // A call that ended meanwhile (the caller hung up while it rang) has nothing left to record: no alarm.
+    if (failure instanceof CallEndedError && (await this.deps.callEnded(callSid).catch(() => false))) {
+      metrics.recordingStarts.inc({ outcome: 'call-ended' });
+      log.info({ attempts }, 'call ended before its recording could start');
+      return;
     }
     const detail =
       recordings === undefined

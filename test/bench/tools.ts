@@ -87,6 +87,8 @@ async function main(): Promise<void> {
       endedAt: null,
       durationSeconds: null,
       endedReason: null,
+      recording: null,
+      answeredBy: null,
     };
   });
   const port = await freePort();

@@ -200,6 +200,8 @@ describe('infra/nats/auth.conf', () => {
       endedAt: null,
       durationSeconds: null,
       endedReason: null,
+      recording: null,
+      answeredBy: null,
     }));
     await gateway.flush();
 

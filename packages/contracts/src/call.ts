@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Agent } from './agent.js';
 import { CallEndReason } from './endings.js';
+import { singleLine } from './text.js';
 
 /** `CA` followed by 32 lowercase hex digits, as Twilio issues them. */
 export const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
@@ -62,6 +63,45 @@ export function directionFromTwilio(twilioDirection: string): Direction {
 /** A time as ISO 8601 with its offset (`2026-11-27T10:00:00.000Z`): every `…At` and `at` on the wire. */
 export const IsoTime = z.iso.datetime({ offset: true });
 
+/** Twilio's `RE` followed by 32 lowercase hex digits. */
+export const RECORDING_SID_PATTERN = /^RE[0-9a-f]{32}$/;
+export const RecordingSid = z
+  .string()
+  .regex(RECORDING_SID_PATTERN, 'a recording SID is RE followed by 32 lowercase hex digits');
+
+/** A call's recording, once Twilio has it ready (`completed`): `GET /api/calls/:callSid/recording` serves it. */
+export const CallRecording = z.object({
+  sid: RecordingSid,
+  durationSeconds: z.number().int().nonnegative(),
+  /** 2 for a dual-channel recording (the caller on one channel, the agent on the other). */
+  channels: z.number().int().min(1).max(2),
+});
+export type CallRecording = z.infer<typeof CallRecording>;
+
+/**
+ * Twilio's `AnsweredBy` (answering machine detection). A value Twilio adds later is kept as it is, not refused.
+ */
+export const ANSWERED_BY = [
+  'human',
+  'machine_start',
+  'machine_end_beep',
+  'machine_end_silence',
+  'machine_end_other',
+  'fax',
+  'unknown',
+] as const;
+export type KnownAnsweredBy = (typeof ANSWERED_BY)[number];
+export const AnsweredBy = singleLine(z.string().min(1).max(64));
+
+/** The AnsweredBy values after which a machine is listening: the agent stops (hangs up, or leaves a message). */
+export const MACHINE_ANSWERS: ReadonlySet<string> = new Set([
+  'machine_start',
+  'machine_end_beep',
+  'machine_end_silence',
+  'machine_end_other',
+  'fax',
+]);
+
 export const Call = z.object({
   callSid: CallSid,
   direction: Direction,
@@ -79,6 +119,10 @@ export const Call = z.object({
    * null while no stream has ended. `transferred` while a person has the call.
    */
   endedReason: CallEndReason.nullable(),
+  /** The call's recording once Twilio has it ready; null without one (or once deleted). */
+  recording: CallRecording.nullable(),
+  /** Twilio's AnsweredBy for an outbound call placed with machine detection; null otherwise. */
+  answeredBy: AnsweredBy.nullable(),
 });
 export type Call = z.infer<typeof Call>;
 

@@ -4,6 +4,17 @@ import { CallSid } from './call.js';
 import { TWILIO_SUBJECTS } from './subjects.js';
 import { prose, singleLine } from './text.js';
 
+/** The longest `voicemailMessage` (about a minute of speech). */
+export const VOICEMAIL_MESSAGE_MAX_LENGTH = 1_000;
+/** What the agent leaves on an answering machine (`POST /api/calls` `voicemailMessage`). */
+export const VoicemailMessage = prose(
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(VOICEMAIL_MESSAGE_MAX_LENGTH, `must be at most ${VOICEMAIL_MESSAGE_MAX_LENGTH} characters`),
+);
+
 /** What an operator (through the gateway) asks of a live call; `call.control.<callSid>`. */
 export const CallControlRequest = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('hangup') }),
@@ -16,6 +27,11 @@ export const CallControlRequest = z.discriminatedUnion('action', [
   }),
   /** The agent says this now (an operator's instruction or message). */
   z.strictObject({ action: z.literal('say'), text: prose(z.string().trim().min(1).max(2_000)) }),
+  /**
+   * A machine answered and its greeting is over (Twilio's asynchronous AMD): the agent stops, says `text`
+   * (the call's `voicemailMessage`) as the message, and hangs up. Sent by the gateway, not an operator route.
+   */
+  z.strictObject({ action: z.literal('voicemail'), text: VoicemailMessage }),
 ]);
 export type CallControlRequest = z.infer<typeof CallControlRequest>;
 

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   /** No media worker holds the call's stream (live control). */
   CALL_NOT_LIVE: 404,
+  /** The call has no recording (none was made, it is not ready yet, or it was deleted). */
+  RECORDING_NOT_FOUND: 404,
   CALL_CONFLICT: 409,
   AGENT_CONFLICT: 409,
   /** The agent `default` cannot be deleted: every call without an agent of its own falls back to it. */
@@ -124,6 +126,12 @@ export class CallNotLiveError extends SwitchboardError {
   }
 }
 
+export class RecordingNotFoundError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('RECORDING_NOT_FOUND', message, options);
+  }
+}
+
 export class CallEndedError extends SwitchboardError {
   constructor(message: string, options?: SwitchboardErrorOptions) {
     super('CALL_ENDED', message, options);
@@ -170,6 +178,7 @@ const CLASSES: Partial<
   AGENT_CONFLICT: AgentConflictError,
   DEFAULT_AGENT_REQUIRED: DefaultAgentRequiredError,
   CALL_NOT_LIVE: CallNotLiveError,
+  RECORDING_NOT_FOUND: RecordingNotFoundError,
   CALL_ENDED: CallEndedError,
   DATABASE_UNAVAILABLE: DatabaseUnavailableError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,

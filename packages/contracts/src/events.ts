@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { CallSid, CallStatus, IsoTime, ToolCallRecord, TranscriptRole } from './call.js';
+import {
+  AnsweredBy,
+  CallSid,
+  CallStatus,
+  IsoTime,
+  RecordingSid,
+  ToolCallRecord,
+  TranscriptRole,
+} from './call.js';
 import { StreamEndReason } from './endings.js';
 import { singleLine } from './text.js';
 import { WorkerId } from './workers.js';
@@ -66,12 +74,53 @@ export const EndedEvent = z.object({
 });
 export type EndedEvent = z.infer<typeof EndedEvent>;
 
+/**
+ * A recording of the call, as Twilio's recording status callback reports it (`in-progress`, `completed`,
+ * `absent`, `failed`), or as the gateway saw it: `deleted` (through the API, at Twilio too) and
+ * `start-failed` (Twilio refused to start it: `detail` says why; there is no recording SID then).
+ */
+export const RecordingEvent = z
+  .object({
+    ...base,
+    kind: z.literal('recording'),
+    status: z.enum(['in-progress', 'completed', 'absent', 'failed', 'deleted', 'start-failed']),
+    recordingSid: RecordingSid.optional(),
+    durationSeconds: z.number().int().nonnegative().optional(),
+    channels: z.number().int().min(1).max(2).optional(),
+    /** Twilio's RecordingUrl: the resource's address (the gateway fetches the audio with the account's key). */
+    url: singleLine(z.url({ protocol: /^https?$/ }).max(2_048)).optional(),
+    /** Twilio's RecordingStartTime, as ISO time. */
+    startedAt: IsoTime.optional(),
+    /** Twilio's RecordingSource (`StartCallRecordingAPI`, …). */
+    source: singleLine(z.string().max(64)).optional(),
+    /** Twilio's ErrorCode (16101: too short, 16102: silent, …). */
+    errorCode: singleLine(z.string().max(16)).optional(),
+    detail: z.string().max(500).optional(),
+  })
+  .refine((e) => e.status === 'start-failed' || e.recordingSid !== undefined, {
+    path: ['recordingSid'],
+    message: 'is required unless the recording failed to start',
+  });
+export type RecordingEvent = z.infer<typeof RecordingEvent>;
+
+/** Twilio's answering machine detection said who answered (the asynchronous AMD callback). */
+export const AnsweredByEvent = z.object({
+  ...base,
+  kind: z.literal('answered-by'),
+  answeredBy: AnsweredBy,
+  /** Twilio's MachineDetectionDuration: how long detection took. */
+  detectionMs: z.number().int().nonnegative().optional(),
+});
+export type AnsweredByEvent = z.infer<typeof AnsweredByEvent>;
+
 export const CallEvent = z.discriminatedUnion('kind', [
   StatusEvent,
   StreamEvent,
   TranscriptEvent,
   DtmfEvent,
   EndedEvent,
+  RecordingEvent,
+  AnsweredByEvent,
 ]);
 export type CallEvent = z.infer<typeof CallEvent>;
 export type CallEventKind = CallEvent['kind'];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Agent, AgentId } from './agent.js';
 import { Call, CallSid, CallStatus, Direction, IsoTime, Transcript } from './call.js';
+import { VoicemailMessage } from './control.js';
 import { SUBJECTS } from './subjects.js';
 import { singleLine } from './text.js';
 
@@ -10,6 +11,10 @@ const Party = singleLine(z.string().min(1).max(128));
 export const CallBySidRequest = z.object({ callSid: CallSid });
 export type CallBySidRequest = z.infer<typeof CallBySidRequest>;
 
+/** What an outbound call does when a machine answers (`POST /api/calls` `machineDetection`). */
+export const MachineDetection = z.enum(['off', 'hangup', 'leave-message']);
+export type MachineDetection = z.infer<typeof MachineDetection>;
+
 export const CallCreateRequest = z.object({
   callSid: CallSid,
   direction: Direction,
@@ -17,6 +22,10 @@ export const CallCreateRequest = z.object({
   to: Party,
   status: CallStatus.optional(),
   agentId: AgentId.optional(),
+  /** Kept with the call for Twilio's AMD callback (`call.machineDetection`); a second create keeps the first's. */
+  machineDetection: MachineDetection.optional(),
+  /** With `leave-message`: what the agent leaves on the machine. */
+  voicemailMessage: VoicemailMessage.optional(),
 });
 export type CallCreateRequest = z.infer<typeof CallCreateRequest>;
 
@@ -48,6 +57,15 @@ export const CallListReply = z.object({
 export type CallListReply = z.infer<typeof CallListReply>;
 
 export const CallTranscriptRequest = z.object({ callSid: CallSid });
+
+/** `call.machineDetection`: what the call was placed to do when a machine answers (404 for an unknown call). */
+export const CallMachineDetectionRequest = z.object({ callSid: CallSid });
+export const CallMachineDetectionReply = z.object({
+  callSid: CallSid,
+  machineDetection: MachineDetection,
+  voicemailMessage: z.string().nullable(),
+});
+export type CallMachineDetectionReply = z.infer<typeof CallMachineDetectionReply>;
 
 export const CALL_ACTIVITY_MAX_MINUTES = 24 * 60;
 
@@ -113,6 +131,11 @@ export const ENDPOINTS = {
   callList: { subject: SUBJECTS.callList, request: CallListRequest, reply: CallListReply },
   callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
   callActivity: { subject: SUBJECTS.callActivity, request: CallActivityRequest, reply: CallActivityReply },
+  callMachineDetection: {
+    subject: SUBJECTS.callMachineDetection,
+    request: CallMachineDetectionRequest,
+    reply: CallMachineDetectionReply,
+  },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
   agentPut: { subject: SUBJECTS.agentPut, request: AgentPutRequest, reply: AgentPutReply },
   agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },

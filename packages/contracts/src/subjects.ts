@@ -5,6 +5,7 @@ export const SUBJECTS = {
   callList: 'call.list',
   callTranscript: 'call.transcript',
   callActivity: 'call.activity',
+  callMachineDetection: 'call.machineDetection',
   agentUpsert: 'agent.upsert',
   agentPut: 'agent.put',
   agentGet: 'agent.get',

@@ -1,5 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  API_VERSION,
+  type FakeTwilioRecording,
+  newRecordingSid,
+  recordingResource,
+  rfc2822,
+  sendRecordingCallback,
+} from './fake-twilio-recordings.js';
+import { type DeliveredWebhook, TwilioWebhooks } from './fake-twilio-webhooks.js';
 import { newCallSid } from './twilio-ids.js';
 
 /** An error reply as Twilio's REST API sends it (https://www.twilio.com/docs/usage/twilios-response). */
@@ -26,6 +35,11 @@ export interface FakeTwilioCall {
   statusCallback: string | undefined;
   statusCallbackMethod: string | undefined;
   statusCallbackEvent: string[];
+  /** Answering machine detection asked for at creation: `Enable` or `DetectMessageEnd`. */
+  machineDetection: string | undefined;
+  asyncAmd: string | undefined;
+  asyncAmdStatusCallback: string | undefined;
+  asyncAmdStatusCallbackMethod: string | undefined;
   dateCreated: Date;
   dateUpdated: Date;
 }
@@ -47,17 +61,16 @@ export interface FakeTwilioRestOptions {
   authToken: string;
 }
 
-const API_VERSION = '2010-04-01';
 const CALLS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
 const CALL = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
+const CALL_RECORDINGS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\/Recordings\.json$/;
+/** A recording's resource (`.json`) or its audio (`.wav`, `.mp3`). */
+const RECORDING = /^\/2010-04-01\/Accounts\/([^/]+)\/Recordings\/([^/.]+)\.(json|wav|mp3)$/;
+/** The audio is written in chunks this big, so a client sees it streamed. */
+const MEDIA_CHUNK_BYTES = 16 * 1024;
 const E164 = /^\+[1-9]\d{1,14}$/;
 /** `action="…"` attributes of TwiML: Twilio requires them absolute in TwiML given to a live call (15004). */
 const ACTION_ATTRIBUTE = /\baction="([^"]*)"/g;
-
-/** RFC 2822, as Twilio writes dates in REST replies. */
-function rfc2822(date: Date): string {
-  return date.toUTCString().replace('GMT', '+0000');
-}
 
 /**
  * A fake of Twilio's Calls resource, on a real HTTP server: `POST …/Calls.json` (form-encoded, basic auth with
@@ -66,18 +79,31 @@ function rfc2822(date: Date): string {
  * `GET …/Calls/{Sid}.json`, answering Twilio's JSON and Twilio's error shape. Point the twilio library at `url`
  * (TWILIO_API_BASE_URL). Inbound calls exist once `addCall()` says so (Twilio knows every call; the fake only
  * those it was told of). `failNext()` programs error replies; `requests` records everything received.
+ *
+ * Recordings: `POST …/Calls/{Sid}/Recordings.json` starts one on a call in progress (its `in-progress`
+ * callback follows when asked for), `completeRecording()` finishes it and sends the `completed` callback,
+ * `GET …/Recordings/{Sid}.wav|.mp3` serves its audio in chunks and `DELETE …/Recordings/{Sid}.json` deletes
+ * it, all with the account's basic auth. `sendAmdResult()` sends the asynchronous AMD callback of a call placed
+ * with `AsyncAmdStatusCallback`. Callbacks go out signed, as Twilio sends them (`webhooks`).
  */
 export class FakeTwilioRest {
   readonly requests: RecordedTwilioRequest[] = [];
   readonly calls = new Map<string, FakeTwilioCall>();
+  readonly recordings = new Map<string, FakeTwilioRecording>();
+  /** The callbacks the fake sends (recording status, AMD), as Twilio sends them. */
+  readonly webhooks: TwilioWebhooks;
   private readonly failures: TwilioErrorReply[] = [];
   private delayMs = 0;
+  /** While set, recording audio stops after its first chunk until it resolves (`holdMedia`). */
+  private mediaHold: Promise<void> | undefined;
 
   private constructor(
     private readonly server: Server,
     readonly port: number,
     private readonly options: FakeTwilioRestOptions,
-  ) {}
+  ) {
+    this.webhooks = new TwilioWebhooks(options.authToken);
+  }
 
   static async start(options: FakeTwilioRestOptions): Promise<FakeTwilioRest> {
     let fake: FakeTwilioRest | undefined;
@@ -99,6 +125,21 @@ export class FakeTwilioRest {
     for (let i = 0; i < times; i++) this.failures.push(reply);
   }
 
+  /**
+   * Recording audio served from now on stops after its first chunk until the returned function is called:
+   * a client that gets the first bytes meanwhile was streamed them, not handed a buffered whole.
+   */
+  holdMedia(): () => void {
+    let release = () => {};
+    this.mediaHold = new Promise<void>((resolve) => {
+      release = () => {
+        this.mediaHold = undefined;
+        resolve();
+      };
+    });
+    return release;
+  }
+
   /** Answers every request this much later (a slow Twilio). */
   delayReplies(ms: number): void {
     this.delayMs = ms;
@@ -112,6 +153,48 @@ export class FakeTwilioRest {
   /** Requests that updated a call (`POST …/Calls/{Sid}.json`): cancellations, hang-ups, new TwiML. */
   get updateRequests(): RecordedTwilioRequest[] {
     return this.requests.filter((r) => r.method === 'POST' && CALL.test(r.path));
+  }
+
+  /** Requests that started a recording (`POST …/Calls/{Sid}/Recordings.json`). */
+  get recordingRequests(): RecordedTwilioRequest[] {
+    return this.requests.filter((r) => r.method === 'POST' && CALL_RECORDINGS.test(r.path));
+  }
+
+  /**
+   * The recording is done: `completed`, its duration and audio (served at `…/Recordings/{Sid}.wav`), and the
+   * recording status callback sent as Twilio sends it, when the recording asked for `completed` events.
+   */
+  async completeRecording(
+    recordingSid: string,
+    { durationSeconds, media }: { durationSeconds: number; media: Buffer },
+  ): Promise<DeliveredWebhook | undefined> {
+    const recording = this.recordings.get(recordingSid);
+    if (recording === undefined) throw new Error(`the fake has no recording ${recordingSid}`);
+    recording.status = 'completed';
+    recording.durationSeconds = durationSeconds;
+    recording.media = media;
+    recording.dateUpdated = new Date();
+    return sendRecordingCallback(this.webhooks, recording, 'completed');
+  }
+
+  /**
+   * Twilio's asynchronous AMD callback for the call (to its `AsyncAmdStatusCallback`, POST, signed):
+   * `AnsweredBy` and `MachineDetectionDuration` (ms), as https://www.twilio.com/docs/voice/answering-machine-detection describes.
+   */
+  async sendAmdResult(
+    callSid: string,
+    answeredBy: string,
+    machineDetectionMs = 3_200,
+  ): Promise<DeliveredWebhook> {
+    const call = this.calls.get(callSid);
+    if (call?.asyncAmdStatusCallback === undefined)
+      throw new Error(`call ${callSid} was not placed with an AsyncAmdStatusCallback`);
+    return this.webhooks.send(call.asyncAmdStatusCallback, {
+      AccountSid: call.accountSid,
+      CallSid: callSid,
+      AnsweredBy: answeredBy,
+      MachineDetectionDuration: String(machineDetectionMs),
+    });
   }
 
   /** A call Twilio has, as an answered inbound call by default (what the gateway's transfers update). */
@@ -130,6 +213,10 @@ export class FakeTwilioRest {
       statusCallback: undefined,
       statusCallbackMethod: undefined,
       statusCallbackEvent: [],
+      machineDetection: undefined,
+      asyncAmd: undefined,
+      asyncAmdStatusCallback: undefined,
+      asyncAmdStatusCallbackMethod: undefined,
       dateCreated: now,
       dateUpdated: now,
       ...fields,
@@ -141,8 +228,11 @@ export class FakeTwilioRest {
   reset(): void {
     this.requests.length = 0;
     this.calls.clear();
+    this.recordings.clear();
+    this.webhooks.clear();
     this.failures.length = 0;
     this.delayMs = 0;
+    this.mediaHold = undefined;
   }
 
   async close(): Promise<void> {
@@ -175,9 +265,49 @@ export class FakeTwilioRest {
     });
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
 
+    const media = this.media(req.method ?? 'GET', path, credentials);
+    if (media !== undefined) {
+      res.writeHead(200, { 'content-type': media.type, 'content-length': String(media.bytes.length) });
+      for (let at = 0; at < media.bytes.length; at += MEDIA_CHUNK_BYTES) {
+        if (!res.write(media.bytes.subarray(at, at + MEDIA_CHUNK_BYTES)))
+          await new Promise((r) => res.once('drain', r));
+        if (at === 0 && this.mediaHold !== undefined) await this.mediaHold;
+      }
+      res.end();
+      return;
+    }
     const reply = this.route(req.method ?? 'GET', path, credentials, params);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
-    res.end(JSON.stringify(reply.body));
+    if (reply.status === 204) {
+      res.writeHead(204).end();
+    } else {
+      res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(reply.body));
+    }
+    for (const next of reply.afterReply ?? []) void next();
+  }
+
+  /** `GET …/Recordings/{Sid}.wav|.mp3` of a completed recording, with the account's credentials. */
+  private media(
+    method: string,
+    path: string,
+    credentials: { username: string; password: string } | undefined,
+  ): { type: string; bytes: Buffer } | undefined {
+    const match = RECORDING.exec(path);
+    if (method !== 'GET' || !match || match[3] === 'json' || !this.authorised(credentials, match[1])) return;
+    const recording = this.recordings.get(match[2] ?? '');
+    if (recording?.status !== 'completed' || recording.media === undefined) return;
+    return { type: match[3] === 'mp3' ? 'audio/mpeg' : 'audio/x-wav', bytes: recording.media };
+  }
+
+  private authorised(
+    credentials: { username: string; password: string } | undefined,
+    accountSid: string | undefined,
+  ): boolean {
+    return (
+      credentials?.username === this.options.accountSid &&
+      credentials.password === this.options.authToken &&
+      accountSid === this.options.accountSid
+    );
   }
 
   private route(
@@ -185,19 +315,28 @@ export class FakeTwilioRest {
     path: string,
     credentials: { username: string; password: string } | undefined,
     params: Record<string, string | string[]>,
-  ): { status: number; body: unknown } {
+  ): Reply {
     const calls = CALLS.exec(path);
     const call = CALL.exec(path);
-    const accountSid = calls?.[1] ?? call?.[1];
+    const callRecordings = CALL_RECORDINGS.exec(path);
+    const recording = RECORDING.exec(path);
+    const accountSid = calls?.[1] ?? call?.[1] ?? callRecordings?.[1] ?? recording?.[1];
     if (accountSid === undefined) return errorReply(notFound(path));
-    if (
-      credentials?.username !== this.options.accountSid ||
-      credentials.password !== this.options.authToken ||
-      accountSid !== this.options.accountSid
-    ) {
+    if (!this.authorised(credentials, accountSid)) {
       return errorReply({ status: 401, code: 20003, message: 'Authenticate' });
     }
     if (calls && method === 'POST') return this.createCall(accountSid, params);
+    if (callRecordings && method === 'POST') return this.startRecording(callRecordings[2] ?? '', params);
+    if (recording) {
+      const stored = this.recordings.get(recording[2] ?? '');
+      // Audio that is not ready (or a resource that is not there) is Twilio's 404.
+      if (!stored || recording[3] !== 'json') return errorReply(notFound(path));
+      if (method === 'GET') return { status: 200, body: recordingResource(stored) };
+      if (method === 'DELETE') {
+        this.recordings.delete(stored.sid);
+        return { status: 204, body: undefined };
+      }
+    }
     if (call) {
       const stored = this.calls.get(call[2] ?? '');
       if (!stored) return errorReply(notFound(path));
@@ -207,10 +346,51 @@ export class FakeTwilioRest {
     return errorReply({ status: 405, code: 20004, message: 'Method not allowed' });
   }
 
-  private createCall(
-    accountSid: string,
-    params: Record<string, string | string[]>,
-  ): { status: number; body: unknown } {
+  /**
+   * Starts a recording of a call in progress (21220 otherwise, as Twilio refuses one): `RecordingChannels`
+   * mono or dual, its status callback and events; an `in-progress` callback follows the reply when asked for.
+   */
+  private startRecording(callSid: string, params: Record<string, string | string[]>): Reply {
+    const failure = this.failures.shift();
+    if (failure) return errorReply(failure);
+    const call = this.calls.get(callSid);
+    if (call === undefined) return errorReply(notFound(`/Calls/${callSid}`));
+    if (call.status !== 'in-progress') {
+      return errorReply({ status: 400, code: 21220, message: 'Requested call is not in-progress.' });
+    }
+    const channels = single(params.RecordingChannels) ?? 'mono';
+    if (channels !== 'mono' && channels !== 'dual') {
+      return errorReply({ status: 400, code: 20001, message: `Invalid RecordingChannels: ${channels}` });
+    }
+    const now = new Date();
+    const recording: FakeTwilioRecording = {
+      sid: newRecordingSid(),
+      accountSid: call.accountSid,
+      callSid,
+      status: 'in-progress',
+      channels: channels === 'dual' ? 2 : 1,
+      track: single(params.RecordingTrack) ?? 'both',
+      source: 'StartCallRecordingAPI',
+      statusCallback: single(params.RecordingStatusCallback),
+      statusCallbackMethod: single(params.RecordingStatusCallbackMethod),
+      statusCallbackEvent: list(params.RecordingStatusCallbackEvent)
+        .flatMap((e) => e.split(' '))
+        .filter(Boolean),
+      startTime: now,
+      durationSeconds: undefined,
+      media: undefined,
+      errorCode: undefined,
+      dateCreated: now,
+      dateUpdated: now,
+    };
+    this.recordings.set(recording.sid, recording);
+    const inProgress = async () => {
+      await sendRecordingCallback(this.webhooks, recording, 'in-progress');
+    };
+    return { status: 201, body: recordingResource(recording), afterReply: [inProgress] };
+  }
+
+  private createCall(accountSid: string, params: Record<string, string | string[]>): Reply {
     const failure = this.failures.shift();
     if (failure) return errorReply(failure);
     const to = single(params.To);
@@ -239,6 +419,10 @@ export class FakeTwilioRest {
       statusCallbackEvent: list(params.StatusCallbackEvent)
         .flatMap((e) => e.split(' '))
         .filter(Boolean),
+      machineDetection: single(params.MachineDetection),
+      asyncAmd: single(params.AsyncAmd),
+      asyncAmdStatusCallback: single(params.AsyncAmdStatusCallback),
+      asyncAmdStatusCallbackMethod: single(params.AsyncAmdStatusCallbackMethod),
       dateCreated: now,
       dateUpdated: now,
     };
@@ -246,10 +430,7 @@ export class FakeTwilioRest {
     return { status: 201, body: callResource(created) };
   }
 
-  private updateCall(
-    stored: FakeTwilioCall,
-    params: Record<string, string | string[]>,
-  ): { status: number; body: unknown } {
+  private updateCall(stored: FakeTwilioCall, params: Record<string, string | string[]>): Reply {
     const failure = this.failures.shift();
     if (failure) return errorReply(failure);
     const status = single(params.Status);
@@ -307,7 +488,14 @@ function notFound(path: string): TwilioErrorReply {
   return { status: 404, code: 20404, message: `The requested resource ${path} was not found` };
 }
 
-function errorReply(reply: TwilioErrorReply): { status: number; body: unknown } {
+/** A JSON reply (none for 204), and what the fake does once it is sent (a callback Twilio would send next). */
+interface Reply {
+  status: number;
+  body: unknown;
+  afterReply?: Array<() => Promise<void>>;
+}
+
+function errorReply(reply: TwilioErrorReply): Reply {
   return {
     status: reply.status,
     body: {

@@ -23,6 +23,7 @@ export {
   FakeRealtimeSession,
   type FakeResponseScript,
 } from './fake-realtime-session.js';
+export { type FakeTwilioRecording, newRecordingSid } from './fake-twilio-recordings.js';
 export {
   type FakeTwilioCall,
   FakeTwilioRest,
@@ -30,6 +31,7 @@ export {
   type RecordedTwilioRequest,
   type TwilioErrorReply,
 } from './fake-twilio-rest.js';
+export { type DeliveredWebhook, TwilioWebhooks } from './fake-twilio-webhooks.js';
 export { mutated, nastyJson, nastyString } from './fuzz.js';
 export { type ClusterNode, type NatsClusterOptions, TestNatsCluster } from './nats-cluster.js';
 export { NATS_SERVER_BINARY, type NatsServerOptions, TestNatsServer } from './nats-server.js';

@@ -5,7 +5,7 @@ import { deleteAgent, getAgent, listAgents, putAgent, upsertAgent } from './agen
 import type { BatchLoader } from './calls/batch-loader.js';
 import { callActivity } from './calls/call-activity.js';
 import { listCalls } from './calls/call-list.js';
-import { createCall } from './calls/call-store.js';
+import { callMachineDetection, createCall } from './calls/call-store.js';
 import { callTranscript } from './calls/transcript.js';
 import type { PoolFigures } from './db/pool.js';
 import type { PrismaClient } from './db/prisma.js';
@@ -39,6 +39,10 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   });
 
   host.addEndpoint('list', ENDPOINTS.callList, (request) => listCalls(prisma, request));
+
+  host.addEndpoint('machineDetection', ENDPOINTS.callMachineDetection, ({ callSid }) =>
+    callMachineDetection(pool, callSid),
+  );
 
   host.addEndpoint('activity', ENDPOINTS.callActivity, ({ minutes }) => callActivity(pool, minutes));
 

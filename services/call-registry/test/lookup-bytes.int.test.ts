@@ -28,6 +28,8 @@ const CALLS = [
     '2026-06-30 23:59:59.9+00', '2026-07-01 00:00:09.99+00', NULL, '2026-07-01 00:00:10+00', 2147483647)`,
   `('CA00000000000000000000000000000005', 'inbound', '+15551230000', '+15559870000', 'completed', 'tooled',
     '2026-11-27 10:00:00+00', '2026-11-27 10:05:00+00', '2026-11-27 10:00:01+00', '2026-11-27 10:05:00+00', 299)`,
+  `('CA00000000000000000000000000000006', 'outbound', '+15550001111', '+15557770000', 'completed', 'default',
+    '2026-12-22 09:00:00+00', '2026-12-22 09:02:00+00', '2026-12-22 09:00:05+00', '2026-12-22 09:02:00+00', 115)`,
 ];
 
 describe('call.bySid reply bytes', () => {
@@ -47,7 +49,13 @@ describe('call.bySid reply bytes', () => {
                           answered_at, ended_at, duration_seconds) VALUES ${CALLS.join(', ')}`,
     );
     await db.query(
-      `UPDATE calls SET ended_reason = 'agent-ended' WHERE call_sid = 'CA00000000000000000000000000000005'`,
+      `UPDATE calls SET ended_reason = 'agent-ended' WHERE call_sid IN ('CA00000000000000000000000000000005',
+        'CA00000000000000000000000000000006')`,
+    );
+    // Issue 11: a call with its recording and what answered it.
+    await db.query(
+      `UPDATE calls SET recording_sid = 'RE0123456789abcdef0123456789abcdef', recording_duration_seconds = 114,
+        recording_channels = 2, answered_by = 'machine_end_beep' WHERE call_sid = 'CA00000000000000000000000000000006'`,
     );
   });
   afterAll(async () => {
@@ -82,12 +90,14 @@ describe('call.bySid reply bytes', () => {
 
 /**
  * What the registry answered for CALLS at commit 4c8a724, before issue 14 — with `endedReason`, which issue 10
- * added to the Call after them (the fifth row, with an agent's settings and an ended reason, came with it).
+ * added to the Call after them (the fifth row, with an agent's settings and an ended reason, came with it), and
+ * `recording` and `answeredBy`, which issue 11 added (the sixth row has both).
  */
 const GOLDEN = [
-  '{"callSid":"CA00000000000000000000000000000001","direction":"inbound","from":"+15551230000","to":"+15559870000","status":"completed","agent":{"id":"default","instructions":"You are a friendly, concise phone assistant. Keep answers short: this is a phone call.","voice":"alloy","model":"gpt-realtime","greeting":"Hello! How can I help you today?"},"createdAt":"2026-11-27T10:00:00.500Z","updatedAt":"2026-11-27T10:01:00.123Z","answeredAt":"2026-11-27T10:00:02.050Z","endedAt":"2026-11-27T10:01:00.000Z","durationSeconds":0,"endedReason":null}',
-  '{"callSid":"CA00000000000000000000000000000002","direction":"outbound","from":"+15550001111","to":"+15557770000","status":"ringing","agent":{"id":"sales","instructions":"Sell things.","voice":"verse","model":"gpt-realtime","phoneNumber":"+15550001111","greeting":"Sales, hello!"},"createdAt":"1999-12-31T23:59:59.999Z","updatedAt":"2000-01-01T00:00:00.000Z","answeredAt":null,"endedAt":null,"durationSeconds":null,"endedReason":null}',
-  '{"callSid":"CA00000000000000000000000000000003","direction":"inbound","from":"client:alice \\"q\\" \\\\ \\n","to":"anonymous","status":"in-progress","agent":{"id":"quirky","instructions":"Line one\\nline \\"two\\"\\t\\\\ \u00e9 \ud83d\udcde \u2028 \\u0001 </script>","voice":"alloy","model":"gpt-realtime-mini","greeting":""},"createdAt":"2026-01-01T00:00:00.100Z","updatedAt":"2026-01-01T00:00:00.120Z","answeredAt":"2026-01-01T00:00:00.001Z","endedAt":null,"durationSeconds":null,"endedReason":null}',
-  '{"callSid":"CA00000000000000000000000000000004","direction":"outbound","from":"+15550001111","to":"+441234567890","status":"no-answer","agent":{"id":"sales","instructions":"Sell things.","voice":"verse","model":"gpt-realtime","phoneNumber":"+15550001111","greeting":"Sales, hello!"},"createdAt":"2026-06-30T23:59:59.900Z","updatedAt":"2026-07-01T00:00:09.990Z","answeredAt":null,"endedAt":"2026-07-01T00:00:10.000Z","durationSeconds":2147483647,"endedReason":null}',
-  '{"callSid":"CA00000000000000000000000000000005","direction":"inbound","from":"+15551230000","to":"+15559870000","status":"completed","agent":{"id":"tooled","instructions":"Book tables.","voice":"alloy","model":"gpt-realtime","language":"es","noiseReduction":null,"tools":[{"url":"https://example.com/book","name":"book","parameters":{"type":"object"},"description":"Book \\"it\\""}]},"createdAt":"2026-11-27T10:00:00.000Z","updatedAt":"2026-11-27T10:05:00.000Z","answeredAt":"2026-11-27T10:00:01.000Z","endedAt":"2026-11-27T10:05:00.000Z","durationSeconds":299,"endedReason":"agent-ended"}',
+  '{"callSid":"CA00000000000000000000000000000001","direction":"inbound","from":"+15551230000","to":"+15559870000","status":"completed","agent":{"id":"default","instructions":"You are a friendly, concise phone assistant. Keep answers short: this is a phone call.","voice":"alloy","model":"gpt-realtime","greeting":"Hello! How can I help you today?"},"createdAt":"2026-11-27T10:00:00.500Z","updatedAt":"2026-11-27T10:01:00.123Z","answeredAt":"2026-11-27T10:00:02.050Z","endedAt":"2026-11-27T10:01:00.000Z","durationSeconds":0,"endedReason":null,"recording":null,"answeredBy":null}',
+  '{"callSid":"CA00000000000000000000000000000002","direction":"outbound","from":"+15550001111","to":"+15557770000","status":"ringing","agent":{"id":"sales","instructions":"Sell things.","voice":"verse","model":"gpt-realtime","phoneNumber":"+15550001111","greeting":"Sales, hello!"},"createdAt":"1999-12-31T23:59:59.999Z","updatedAt":"2000-01-01T00:00:00.000Z","answeredAt":null,"endedAt":null,"durationSeconds":null,"endedReason":null,"recording":null,"answeredBy":null}',
+  '{"callSid":"CA00000000000000000000000000000003","direction":"inbound","from":"client:alice \\"q\\" \\\\ \\n","to":"anonymous","status":"in-progress","agent":{"id":"quirky","instructions":"Line one\\nline \\"two\\"\\t\\\\ \u00e9 \ud83d\udcde \u2028 \\u0001 </script>","voice":"alloy","model":"gpt-realtime-mini","greeting":""},"createdAt":"2026-01-01T00:00:00.100Z","updatedAt":"2026-01-01T00:00:00.120Z","answeredAt":"2026-01-01T00:00:00.001Z","endedAt":null,"durationSeconds":null,"endedReason":null,"recording":null,"answeredBy":null}',
+  '{"callSid":"CA00000000000000000000000000000004","direction":"outbound","from":"+15550001111","to":"+441234567890","status":"no-answer","agent":{"id":"sales","instructions":"Sell things.","voice":"verse","model":"gpt-realtime","phoneNumber":"+15550001111","greeting":"Sales, hello!"},"createdAt":"2026-06-30T23:59:59.900Z","updatedAt":"2026-07-01T00:00:09.990Z","answeredAt":null,"endedAt":"2026-07-01T00:00:10.000Z","durationSeconds":2147483647,"endedReason":null,"recording":null,"answeredBy":null}',
+  '{"callSid":"CA00000000000000000000000000000005","direction":"inbound","from":"+15551230000","to":"+15559870000","status":"completed","agent":{"id":"tooled","instructions":"Book tables.","voice":"alloy","model":"gpt-realtime","language":"es","noiseReduction":null,"tools":[{"url":"https://example.com/book","name":"book","parameters":{"type":"object"},"description":"Book \\"it\\""}]},"createdAt":"2026-11-27T10:00:00.000Z","updatedAt":"2026-11-27T10:05:00.000Z","answeredAt":"2026-11-27T10:00:01.000Z","endedAt":"2026-11-27T10:05:00.000Z","durationSeconds":299,"endedReason":"agent-ended","recording":null,"answeredBy":null}',
+  '{"callSid":"CA00000000000000000000000000000006","direction":"outbound","from":"+15550001111","to":"+15557770000","status":"completed","agent":{"id":"default","instructions":"You are a friendly, concise phone assistant. Keep answers short: this is a phone call.","voice":"alloy","model":"gpt-realtime","greeting":"Hello! How can I help you today?"},"createdAt":"2026-12-22T09:00:00.000Z","updatedAt":"2026-12-22T09:02:00.000Z","answeredAt":"2026-12-22T09:00:05.000Z","endedAt":"2026-12-22T09:02:00.000Z","durationSeconds":115,"endedReason":"agent-ended","recording":{"sid":"RE0123456789abcdef0123456789abcdef","durationSeconds":114,"channels":2},"answeredBy":"machine_end_beep"}',
 ];

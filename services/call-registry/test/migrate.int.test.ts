@@ -59,11 +59,18 @@ describe('migrations', () => {
       `SELECT * FROM agents WHERE id > '' AND deleted_at IS NULL ORDER BY id LIMIT 51`,
       `SELECT c.*, EXISTS (SELECT 1 FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind IN ('status', 'stream'))
          FROM calls c JOIN agents a ON a.id = c.agent_id WHERE c.call_sid = 'CA1'`,
+      // Issue 11: recordings and machine detection.
+      `SELECT * FROM call_recordings WHERE recording_sid = 'RE1'`,
+      `SELECT * FROM call_recordings WHERE call_sid = 'CA1'`,
+      `SELECT c.id FROM calls c, call_recordings r WHERE r.recording_sid = 'RE1' AND c.call_sid = r.call_sid`,
+      `SELECT machine_detection, voicemail_message FROM calls WHERE call_sid = 'CA1'`,
     ];
     for (const query of plans) {
       const { rows } = await db.query(`EXPLAIN ${query}`);
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(plan, query).not.toMatch(/Seq Scan on (calls|transcript_segments|call_events|agents)/);
+      expect(plan, query).not.toMatch(
+        /Seq Scan on (calls|transcript_segments|call_events|agents|call_recordings)/,
+      );
     }
   });
 });

@@ -55,6 +55,8 @@ const EMPTY_CALL = {
   endedAt: null,
   durationSeconds: null,
   endedReason: null,
+  recording: null,
+  answeredBy: null,
 } as const;
 
 /** Every call event published, as JetStream takes it (a retry with the same `Nats-Msg-Id` counted once). */

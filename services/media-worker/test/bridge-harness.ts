@@ -54,6 +54,7 @@ function promptOf(instructions: string | undefined): string | undefined {
     [/^The caller has not answered/, 'goodbye: idle'],
     [/^The call has reached its time limit/, 'goodbye: max-call'],
     [/^A lookup is taking a moment/, 'filler'],
+    [/^An answering machine took the call .*nothing else: (.*)$/, 'voicemail: $1'],
     [/^You tried to transfer the caller to (\S+), but .*: (.*)\. Tell/, 'transfer failed: $1, $2'],
   ];
   for (const [pattern, label] of known) {
@@ -99,6 +100,10 @@ function describeEvent(event: CallEvent): string {
       return `event dtmf ${event.digit}`;
     case 'status':
       return `event status ${event.status}`;
+    case 'recording':
+      return `event recording ${event.status}`;
+    case 'answered-by':
+      return `event answered-by ${event.answeredBy}`;
   }
 }
 

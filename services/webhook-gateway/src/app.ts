@@ -16,9 +16,12 @@ import { apiAgentsRouter } from './routes/api-agents.js';
 import { apiCallControlRouter, type CallController } from './routes/api-call-control.js';
 import { apiCallsRouter } from './routes/api-calls.js';
 import { apiEventsRouter, type EventStreams } from './routes/api-events.js';
+import { apiRecordingsRouter } from './routes/api-recordings.js';
 import { apiSystemRouter } from './routes/api-system.js';
 import { healthRouter } from './routes/health.js';
+import { twilioAmdHandler } from './routes/twilio-amd.js';
 import { twilioDialResultHandler } from './routes/twilio-dial-result.js';
+import { twilioRecordingHandler } from './routes/twilio-recording.js';
 import { twilioStatusHandler } from './routes/twilio-status.js';
 import { twilioStreamEndedHandler } from './routes/twilio-stream-ended.js';
 import { twilioVoiceHandler } from './routes/twilio-voice.js';
@@ -47,6 +50,8 @@ export interface AppDeps {
   eventStreams: EventStreams;
   /** This gateway, as the system page shows it. */
   self: { id: string; version: string; startedAt: string };
+  /** Starts a call's recording once it is answered (recordings/recording-starter.ts). */
+  recordCall: (callSid: string) => void;
 }
 
 /** Refuses a declared Content-Length above the limit before any parser runs, whatever the content type. */
@@ -115,6 +120,7 @@ export function createApp(deps: AppDeps): Express {
       voiceBudgetMs: config.voiceBudgetMs,
       metrics,
       log,
+      recordCall: deps.recordCall,
     }),
   );
   twilioRoutes.post(
@@ -138,6 +144,24 @@ export function createApp(deps: AppDeps): Express {
       events: deps.events,
       metrics,
       log,
+    }),
+  );
+  const storeEvents = {
+    events: deps.events,
+    publishDeadlineMs: config.statusPublishDeadlineMs,
+    metrics,
+    log,
+  };
+  twilioRoutes.post('/recording', twilioRecordingHandler(storeEvents));
+  twilioRoutes.post(
+    '/amd',
+    twilioAmdHandler({
+      ...storeEvents,
+      registry,
+      registryTimeoutMs: config.registryTimeoutMs,
+      registryBudgetMs: config.voiceBudgetMs,
+      calls: deps.outbound,
+      control: deps.control,
     }),
   );
   app.use('/twilio', twilioRoutes);
@@ -167,6 +191,14 @@ export function createApp(deps: AppDeps): Express {
       log,
     }),
     apiCallControlRouter({ registry, control: deps.control, registryTimeoutMs: config.registryTimeoutMs }),
+    apiRecordingsRouter({
+      registry,
+      recordings: deps.outbound?.recordings,
+      events: deps.events,
+      registryTimeoutMs: config.registryTimeoutMs,
+      publishDeadlineMs: config.statusPublishDeadlineMs,
+      log,
+    }),
     apiAgentsRouter({ registry, registryTimeoutMs: config.registryTimeoutMs }),
   );
 

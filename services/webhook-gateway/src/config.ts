@@ -21,6 +21,11 @@ export const DEFAULT_VOICE_BUDGET_MS = 3_000;
 export const DEFAULT_STATUS_PUBLISH_DEADLINE_MS = 5_000;
 /** One request to Twilio's REST API. */
 export const DEFAULT_TWILIO_TIMEOUT_MS = 10_000;
+/**
+ * How long the gateway keeps asking Twilio to start a call's recording while Twilio says the call is not in
+ * progress yet (an inbound call is once Twilio runs the voice webhook's TwiML).
+ */
+export const DEFAULT_RECORDING_START_BUDGET_MS = 10_000;
 /** On SIGTERM, how long requests in flight get before their connections are closed. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How long a console sign-in lasts. */
@@ -61,6 +66,7 @@ const EnvSchema = z
     REGISTRY_TIMEOUT_MS: envMilliseconds(DEFAULT_REGISTRY_TIMEOUT_MS),
     VOICE_BUDGET_MS: envMilliseconds(DEFAULT_VOICE_BUDGET_MS),
     STATUS_PUBLISH_DEADLINE_MS: envMilliseconds(DEFAULT_STATUS_PUBLISH_DEADLINE_MS),
+    RECORDING_START_BUDGET_MS: envMilliseconds(DEFAULT_RECORDING_START_BUDGET_MS),
     SHUTDOWN_TIMEOUT_MS: envMilliseconds(DEFAULT_SHUTDOWN_TIMEOUT_MS),
     CONSOLE_SESSION_TTL_MS: envMilliseconds(DEFAULT_CONSOLE_SESSION_TTL_MS),
     CONSOLE_MAX_EVENT_STREAMS: z.coerce
@@ -101,6 +107,7 @@ export interface GatewayConfig {
   registryTimeoutMs: number;
   voiceBudgetMs: number;
   statusPublishDeadlineMs: number;
+  recordingStartBudgetMs: number;
   shutdownTimeoutMs: number;
   console: {
     sessionTtlMs: number;
@@ -129,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     registryTimeoutMs: e.REGISTRY_TIMEOUT_MS,
     voiceBudgetMs: e.VOICE_BUDGET_MS,
     statusPublishDeadlineMs: e.STATUS_PUBLISH_DEADLINE_MS,
+    recordingStartBudgetMs: e.RECORDING_START_BUDGET_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     console: { sessionTtlMs: e.CONSOLE_SESSION_TTL_MS, maxEventStreams: e.CONSOLE_MAX_EVENT_STREAMS },
   };

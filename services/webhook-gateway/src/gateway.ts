@@ -9,9 +9,11 @@ import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
+import { RecordingStarter } from './recordings/recording-starter.js';
 import { observedRegistry } from './registry.js';
-import { type CallController, callControlSpec, callNotLive } from './routes/api-call-control.js';
+import { type CallController, callControlSpec, callNotLive, hasEnded } from './routes/api-call-control.js';
 import { EventStreams } from './routes/api-events.js';
+import { RECORDING_CALLBACK_PATH } from './routes/twilio-recording.js';
 import { type TwilioCalls, twilioCalls } from './twilio-client.js';
 import { startTwilioRestService } from './twilio-rest-service.js';
 
@@ -89,17 +91,29 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   const eventStreams = new EventStreams(config.console.maxEventStreams, (open) =>
     metrics.eventStreams.set(open),
   );
+  const events = options.events ?? new EventPublisher(nc, log);
+  const registry = observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
+    metrics.observeRegistry(...args),
+  );
+  const recorder = new RecordingStarter({
+    callEnded: async (callSid) => hasEnded(await registry.callBySid({ callSid })),
+    recordings: calls?.recordings,
+    statusCallback: `${config.publicBaseUrl}${RECORDING_CALLBACK_PATH}`,
+    events,
+    budgetMs: config.recordingStartBudgetMs,
+    metrics,
+    log,
+  });
   const app = createApp({
+    recordCall: (callSid) => recorder.start(callSid),
     nc,
     recentErrors: new RecentErrors(),
     eventStreams,
     self: instance,
     config,
     log,
-    registry: observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
-      metrics.observeRegistry(...args),
-    ),
-    events: options.events ?? new EventPublisher(nc, log),
+    registry,
+    events,
     outbound: calls,
     control,
     metrics,
@@ -150,6 +164,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     clearTimeout(force);
     // Transfers asked for before the stop are answered; the other replicas take the ones after it.
     await twilioRest.drain();
+    // Recordings being started finish (each within RECORDING_START_BUDGET_MS) before NATS goes.
+    await recorder.drain();
     if (ownsConnection) await nc.drain();
     log.info('webhook gateway stopped');
   };

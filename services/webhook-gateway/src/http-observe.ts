@@ -2,8 +2,15 @@ import type { RequestHandler } from 'express';
 
 const CALL_SID_SEGMENT = /^CA[0-9A-Za-z]+$/;
 const AGENT_ID_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
-const TWILIO_ROUTES: ReadonlySet<string> = new Set(['voice', 'status', 'stream-ended', 'dial-result']);
-const CALL_ROUTES: ReadonlySet<string> = new Set(['transcript', 'hangup', 'transfer', 'say']);
+const TWILIO_ROUTES: ReadonlySet<string> = new Set([
+  'voice',
+  'status',
+  'stream-ended',
+  'dial-result',
+  'recording',
+  'amd',
+]);
+const CALL_ROUTES: ReadonlySet<string> = new Set(['transcript', 'hangup', 'transfer', 'say', 'recording']);
 
 /**
  * The route template a path belongs to, for metric labels: a bounded set, whatever clients send. Call SIDs

@@ -65,6 +65,20 @@ export class GatewayMetrics {
     registers: [this.promRegistry],
   });
 
+  readonly recordingStarts = new Counter({
+    name: 'gateway_recording_starts_total',
+    help: 'Recordings asked of Twilio for agents with record: started, or failed (Twilio refused, or the call never was in progress)',
+    labelNames: ['outcome'] as const,
+    registers: [this.promRegistry],
+  });
+
+  readonly machineAnswers = new Counter({
+    name: 'gateway_machine_answers_total',
+    help: "Twilio's AMD results, by what the gateway did (none for a person, hangup, voicemail, say-fallback) and outcome",
+    labelNames: ['action', 'outcome'] as const,
+    registers: [this.promRegistry],
+  });
+
   readonly eventStreams = new Gauge({
     name: 'gateway_event_streams',
     help: 'GET /api/events streams open (the console)',

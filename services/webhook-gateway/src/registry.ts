@@ -9,6 +9,7 @@ export type GatewayRegistry = Pick<
   | 'callList'
   | 'callTranscript'
   | 'callActivity'
+  | 'callMachineDetection'
   | 'agentGet'
   | 'agentPut'
   | 'agentList'
@@ -40,6 +41,7 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     callList: timed('call.list', client.callList),
     callTranscript: timed('call.transcript', client.callTranscript),
     callActivity: timed('call.activity', client.callActivity),
+    callMachineDetection: timed('call.machineDetection', client.callMachineDetection),
     agentGet: timed('agent.get', client.agentGet),
     agentPut: timed('agent.put', client.agentPut),
     agentList: timed('agent.list', client.agentList),

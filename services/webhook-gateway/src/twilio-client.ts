@@ -1,7 +1,9 @@
-import { CallEndedError, CallNotFoundError, CallSid, CallStatus } from '@switchboard/contracts';
+import { CallSid, CallStatus } from '@switchboard/contracts';
 import twilio from 'twilio';
 import type { TwilioConfig } from './config.js';
 import { TwilioError } from './errors.js';
+import { liveCallFailure, twilioFailure } from './twilio-errors.js';
+import { type TwilioRecordings, twilioRecordings } from './twilio-recordings.js';
 
 /** Status callbacks Twilio sends for an outbound call (SPEC: HTTP → outbound calls). */
 export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
@@ -12,6 +14,11 @@ export interface PlaceCallRequest {
   /** Twilio fetches the call's TwiML here once the callee answers. */
   url: string;
   statusCallback: string;
+  /**
+   * Asynchronous answering machine detection: `Enable` answers as soon as Twilio can tell, `DetectMessageEnd`
+   * after a machine's greeting (and beep); the result goes to `callback`. The call connects at once either way.
+   */
+  machineDetection?: { mode: 'Enable' | 'DetectMessageEnd'; callback: string };
 }
 
 export interface PlacedCall {
@@ -19,11 +26,6 @@ export interface PlacedCall {
   /** Twilio's status of the new call, `queued` as a rule. */
   status: CallStatus | undefined;
 }
-
-/** Twilio's error for an update of a call that is no longer in progress ("Call is not in-progress"). */
-export const TWILIO_CALL_NOT_IN_PROGRESS = 21220;
-/** Twilio's error for a resource that does not exist. */
-export const TWILIO_NOT_FOUND = 20404;
 
 /** Twilio's Calls resource, as the gateway uses it: the only process holding Twilio credentials. */
 export interface TwilioCalls {
@@ -35,6 +37,10 @@ export interface TwilioCalls {
    * 404 CALL_NOT_FOUND for a call Twilio does not know, 409 CALL_ENDED for one no longer in progress.
    */
   redirectCall(callSid: string, twiml: string): Promise<{ status: string }>;
+  /** Ends a call in progress (Twilio's `Status=completed`); 404 / 409 as for `redirectCall`. */
+  hangupCall(callSid: string): Promise<void>;
+  /** Twilio's Recordings resource (twilio-recordings.ts). */
+  recordings: TwilioRecordings;
 }
 
 /**
@@ -59,6 +65,14 @@ export function twilioCalls(config: TwilioConfig): TwilioCalls | undefined {
           statusCallback: request.statusCallback,
           statusCallbackMethod: 'POST',
           statusCallbackEvent: STATUS_CALLBACK_EVENTS,
+          ...(request.machineDetection === undefined
+            ? {}
+            : {
+                machineDetection: request.machineDetection.mode,
+                asyncAmd: 'true',
+                asyncAmdStatusCallback: request.machineDetection.callback,
+                asyncAmdStatusCallbackMethod: 'POST',
+              }),
         });
       } catch (err) {
         throw twilioFailure(err);
@@ -85,44 +99,21 @@ export function twilioCalls(config: TwilioConfig): TwilioCalls | undefined {
         throw liveCallFailure(callSid, err);
       }
     },
+    async hangupCall(callSid) {
+      try {
+        await client.calls(callSid).update({ status: 'completed' });
+      } catch (err) {
+        throw liveCallFailure(callSid, err);
+      }
+    },
+    recordings: twilioRecordings(client, { ...config, accountSid, authToken }),
   };
 }
 
-/** A live call's update refused: the call is unknown, or over; anything else is Twilio's failure. */
-function liveCallFailure(callSid: string, err: unknown): Error {
-  if (err instanceof twilio.RestException) {
-    if (err.status === 404 || err.code === TWILIO_NOT_FOUND) {
-      return new CallNotFoundError(`Twilio has no call ${callSid}`, { callSid, cause: err });
-    }
-    if (err.code === TWILIO_CALL_NOT_IN_PROGRESS) {
-      return new CallEndedError(`call ${callSid} is no longer in progress`, { callSid, cause: err });
-    }
-  }
-  return twilioFailure(err, 'Twilio refused to update the call');
-}
-
-/**
- * Twilio's 400-class answers about the request (a bad number, an unverified callee) go back to the client as
- * they are; those about our credentials or account (401, 403, 404) and every 5xx or network failure are 502.
- */
-export function clientStatusFor(twilioStatus: number): number {
-  if (twilioStatus === 401 || twilioStatus === 403 || twilioStatus === 404) return 502;
-  if (twilioStatus >= 400 && twilioStatus < 500) return twilioStatus;
-  return 502;
-}
-
-export function twilioFailure(err: unknown, refused = 'Twilio refused the call'): TwilioError {
-  if (err instanceof twilio.RestException) {
-    const details: { twilioStatus: number; twilioCode?: number; moreInfo?: string } = {
-      twilioStatus: err.status,
-    };
-    if (typeof err.code === 'number') details.twilioCode = err.code;
-    if (typeof err.moreInfo === 'string') details.moreInfo = err.moreInfo;
-    const message = err.message || `Twilio answered ${err.status}`;
-    return new TwilioError(`${refused}: ${message}`, clientStatusFor(err.status), details, {
-      cause: err,
-    });
-  }
-  const reason = err instanceof Error ? err.message : String(err);
-  return new TwilioError(`Twilio could not be reached: ${reason}`, 502, {}, { cause: err });
-}
+export {
+  clientStatusFor,
+  liveCallFailure,
+  TWILIO_CALL_NOT_IN_PROGRESS,
+  TWILIO_NOT_FOUND,
+  twilioFailure,
+} from './twilio-errors.js';

@@ -12,6 +12,9 @@ describe('route labels', () => {
     expect(routeLabel(`/api/calls/${sid}/hangup`)).toBe('/api/calls/:callSid/hangup');
     expect(routeLabel(`/api/calls/${sid}/say`)).toBe('/api/calls/:callSid/say');
     expect(routeLabel('/twilio/stream-ended')).toBe('/twilio/stream-ended');
+    expect(routeLabel('/twilio/recording')).toBe('/twilio/recording');
+    expect(routeLabel('/twilio/amd')).toBe('/twilio/amd');
+    expect(routeLabel(`/api/calls/${sid}/recording`)).toBe('/api/calls/:callSid/recording');
     expect(routeLabel('/twilio/dial-result')).toBe('/twilio/dial-result');
     expect(routeLabel('/api/agents')).toBe('/api/agents');
     expect(routeLabel('/api/agents/sales_1')).toBe('/api/agents/:id');

@@ -24,6 +24,8 @@ const call: Call = {
   endedAt: null,
   durationSeconds: null,
   endedReason: null,
+  recording: null,
+  answeredBy: null,
 };
 
 describe('the console model', () => {
@@ -117,5 +119,30 @@ describe('the console model', () => {
     expect(maskNumber('client:alice')).toBe('cl•••ce');
     expect(formatDuration(65)).toBe('1:05');
     expect(formatDuration(3_725)).toBe('1:02:05');
+  });
+
+  it('shows recordings and who answered in the timeline, a failed start with its reason', () => {
+    let view = viewOfCall(call);
+    view = applyEvent(
+      view,
+      { kind: 'answered-by', callSid, answeredBy: 'machine_end_beep', at: '2026-11-27T10:00:06.000Z' },
+      2,
+    );
+    view = applyEvent(
+      view,
+      {
+        kind: 'recording',
+        callSid,
+        status: 'start-failed',
+        detail: 'Twilio did not start the recording',
+        at: '2026-11-27T10:00:01.000Z',
+      },
+      3,
+    );
+    // In time order, whatever order the stream had them in.
+    expect(view.timeline.map((t) => t.label)).toEqual([
+      'recording start-failed: Twilio did not start the recording',
+      'answered by machine_end_beep',
+    ]);
   });
 });

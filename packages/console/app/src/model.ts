@@ -140,6 +140,15 @@ export function applyEvent(view: CallView, event: CallEvent, seq: number): CallV
     case 'ended':
       next.timeline = addTimeline(view.timeline, { at: event.at, label: `ended (${event.reason})` });
       return streamEnded(next, event.at, event.reason, true);
+    case 'recording':
+      next.timeline = addTimeline(view.timeline, {
+        at: event.at,
+        label: event.detail ? `recording ${event.status}: ${event.detail}` : `recording ${event.status}`,
+      });
+      return next;
+    case 'answered-by':
+      next.timeline = addTimeline(view.timeline, { at: event.at, label: `answered by ${event.answeredBy}` });
+      return next;
     default:
       return next;
   }

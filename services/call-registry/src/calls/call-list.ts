@@ -9,7 +9,7 @@ import {
 import { fromPrismaStatus, type PrismaClient, toPrismaStatus } from '../db/prisma.js';
 import { withDbRetry } from '../db/retry.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { toAgent } from './call-row.js';
+import { recordingOf, toAgent } from './call-row.js';
 
 type ParsedListRequest = Required<Pick<CallListRequest, 'limit'>> & Omit<CallListRequest, 'limit'>;
 
@@ -64,6 +64,12 @@ export async function listCalls(prisma: PrismaClient, request: ParsedListRequest
       endedAt: row.endedAt?.toISOString() ?? null,
       durationSeconds: row.durationSeconds,
       endedReason: row.endedReason as StreamEndReason | null,
+      recording: recordingOf({
+        recording_sid: row.recordingSid,
+        recording_duration_seconds: row.recordingSecs,
+        recording_channels: row.recordingChans,
+      }),
+      answeredBy: row.answeredBy,
     })),
     nextCursor: rows.length > request.limit && last ? encodeCursor(last.id) : null,
   };

@@ -1,6 +1,17 @@
-import type { Agent, Call, CallStatus, Direction, StreamEndReason } from '@switchboard/contracts';
+import type {
+  Agent,
+  Call,
+  CallRecording,
+  CallStatus,
+  Direction,
+  StreamEndReason,
+} from '@switchboard/contracts';
 import pg from 'pg';
 import { withSettings } from '../agents/agent-settings.js';
+
+/** The Call's `recording` and `answeredBy`, on the call's own row (no join on the lookup path). */
+const RECORDING_COLUMNS =
+  'c.recording_sid, c.recording_duration_seconds, c.recording_channels, c.answered_by';
 
 /** The columns every query that returns Calls selects: the call joined with its agent. */
 export const CALL_COLUMNS = `
@@ -8,14 +19,14 @@ export const CALL_COLUMNS = `
   c.answered_at, c.ended_at, c.duration_seconds,
   a.id AS agent_id, a.phone_number AS agent_phone_number, a.instructions AS agent_instructions,
   a.voice AS agent_voice, a.model AS agent_model, a.greeting AS agent_greeting,
-  c.ended_reason, a.settings AS agent_settings`;
+  c.ended_reason, a.settings AS agent_settings, ${RECORDING_COLUMNS}`;
 
 export const CALLS_JOIN_AGENTS = 'calls c JOIN agents a ON a.id = c.agent_id';
 
 /** The lookup path's columns: the call alone, its agent by id (held by `AgentCache`). */
 export const LOOKUP_COLUMNS = `
   c.call_sid, c.direction, c.from_number, c.to_number, c.status, c.created_at, c.updated_at,
-  c.answered_at, c.ended_at, c.duration_seconds, c.agent_id, c.ended_reason`;
+  c.answered_at, c.ended_at, c.duration_seconds, c.agent_id, c.ended_reason, ${RECORDING_COLUMNS}`;
 
 /** A call row as read with `TIMESTAMPS_AS_TEXT`: timestamps as PostgreSQL writes them. */
 export interface CallRow {
@@ -38,6 +49,10 @@ export interface CallRow {
   ended_reason: StreamEndReason | null;
   /** JSONB, parsed by node-postgres. */
   agent_settings: unknown;
+  recording_sid: string | null;
+  recording_duration_seconds: number | null;
+  recording_channels: number | null;
+  answered_by: string | null;
 }
 
 /** A call row as the lookup path reads it (`LOOKUP_COLUMNS`). */
@@ -84,6 +99,22 @@ export function toCall(row: CallRow): Call {
     endedAt: row.ended_at === null ? null : isoFromTimestamptz(row.ended_at),
     durationSeconds: row.duration_seconds,
     endedReason: row.ended_reason,
+    recording: recordingOf(row),
+    answeredBy: row.answered_by,
+  };
+}
+
+/** The Call's `recording` from its row's columns: a SID means a completed recording, with its figures. */
+export function recordingOf(row: {
+  recording_sid: string | null;
+  recording_duration_seconds: number | null;
+  recording_channels: number | null;
+}): CallRecording | null {
+  if (row.recording_sid === null) return null;
+  return {
+    sid: row.recording_sid,
+    durationSeconds: row.recording_duration_seconds ?? 0,
+    channels: row.recording_channels ?? 1,
   };
 }
 
@@ -103,7 +134,9 @@ export function callJson(row: LookupRow, agentJson: string): string {
     `"createdAt":"${isoFromTimestamptz(row.created_at)}","updatedAt":"${isoFromTimestamptz(row.updated_at)}",` +
     `"answeredAt":${optionalTime(row.answered_at)},"endedAt":${optionalTime(row.ended_at)},` +
     `"durationSeconds":${row.duration_seconds === null ? 'null' : String(row.duration_seconds)},` +
-    `"endedReason":${row.ended_reason === null ? 'null' : JSON.stringify(row.ended_reason)}}`
+    `"endedReason":${row.ended_reason === null ? 'null' : JSON.stringify(row.ended_reason)},` +
+    `"recording":${row.recording_sid === null ? 'null' : JSON.stringify(recordingOf(row))},` +
+    `"answeredBy":${row.answered_by === null ? 'null' : JSON.stringify(row.answered_by)}}`
   );
 }
 

@@ -18,6 +18,7 @@ const APPLY_STATUS = {
         THEN COALESCE($4::int, duration_seconds,
           CASE WHEN answered_at IS NOT NULL THEN GREATEST(0, floor(extract(epoch FROM $3 - answered_at)))::int END)
         ELSE duration_seconds END,
+      answered_by = COALESCE(answered_by, $5),
       updated_at = now()
     WHERE call_sid = $1`,
 };
@@ -27,12 +28,20 @@ export interface StatusReport {
   status: CallStatus;
   at: string;
   durationSeconds?: number | undefined;
+  /** Twilio's AnsweredBy on a status callback: fills `answered_by` when machine detection said nothing. */
+  answeredBy?: string | undefined;
 }
 
 export async function applyStatus(client: pg.ClientBase, report: StatusReport): Promise<void> {
   await client.query({
     ...APPLY_STATUS,
-    values: [report.callSid, report.status, report.at, report.durationSeconds ?? null],
+    values: [
+      report.callSid,
+      report.status,
+      report.at,
+      report.durationSeconds ?? null,
+      report.answeredBy ?? null,
+    ],
   });
 }
 
@@ -54,6 +63,7 @@ export function statusReportOf(event: CallEvent): StatusReport | undefined {
         status: event.status,
         at: event.at,
         durationSeconds: event.durationSeconds,
+        answeredBy: event.answeredBy,
       };
     case 'stream':
       return event.action === 'started'
@@ -62,6 +72,8 @@ export function statusReportOf(event: CallEvent): StatusReport | undefined {
     case 'transcript':
     case 'dtmf':
     case 'ended':
+    case 'recording':
+    case 'answered-by':
       return undefined;
   }
 }
@@ -89,6 +101,8 @@ export function streamEndOf(event: CallEvent): StreamEnd | undefined {
     case 'status':
     case 'transcript':
     case 'dtmf':
+    case 'recording':
+    case 'answered-by':
       return undefined;
   }
 }

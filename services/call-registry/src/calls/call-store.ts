@@ -4,7 +4,9 @@ import {
   CallConflictError,
   type CallCreateRequest,
   CallEvent,
+  type CallMachineDetectionReply,
   CallNotFoundError,
+  type MachineDetection,
 } from '@switchboard/contracts';
 import type pg from 'pg';
 import type { AgentCache } from '../agents/agent-cache.js';
@@ -67,11 +69,13 @@ const INSERT_CALL = {
   name: 'insert_call',
   text: `
     WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($1)))
-    INSERT INTO calls (call_sid, direction, from_number, to_number, status, agent_id)
+    INSERT INTO calls (call_sid, direction, from_number, to_number, status, agent_id, machine_detection,
+      voicemail_message)
     SELECT $1, $2::call_direction, $3, $4, $5::call_status,
       CASE WHEN $6::text IS NULL
         THEN COALESCE((SELECT id FROM agents WHERE $2 = 'inbound' AND phone_number = $4 AND deleted_at IS NULL), 'default')
-        ELSE (SELECT id FROM agents WHERE id = $6 AND deleted_at IS NULL) END
+        ELSE (SELECT id FROM agents WHERE id = $6 AND deleted_at IS NULL) END,
+      $7, $8
     FROM locked
     ON CONFLICT (call_sid) DO NOTHING
     RETURNING call_sid`,
@@ -114,6 +118,10 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
           request.to,
           request.status ?? 'queued',
           request.agentId ?? null,
+          request.machineDetection === undefined || request.machineDetection === 'off'
+            ? null
+            : request.machineDetection,
+          request.voicemailMessage ?? null,
         ],
       })
       .catch((err: { code?: string }) => {
@@ -164,4 +172,29 @@ async function foldEvents(client: pg.ClientBase, callSid: string): Promise<void>
     const report = event.success ? statusReportOf(event.data) : undefined;
     if (report) await applyStatus(client, report);
   }
+}
+
+const MACHINE_DETECTION = {
+  name: 'call_machine_detection',
+  text: 'SELECT machine_detection, voicemail_message FROM calls WHERE call_sid = $1',
+};
+
+/** What the call does when a machine answers, as `POST /api/calls` placed it. */
+export async function callMachineDetection(
+  pool: pg.Pool,
+  callSid: string,
+): Promise<CallMachineDetectionReply> {
+  const { rows } = await withDbRetry(() =>
+    pool.query<{ machine_detection: MachineDetection | null; voicemail_message: string | null }>({
+      ...MACHINE_DETECTION,
+      values: [callSid],
+    }),
+  );
+  const row = rows[0];
+  if (row === undefined) throw CallNotFoundError.forSid(callSid);
+  return {
+    callSid,
+    machineDetection: row.machine_detection ?? 'off',
+    voicemailMessage: row.voicemail_message,
+  };
 }

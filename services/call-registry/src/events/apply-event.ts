@@ -8,6 +8,7 @@ import {
   statusReportOf,
   streamEndOf,
 } from '../calls/call-status-sql.js';
+import { applyAnsweredBy, applyRecording } from '../calls/recording-sql.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
 
@@ -57,6 +58,8 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
           values: [event.callSid, event.itemId, event.role, event.text, event.at, tool],
         });
       }
+      if (event.kind === 'recording') await applyRecording(client, event);
+      if (event.kind === 'answered-by') await applyAnsweredBy(client, event);
       return 'applied';
     }),
   );

@@ -57,6 +57,8 @@ export interface BridgeOptions {
 
 /** After the agent's last words are asked for, how long they may take to play before the call goes on. */
 export const GOODBYE_MAX_WAIT_MS = 30_000;
+/** After a voicemail message is asked for, how long it may take to play (a long message is a minute). */
+export const VOICEMAIL_MAX_WAIT_MS = 120_000;
 /** After Twilio took a transfer, how long its `stop` of the stream may take. */
 export const TRANSFER_STOP_WAIT_MS = 10_000;
 /** Reprompts after the agent's idle timeout when it names no number. */
@@ -105,6 +107,11 @@ export class CallBridge {
   private earlyKeys: string[] = [];
   /** Phase `ending`: why the call ends once the agent's last words have played. */
   private lastWords: { reason: StreamEndReason; detail: string } | undefined;
+  /**
+   * A machine answered and the agent leaves the voicemail message (phase `ending`): the machine's audio no
+   * longer reaches the model, so nothing it records (or its VAD hears) interrupts or answers the message.
+   */
+  private leavingMessage = false;
   private readonly ending = new StreamEnding(this.events, this.control);
 
   constructor(private readonly options: BridgeOptions) {
@@ -131,6 +138,8 @@ export class CallBridge {
   handle(input: BridgeInput, now: number): BridgeOutput[] {
     // The relay first: 50 caller frames a second, and nothing else to decide for them once live.
     if (input.kind === 'caller-audio') {
+      // A machine's audio is neither relayed nor held while the message is left.
+      if (this.leavingMessage) return NOTHING;
       const session = this.keeper.current;
       if (session?.state === 'ready' && this.phase !== 'ended') {
         this.caller.sent(input.payload, input.timestampMs);
@@ -335,6 +344,8 @@ export class CallBridge {
 
   /** What the agent opens the call with: its greeting, or, back from a failed transfer, what became of it. */
   private opening(): ResponseRequest | undefined {
+    // A machine answered before the first session was ready: the message is all it hears.
+    if (this.leavingMessage) return undefined;
     if (this.transferFailed !== undefined) return transferFailedResponse(this.transferFailed).response;
     const agent = this.agent;
     if (!agent?.greeting) return undefined;
@@ -365,7 +376,7 @@ export class CallBridge {
   }
 
   private onSpeech(input: Extract<RealtimeInput, { kind: 'speech-started' }>, now: number): BridgeOutput[] {
-    if (!this.keeper.isCurrent(input.connection)) return NOTHING;
+    if (!this.keeper.isCurrent(input.connection) || this.leavingMessage) return NOTHING;
     this.caller.speechStarted(input.itemId, input.audioStartMs);
     this.quiet.callerActive();
     const out = this.playback.bargeIn(input.connection);
@@ -505,6 +516,8 @@ export class CallBridge {
         return out.concat(this.end('operator-ended', now));
       case 'say':
         return out.concat(this.turns.respond(decision.action.response));
+      case 'voicemail':
+        return out.concat(this.leaveMessage(decision.action.response, now));
       case 'transfer':
         return out.concat(this.beginTransfer(decision.action.plan, now));
       default:
@@ -565,6 +578,26 @@ export class CallBridge {
     ];
     // Said as soon as a session can (one being replaced says it once ready); GOODBYE_MAX_WAIT_MS bounds it.
     if (goodbye !== undefined) out.push(...this.turns.respond(goodbyeResponse(goodbye)));
+    return out.concat(this.afterPlayback(now));
+  }
+
+  /**
+   * A machine answered (the gateway's AMD callback, after its greeting and beep): whatever the agent was
+   * saying stops — Twilio's queue cleared, the running response cancelled, as for a barge-in — the message is
+   * said, and once it has played the call ends as the agent ending it does (the gateway's TwiML hangs up).
+   */
+  private leaveMessage(message: ResponseRequest, now: number): BridgeOutput[] {
+    this.phase = 'ending';
+    this.leavingMessage = true;
+    this.lastWords = { reason: 'agent-ended', detail: 'an answering machine answered: the message was left' };
+    this.turns.dropResponses();
+    const out: BridgeOutput[] = [
+      { to: 'log', level: 'info', message: 'an answering machine answered: leaving the message' },
+      ...this.playback.bargeIn(this.keeper.current?.id),
+      this.timer('goodbye-playout', now + VOICEMAIL_MAX_WAIT_MS),
+      ...this.keeper.sessions.stopReplacing(),
+      ...this.turns.respond(message),
+    ];
     return out.concat(this.afterPlayback(now));
   }
 

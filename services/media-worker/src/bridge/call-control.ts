@@ -1,11 +1,13 @@
 import { type Agent, type CallControlRequest, PhoneNumber } from '@switchboard/contracts';
-import { type ResponseRequest, sayResponse } from './prompts.js';
+import { type ResponseRequest, sayResponse, voicemailResponse } from './prompts.js';
 import type { TransferPlan } from './transfer-flow.js';
 import type { ControlAnswer } from './types.js';
 
 export type ControlAction =
   | { kind: 'hangup' }
   | { kind: 'say'; response: ResponseRequest }
+  /** A machine answered: the agent stops, leaves the message, hangs up. */
+  | { kind: 'voicemail'; response: ResponseRequest }
   | { kind: 'transfer'; plan: TransferPlan };
 
 const NOT_LIVE_WORDS = {
@@ -49,6 +51,8 @@ export class CallControl {
         return { answer: accepted, action: { kind: 'hangup' } };
       case 'say':
         return { answer: accepted, action: { kind: 'say', response: sayResponse(request.text) } };
+      case 'voicemail':
+        return { answer: accepted, action: { kind: 'voicemail', response: voicemailResponse(request.text) } };
       case 'transfer': {
         const target = this.agent()?.transferTargets?.find((t) => t.name === request.target);
         if (target !== undefined) {

@@ -22,6 +22,14 @@ export function sayResponse(text: string): ResponseRequest {
   return spoken(`Say exactly this to the caller, word for word, and nothing else: ${text}`);
 }
 
+/** A machine answered and its greeting is over: the agent leaves the call's voicemail message, as it is. */
+export function voicemailResponse(text: string): ResponseRequest {
+  return spoken(
+    'An answering machine took the call and is recording now. Leave this message, word for word, and ' +
+      `nothing else: ${text}`,
+  );
+}
+
 /** The caller has been silent for the agent's idle timeout. */
 export function repromptResponse(): ResponseRequest {
   return spoken(

@@ -9,21 +9,46 @@ import {
   Direction,
   InvalidRequestError,
   IsoTime,
+  MachineDetection,
   PhoneNumber,
+  VoicemailMessage,
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { TwilioError } from '../errors.js';
 import type { GatewayRegistry } from '../registry.js';
-import type { TwilioCalls } from '../twilio-client.js';
+import type { PlaceCallRequest, TwilioCalls } from '../twilio-client.js';
 import { parseInput } from '../validation.js';
+import { AMD_CALLBACK_PATH } from './twilio-amd.js';
 
-export const PlaceCallBody = z.strictObject({
-  to: PhoneNumber,
-  from: PhoneNumber.optional(),
-  agentId: AgentId.optional(),
-});
+export const PlaceCallBody = z
+  .strictObject({
+    to: PhoneNumber,
+    from: PhoneNumber.optional(),
+    agentId: AgentId.optional(),
+    machineDetection: MachineDetection.optional(),
+    voicemailMessage: VoicemailMessage.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.machineDetection === 'leave-message' && body.voicemailMessage === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['voicemailMessage'],
+        message: 'is required with machineDetection "leave-message": it is what the agent leaves',
+      });
+    }
+    if (body.voicemailMessage !== undefined && body.machineDetection !== 'leave-message') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['voicemailMessage'],
+        message: 'is only used with machineDetection "leave-message"',
+      });
+    }
+  });
+
+/** What Twilio's machine detection is asked for: the result as soon as it knows, or after the beep. */
+const TWILIO_MACHINE_DETECTION = { hangup: 'Enable', 'leave-message': 'DetectMessageEnd' } as const;
 
 const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(CALL_LIST_MAX_LIMIT).optional(),
@@ -113,12 +138,20 @@ async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody
   if (body.agentId !== undefined) {
     await registry.agentGet({ id: body.agentId }, { timeoutMs: deps.registryTimeoutMs });
   }
-  const placed = await outbound.placeCall({
+  const machineDetection = body.machineDetection ?? 'off';
+  const placement: PlaceCallRequest = {
     to: body.to,
     from,
     url: `${deps.publicBaseUrl}/twilio/voice`,
     statusCallback: `${deps.publicBaseUrl}/twilio/status`,
-  });
+  };
+  if (machineDetection !== 'off') {
+    placement.machineDetection = {
+      mode: TWILIO_MACHINE_DETECTION[machineDetection],
+      callback: `${deps.publicBaseUrl}${AMD_CALLBACK_PATH}`,
+    };
+  }
+  const placed = await outbound.placeCall(placement);
   const callLog = log.child({ callSid: placed.callSid });
   callLog.info({ agentId: body.agentId }, 'outbound call placed');
   const create = {
@@ -128,6 +161,8 @@ async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody
     to: body.to,
     ...(placed.status === undefined ? {} : { status: placed.status }),
     ...(body.agentId === undefined ? {} : { agentId: body.agentId }),
+    ...(machineDetection === 'off' ? {} : { machineDetection }),
+    ...(body.voicemailMessage === undefined ? {} : { voicemailMessage: body.voicemailMessage }),
   };
   try {
     return await withRetry((timeoutMs) => registry.callCreate(create, { timeoutMs }), {

@@ -18,6 +18,8 @@ export interface VoiceRouteDeps {
   voiceBudgetMs: number;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Starts the recording of a call whose agent has `record`, once the TwiML is sent. */
+  recordCall: (callSid: string) => void;
 }
 
 /**
@@ -47,6 +49,8 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
         attemptTimeoutMs: registryTimeoutMs,
       });
       log.info({ callSid, direction: call.direction, agentId: call.agent.id }, 'call registered');
+      // Twilio can record a call only once it is in progress: an inbound one is when it runs this TwiML.
+      if (call.agent.record === true) res.once('finish', () => deps.recordCall(call.callSid));
       res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(call.callSid));
     } catch (err) {
       const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';

@@ -17,16 +17,8 @@ import {
 } from '../model.js';
 import { now } from '../store.js';
 
-interface Recording {
-  sid: string;
-  durationSeconds: number | null;
-  channels: number | null;
-}
-
-/** Fields of a Call that later capabilities add (SPEC: recordings; latency when the API has it). */
+/** Fields of a Call that later capabilities add (latency when the API has it). */
 type RichCall = Call & {
-  recording?: Recording | null;
-  answeredBy?: string | null;
   latency?: Record<string, number | null> | null;
 };
 

@@ -71,6 +71,8 @@ function callFor(callSid: string): Call {
     endedAt: null,
     durationSeconds: null,
     endedReason: null,
+    recording: null,
+    answeredBy: null,
   };
 }
 

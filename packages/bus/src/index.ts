@@ -6,7 +6,9 @@ export {
   EventPublisher,
   type EventSink,
   ensureCallEventsStream,
+  ensureStream,
   type PublishOptions,
+  type StreamSettings,
 } from './jetstream.js';
 export { respondWithError } from './reply.js';
 export {

@@ -26,17 +26,33 @@ const PUBLISH_PAUSES = backoffPauses(50, 2_000);
 
 /** Creates the CALL_EVENTS stream, or brings an existing one's settings up to date. Safe to run from every replica. */
 export async function ensureCallEventsStream(nc: NatsConnection): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const config = {
+  await ensureStream(nc, {
     name: CALL_EVENTS_STREAM,
     subjects: [CALL_EVENTS_SUBJECTS],
-    storage: StorageType.File,
     retention: RetentionPolicy.Limits,
+  });
+}
+
+export interface StreamSettings {
+  name: string;
+  subjects: string[];
+  retention: RetentionPolicy;
+}
+
+/**
+ * Creates a file-backed stream with the 10-minute duplicate window, or brings an existing one's settings up
+ * to date. Safe to run from every replica.
+ */
+export async function ensureStream(nc: NatsConnection, settings: StreamSettings): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    ...settings,
+    storage: StorageType.File,
     duplicate_window: DUPLICATE_WINDOW_MS * 1_000_000,
   };
   try {
-    await jsm.streams.info(CALL_EVENTS_STREAM);
-    await jsm.streams.update(CALL_EVENTS_STREAM, config);
+    await jsm.streams.info(settings.name);
+    await jsm.streams.update(settings.name, config);
   } catch (err) {
     if (!isStreamNotFound(err)) throw err;
     await jsm.streams.add(config);

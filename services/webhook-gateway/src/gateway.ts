@@ -6,6 +6,7 @@ import { connectBus, EventPublisher, type EventSink, registryClient, request } f
 import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
+import { BatchDispatcher } from './batches/dispatcher.js';
 import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
@@ -75,6 +76,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     log.warn('outbound calls and transfers disabled: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is missing');
 
   const metrics = new GatewayMetrics();
+  const gatewayRegistry = observedRegistry(
+    registryClient(nc, { timeoutMs: config.registryTimeoutMs }),
+    (...args) => metrics.observeRegistry(...args),
+  );
   const control: CallController = (callSid, controlRequest) =>
     request(nc, callControlSpec(callSid), controlRequest, {
       timeoutMs: config.registryTimeoutMs,
@@ -96,9 +101,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     self: instance,
     config,
     log,
-    registry: observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
-      metrics.observeRegistry(...args),
-    ),
+    registry: gatewayRegistry,
     events: options.events ?? new EventPublisher(nc, log),
     outbound: calls,
     control,
@@ -119,12 +122,40 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     if (ownsConnection) await nc.close();
     throw err;
   }
+  let dispatcher: BatchDispatcher | undefined;
+  if (calls !== undefined) {
+    try {
+      dispatcher = await BatchDispatcher.start({
+        nc,
+        registry: gatewayRegistry,
+        outbound: {
+          twilio: calls,
+          publicBaseUrl: config.publicBaseUrl,
+          registryTimeoutMs: config.registryTimeoutMs,
+          registerBudgetMs: config.voiceBudgetMs,
+          log,
+        },
+        settings: {
+          concurrency: config.batches.dispatchConcurrency,
+          ackWaitMs: config.batches.ackWaitMs,
+          dialLeaseMs: config.batches.dialLeaseMs,
+        },
+        registryTimeoutMs: config.registryTimeoutMs,
+        log,
+      });
+    } catch (err) {
+      await twilioRest.drain();
+      if (ownsConnection) await nc.close();
+      throw err;
+    }
+  }
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   let address: AddressInfo;
   try {
     address = await listen(server, config.port, config.host);
   } catch (err) {
+    await dispatcher?.stop();
     await twilioRest.drain();
     if (ownsConnection) await nc.close();
     throw err;
@@ -148,6 +179,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await closed;
     clearInterval(sweep);
     clearTimeout(force);
+    // The batch calls in hand finish their step; their messages go to the other replicas.
+    await dispatcher?.stop();
     // Transfers asked for before the stop are answered; the other replicas take the ones after it.
     await twilioRest.drain();
     if (ownsConnection) await nc.drain();

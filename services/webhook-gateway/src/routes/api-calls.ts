@@ -1,4 +1,3 @@
-import { withRetry } from '@switchboard/bus';
 import {
   AgentId,
   CALL_ACTIVITY_MAX_MINUTES,
@@ -15,6 +14,7 @@ import type { Logger } from '@switchboard/logger';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { TwilioError } from '../errors.js';
+import { placeOutboundCall } from '../outbound.js';
 import type { GatewayRegistry } from '../registry.js';
 import type { TwilioCalls } from '../twilio-client.js';
 import { parseInput } from '../validation.js';
@@ -93,12 +93,9 @@ export function apiCallsRouter(deps: ApiCallsDeps): Router {
   return router;
 }
 
-/**
- * Checks the agent, places the call with Twilio, then registers it with its agent. Should registration fail
- * all the same, the call, still queued at Twilio, is cancelled: a 201 means placed and registered.
- */
+/** Checks the agent, then places and registers the call (`placeOutboundCall`). */
 async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody>): Promise<Call> {
-  const { outbound, registry, log } = deps;
+  const { outbound, registry } = deps;
   if (outbound === undefined) {
     throw new TwilioError(
       'outbound calls are not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN',
@@ -113,32 +110,5 @@ async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody
   if (body.agentId !== undefined) {
     await registry.agentGet({ id: body.agentId }, { timeoutMs: deps.registryTimeoutMs });
   }
-  const placed = await outbound.placeCall({
-    to: body.to,
-    from,
-    url: `${deps.publicBaseUrl}/twilio/voice`,
-    statusCallback: `${deps.publicBaseUrl}/twilio/status`,
-  });
-  const callLog = log.child({ callSid: placed.callSid });
-  callLog.info({ agentId: body.agentId }, 'outbound call placed');
-  const create = {
-    callSid: placed.callSid,
-    direction: 'outbound' as const,
-    from,
-    to: body.to,
-    ...(placed.status === undefined ? {} : { status: placed.status }),
-    ...(body.agentId === undefined ? {} : { agentId: body.agentId }),
-  };
-  try {
-    return await withRetry((timeoutMs) => registry.callCreate(create, { timeoutMs }), {
-      budgetMs: deps.registerBudgetMs,
-      attemptTimeoutMs: deps.registryTimeoutMs,
-    });
-  } catch (err) {
-    callLog.warn({ err }, 'outbound call not registered, cancelling it');
-    await outbound.cancelCall(placed.callSid).catch((cancelErr: unknown) => {
-      callLog.error({ err: cancelErr }, 'outbound call could not be cancelled');
-    });
-    throw err;
-  }
+  return placeOutboundCall({ ...deps, twilio: outbound }, { to: body.to, from, agentId: body.agentId });
 }

@@ -3,6 +3,7 @@ import { EventsUnavailableError, InvalidRequestError, SwitchboardError } from '@
 import type { Logger } from '@switchboard/logger';
 import type { RequestHandler } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
+import { batchRefFromQuery } from '../outbound.js';
 import { StatusCallbackParams, statusEventFromCallback, statusMessageId } from '../twilio-params.js';
 import { fieldIssues } from '../validation.js';
 
@@ -30,7 +31,8 @@ export function twilioStatusHandler({
     if (!params.success) {
       throw new InvalidRequestError('not a call status callback', { details: fieldIssues(params.error) });
     }
-    const event = statusEventFromCallback(params.data, new Date());
+    const batch = batchRefFromQuery(req.query);
+    const event = { ...statusEventFromCallback(params.data, new Date()), ...(batch ? { batch } : {}) };
     const msgId = statusMessageId(params.data);
     try {
       await events.publish(event, { msgId, deadlineMs: publishDeadlineMs });

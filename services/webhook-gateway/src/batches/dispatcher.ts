@@ -1,0 +1,233 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AckPolicy,
+  type Consumer,
+  DeliverPolicy,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { decodeJson, ensureStream, withRetry } from '@switchboard/bus';
+import {
+  type BatchAttemptRef,
+  BatchWorkMessage,
+  CALL_BATCH_WORK_CONSUMER,
+  CALL_BATCH_WORK_STREAM,
+  CALL_BATCH_WORK_SUBJECTS,
+  SwitchboardError,
+} from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import { TwilioError } from '../errors.js';
+import { type OutboundDeps, placeOutboundCall } from '../outbound.js';
+import type { GatewayRegistry } from '../registry.js';
+
+/** How long one pull waits for a message before asking again. */
+const PULL_EXPIRES_MS = 5_000;
+/** A pacing wait shorter than this is waited here, holding the message; a longer one is a delayed redelivery. */
+const HOLD_WAIT_MAX_MS = 1_000;
+/** A message is held through pacing waits this long at most, then redelivered, so other batches get a turn. */
+const HOLD_TOTAL_MAX_MS = 2_000;
+/** After a dial, the message comes back this much later to learn the call's outcome. */
+const AFTER_DIAL_MS = 2_000;
+/** A claim the registry could not answer is asked again this much later. */
+const CLAIM_FAILED_REDELIVER_MS = 1_000;
+/** Messages in the hands of the gateways (held or waiting for a delayed redelivery) at most. */
+const MAX_ACK_PENDING = 1_000_000;
+
+export interface BatchDispatchSettings {
+  /** Work messages one gateway handles at once. */
+  concurrency: number;
+  /** How long a message may go unacknowledged before JetStream gives it to another replica. */
+  ackWaitMs: number;
+  /** A grant left dialling longer than this by a gateway that went away is given again. */
+  dialLeaseMs: number;
+}
+
+export interface BatchDispatcherDeps {
+  nc: NatsConnection;
+  registry: Pick<GatewayRegistry, 'batchClaim' | 'batchAttemptFailed' | 'callCreate'>;
+  /** Places each call the way `POST /api/calls` does. */
+  outbound: Omit<OutboundDeps, 'registry'>;
+  settings: BatchDispatchSettings;
+  registryTimeoutMs: number;
+  log: Logger;
+}
+
+/** The work-queue stream of batch calls, and the one durable consumer every gateway replica pulls from. */
+export async function ensureBatchWork(nc: NatsConnection, ackWaitMs: number): Promise<void> {
+  await ensureStream(nc, {
+    name: CALL_BATCH_WORK_STREAM,
+    subjects: [CALL_BATCH_WORK_SUBJECTS],
+    retention: RetentionPolicy.Workqueue,
+  });
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: ackWaitMs * 1_000_000,
+    max_deliver: -1,
+    max_ack_pending: MAX_ACK_PENDING,
+  };
+  try {
+    await jsm.consumers.info(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER);
+    await jsm.consumers.update(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER, config);
+  } catch {
+    await jsm.consumers
+      .add(CALL_BATCH_WORK_STREAM, {
+        ...config,
+        durable_name: CALL_BATCH_WORK_CONSUMER,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: CALL_BATCH_WORK_SUBJECTS,
+      })
+      .catch(async (err: unknown) => {
+        // Another replica made it meanwhile.
+        await jsm.consumers.info(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER).catch(() => {
+          throw err;
+        });
+      });
+  }
+}
+
+/**
+ * Dispatches batch calls: `concurrency` loops each pull one work message, ask the registry what to do with
+ * it (`batch.claim`, which holds the pacing for every replica), and dial, wait or finish. A message is
+ * acknowledged only when its call has its final outcome, so a gateway that dies loses nothing: JetStream
+ * hands its messages to another replica, and the registry knows which calls were dialled.
+ */
+export class BatchDispatcher {
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly stopSignal = new AbortController();
+
+  private constructor(
+    private readonly deps: BatchDispatcherDeps,
+    private readonly consumer: Consumer,
+  ) {}
+
+  static async start(deps: BatchDispatcherDeps): Promise<BatchDispatcher> {
+    await ensureBatchWork(deps.nc, deps.settings.ackWaitMs);
+    const consumer = await jetstream(deps.nc).consumers.get(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER);
+    const dispatcher = new BatchDispatcher(deps, consumer);
+    for (let i = 0; i < deps.settings.concurrency; i++) dispatcher.loops.push(dispatcher.run());
+    return dispatcher;
+  }
+
+  /** Stops pulling; the messages in hand finish their step (a dial in flight is recorded). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopSignal.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let msg: JsMsg | null;
+      try {
+        msg = await this.consumer.next({ expires: PULL_EXPIRES_MS });
+      } catch (err) {
+        if (this.stopped) return;
+        this.deps.log.warn({ err: { message: (err as Error).message } }, 'batch work pull failed');
+        await sleep(CLAIM_FAILED_REDELIVER_MS, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+        continue;
+      }
+      if (msg === null) continue;
+      try {
+        await this.handle(msg);
+      } catch (err) {
+        this.deps.log.error({ err }, 'batch work message failed');
+        msg.nak(CLAIM_FAILED_REDELIVER_MS);
+      }
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const { registry, settings, log } = this.deps;
+    const decoded = decodeJson(msg.data);
+    const work = decoded.ok ? BatchWorkMessage.safeParse(decoded.value) : undefined;
+    if (!work?.success) {
+      log.warn({ subject: msg.subject, seq: msg.seq }, 'invalid batch work message discarded');
+      msg.term();
+      return;
+    }
+    const { batchId, index } = work.data;
+    let held = 0;
+    for (;;) {
+      let reply: Awaited<ReturnType<typeof registry.batchClaim>>;
+      try {
+        reply = await registry.batchClaim(
+          { batchId, index, leaseMs: settings.dialLeaseMs },
+          { timeoutMs: this.deps.registryTimeoutMs },
+        );
+      } catch (err) {
+        if (err instanceof SwitchboardError && err.code === 'BATCH_NOT_FOUND') {
+          log.warn({ batchId, index }, 'work message of an unknown batch call discarded');
+          msg.term();
+          return;
+        }
+        log.warn({ err: { message: (err as Error).message }, batchId, index }, 'batch claim failed, later');
+        msg.nak(CLAIM_FAILED_REDELIVER_MS);
+        return;
+      }
+      switch (reply.action) {
+        case 'done':
+          msg.ack();
+          return;
+        case 'wait': {
+          const pacing = reply.reason === 'max-per-second' || reply.reason === 'max-concurrent';
+          if (pacing && reply.delayMs <= HOLD_WAIT_MAX_MS && held < HOLD_TOTAL_MAX_MS && !this.stopped) {
+            msg.working();
+            await sleep(reply.delayMs);
+            held += reply.delayMs;
+            continue;
+          }
+          msg.nak(reply.delayMs);
+          return;
+        }
+        case 'dial':
+          msg.working();
+          await this.dial({ batchId, index, attempt: reply.attempt }, reply);
+          msg.nak(AFTER_DIAL_MS);
+          return;
+      }
+    }
+  }
+
+  /** Places the attempt; Twilio's refusal ends it `failed`. Anything unknown is left to the lease. */
+  private async dial(
+    ref: BatchAttemptRef,
+    call: { to: string; from: string; agentId: string },
+  ): Promise<void> {
+    const { registry, log } = this.deps;
+    try {
+      await placeOutboundCall(
+        { ...this.deps.outbound, registry },
+        { to: call.to, from: call.from, agentId: call.agentId, batch: ref },
+        'keep',
+      );
+    } catch (err) {
+      const refused = err instanceof TwilioError && twilioAnswered(err);
+      if (!refused) {
+        log.warn(
+          { err: { message: (err as Error).message }, batch: ref },
+          'batch call attempt not confirmed',
+        );
+        return;
+      }
+      log.info({ batch: ref, code: err.code }, 'Twilio refused a batch call');
+      await withRetry(
+        (timeoutMs) =>
+          registry.batchAttemptFailed({ ...ref, reason: err.message.slice(0, 500) }, { timeoutMs }),
+        { budgetMs: this.deps.outbound.registerBudgetMs, attemptTimeoutMs: this.deps.registryTimeoutMs },
+      ).catch((failed: unknown) =>
+        log.warn({ err: failed, batch: ref }, 'refused attempt not recorded: the lease will free it'),
+      );
+    }
+  }
+}
+
+/** Twilio answered the request (and refused it): the call was not placed. A network failure says nothing. */
+function twilioAnswered(err: TwilioError): boolean {
+  const details = err.details as { twilioStatus?: unknown } | undefined;
+  return typeof details?.twilioStatus === 'number';
+}

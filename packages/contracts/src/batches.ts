@@ -178,6 +178,8 @@ export const BatchClaimReply = z.discriminatedUnion('action', [
     to: PhoneNumber,
     from: PhoneNumber,
     agentId: AgentId,
+    /** Not sent at or after this time: the holder reports the attempt `expired` instead. */
+    notAfter: IsoTime.nullable(),
   }),
   /** Ask again in `delayMs` (pacing, the window, a retry's delay, an attempt still live). */
   z.object({ action: z.literal('wait'), delayMs: z.number().int().nonnegative(), reason: z.string() }),
@@ -186,8 +188,15 @@ export const BatchClaimReply = z.discriminatedUnion('action', [
 ]);
 export type BatchClaimReply = z.infer<typeof BatchClaimReply>;
 
-/** `batch.attemptFailed`: Twilio refused to place the attempt (its answer said so). */
-export const BatchAttemptFailedRequest = z.object({ ...BatchAttemptRef.shape, reason: z.string().max(500) });
+/**
+ * `batch.attemptFailed`: the attempt was not placed: Twilio refused it (its answer said so: `failed`, retried
+ * per the rules), or `notAfter` came before the request could be sent (`expired`).
+ */
+export const BatchAttemptFailedRequest = z.object({
+  ...BatchAttemptRef.shape,
+  outcome: z.enum(['failed', 'expired']),
+  reason: z.string().max(500),
+});
 export const BatchAckReply = z.object({ ok: z.literal(true) });
 
 /** The work message of a batch call on `CALL_BATCH_WORK`. */

@@ -48,6 +48,8 @@ export interface FakeTwilioRestOptions {
 }
 
 const API_VERSION = '2010-04-01';
+/** Twilio's final call statuses: a call in any other is live (it counts against a concurrency cap). */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const CALLS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
 const CALL = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -72,6 +74,10 @@ export class FakeTwilioRest {
   readonly calls = new Map<string, FakeTwilioCall>();
   private readonly failures: TwilioErrorReply[] = [];
   private delayMs = 0;
+  private readonly createdListeners: ((call: FakeTwilioCall) => void)[] = [];
+  private live = 0;
+  /** The most calls live at once since the start (or `reset`): created, and not in a final status yet. */
+  maxLive = 0;
 
   private constructor(
     private readonly server: Server,
@@ -114,6 +120,41 @@ export class FakeTwilioRest {
     return this.requests.filter((r) => r.method === 'POST' && CALL.test(r.path));
   }
 
+  /** Calls live now: created (or added) and not in a final status. */
+  get liveCalls(): number {
+    return this.live;
+  }
+
+  /** `listener` hears of each call the fake creates, as it is stored (before the reply is sent). */
+  onCallCreated(listener: (call: FakeTwilioCall) => void): void {
+    this.createdListeners.push(listener);
+  }
+
+  /**
+   * Moves a call to `status`, as Twilio does while it rings, is answered and ends (a test then sends the
+   * callback Twilio would). A final status ends it: it no longer counts as live.
+   */
+  setStatus(sid: string, status: string): FakeTwilioCall {
+    const call = this.calls.get(sid);
+    if (!call) throw new Error(`the fake has no call ${sid}`);
+    this.moveTo(call, status);
+    return call;
+  }
+
+  private moveTo(call: FakeTwilioCall, status: string): void {
+    const wasLive = !FINAL_STATUSES.has(call.status);
+    const isLive = !FINAL_STATUSES.has(status);
+    call.status = status;
+    call.dateUpdated = new Date();
+    if (wasLive && !isLive) this.live--;
+    if (!wasLive && isLive) this.track();
+  }
+
+  private track(): void {
+    this.live++;
+    this.maxLive = Math.max(this.maxLive, this.live);
+  }
+
   /** A call Twilio has, as an answered inbound call by default (what the gateway's transfers update). */
   addCall(sid: string, fields: Partial<Omit<FakeTwilioCall, 'sid'>> = {}): FakeTwilioCall {
     const now = new Date();
@@ -135,6 +176,7 @@ export class FakeTwilioRest {
       ...fields,
     };
     this.calls.set(sid, call);
+    if (!FINAL_STATUSES.has(call.status)) this.track();
     return call;
   }
 
@@ -143,6 +185,8 @@ export class FakeTwilioRest {
     this.calls.clear();
     this.failures.length = 0;
     this.delayMs = 0;
+    this.live = 0;
+    this.maxLive = 0;
   }
 
   async close(): Promise<void> {
@@ -243,6 +287,8 @@ export class FakeTwilioRest {
       dateUpdated: now,
     };
     this.calls.set(created.sid, created);
+    this.track();
+    for (const listener of this.createdListeners) listener(created);
     return { status: 201, body: callResource(created) };
   }
 
@@ -259,7 +305,7 @@ export class FakeTwilioRest {
       if (status === 'canceled' && stored.status !== 'queued' && stored.status !== 'ringing') {
         return errorReply({ status: 400, code: 21220, message: 'Call is not in-progress. Cannot redirect.' });
       }
-      stored.status = status;
+      this.moveTo(stored, status);
     } else if (status !== undefined) {
       return errorReply({ status: 400, code: 20001, message: `Invalid Status: ${status}` });
     }

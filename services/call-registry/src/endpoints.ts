@@ -87,7 +87,7 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   );
 
   host.addEndpoint('batchAttemptFailed', ENDPOINTS.batchAttemptFailed, async (ref) => {
-    await attemptFailed(pool, ref);
+    await attemptFailed(pool, ref, ref.outcome);
     return { ok: true as const };
   });
 

@@ -124,30 +124,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   }
   let dispatcher: BatchDispatcher | undefined;
   if (calls !== undefined) {
-    try {
-      dispatcher = await BatchDispatcher.start({
-        nc,
-        registry: gatewayRegistry,
-        outbound: {
-          twilio: calls,
-          publicBaseUrl: config.publicBaseUrl,
-          registryTimeoutMs: config.registryTimeoutMs,
-          registerBudgetMs: config.voiceBudgetMs,
-          log,
-        },
-        settings: {
-          concurrency: config.batches.dispatchConcurrency,
-          ackWaitMs: config.batches.ackWaitMs,
-          dialLeaseMs: config.batches.dialLeaseMs,
-        },
+    dispatcher = BatchDispatcher.start({
+      nc,
+      registry: gatewayRegistry,
+      outbound: {
+        twilio: calls,
+        publicBaseUrl: config.publicBaseUrl,
         registryTimeoutMs: config.registryTimeoutMs,
+        registerBudgetMs: config.voiceBudgetMs,
         log,
-      });
-    } catch (err) {
-      await twilioRest.drain();
-      if (ownsConnection) await nc.close();
-      throw err;
-    }
+      },
+      settings: {
+        concurrency: config.batches.dispatchConcurrency,
+        ackWaitMs: config.batches.ackWaitMs,
+        dialLeaseMs: config.batches.dialLeaseMs,
+      },
+      registryTimeoutMs: config.registryTimeoutMs,
+      log,
+      observeClaim: (answer) => metrics.batchClaims.inc({ answer }),
+    });
   }
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;

@@ -8,8 +8,13 @@ import { settleAttempt } from './batch-attempts.js';
 export const LIVE_POLL_MS = 2_000;
 /** The pacing window: at most `maxPerSecond` calls reach Twilio in any window this long. */
 export const PACING_WINDOW_MS = 1_000;
-/** Longest wait answered for a full batch (no call is known to end sooner). */
-const CONCURRENCY_WAIT_MAX_MS = 250;
+/**
+ * Added to the window when counting: Twilio's clock (or a test's) may read milliseconds truncated, so two
+ * calls it sees 999 ms apart may be 999.9 ms apart here.
+ */
+export const PACING_MARGIN_MS = 2;
+/** The wait answered for a full batch (no call is known to end sooner). */
+const CONCURRENCY_WAIT_MS = 100;
 
 interface ClaimRow {
   now_ms: string;
@@ -124,7 +129,7 @@ export async function claimBatchCall(
         dialing: number;
         placed: number;
         oldest_ms: string | null;
-      }>({ ...PACE, values: [batchId, index, PACING_WINDOW_MS] });
+      }>({ ...PACE, values: [batchId, index, PACING_WINDOW_MS + PACING_MARGIN_MS] });
       const { busy, dialing, placed, oldest_ms } = pace.rows[0] ?? {
         busy: 0,
         dialing: 0,
@@ -134,7 +139,7 @@ export async function claimBatchCall(
       if (busy >= row.max_concurrent) {
         return {
           action: 'wait',
-          delayMs: Math.min(CONCURRENCY_WAIT_MAX_MS, Math.ceil(1_000 / row.max_per_second)),
+          delayMs: CONCURRENCY_WAIT_MS,
           reason: 'max-concurrent',
         };
       }
@@ -145,15 +150,23 @@ export async function claimBatchCall(
         return { action: 'wait', delayMs: Math.max(1, delayMs), reason: 'max-per-second' };
       }
       await client.query({ ...GRANT, values: [batchId, index, attempt] });
-      return { action: 'dial', attempt, to: row.to_number, from: row.from_number, agentId: row.agent_id };
+      return {
+        action: 'dial',
+        attempt,
+        to: row.to_number,
+        from: row.from_number,
+        agentId: row.agent_id,
+        notAfter: row.not_after_ms === null ? null : new Date(Number(row.not_after_ms)).toISOString(),
+      };
     }),
   );
 }
 
-/** Twilio refused to place the attempt: it ends `failed` (retried when the batch's rules say so). */
+/** The attempt was not placed: `failed` (retried when the batch's rules say so) or `expired`. */
 export async function attemptFailed(
   pool: pg.Pool,
   ref: { batchId: string; index: number; attempt: number },
+  outcome: 'failed' | 'expired',
 ): Promise<void> {
-  await withDbRetry(() => inTransaction(pool, (client) => settleAttempt(client, ref, 'failed')));
+  await withDbRetry(() => inTransaction(pool, (client) => settleAttempt(client, ref, outcome)));
 }

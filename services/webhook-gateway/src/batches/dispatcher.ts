@@ -33,6 +33,8 @@ const HOLD_TOTAL_MAX_MS = 2_000;
 const AFTER_DIAL_MS = 2_000;
 /** A claim the registry could not answer is asked again this much later. */
 const CLAIM_FAILED_REDELIVER_MS = 1_000;
+/** Setting up the stream and consumer is tried again this often while NATS or JetStream is away. */
+const SETUP_RETRY_MS = 1_000;
 /** Messages in the hands of the gateways (held or waiting for a delayed redelivery) at most. */
 const MAX_ACK_PENDING = 1_000_000;
 
@@ -53,6 +55,8 @@ export interface BatchDispatcherDeps {
   settings: BatchDispatchSettings;
   registryTimeoutMs: number;
   log: Logger;
+  /** Each answer of the registry: `dial`, `done` or `wait:<reason>`. */
+  observeClaim?: (answer: string) => void;
 }
 
 /** The work-queue stream of batch calls, and the one durable consumer every gateway replica pulls from. */
@@ -97,47 +101,79 @@ export async function ensureBatchWork(nc: NatsConnection, ackWaitMs: number): Pr
  */
 export class BatchDispatcher {
   private stopped = false;
-  private readonly loops: Promise<void>[] = [];
+  private setup: Promise<void> | undefined;
+  /** Messages being handled now: a stop waits for them (not for pulls still waiting for a message). */
+  private readonly handling = new Set<Promise<void>>();
   private readonly stopSignal = new AbortController();
 
-  private constructor(
-    private readonly deps: BatchDispatcherDeps,
-    private readonly consumer: Consumer,
-  ) {}
+  private constructor(private readonly deps: BatchDispatcherDeps) {}
 
-  static async start(deps: BatchDispatcherDeps): Promise<BatchDispatcher> {
-    await ensureBatchWork(deps.nc, deps.settings.ackWaitMs);
-    const consumer = await jetstream(deps.nc).consumers.get(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER);
-    const dispatcher = new BatchDispatcher(deps, consumer);
-    for (let i = 0; i < deps.settings.concurrency; i++) dispatcher.loops.push(dispatcher.run());
+  /**
+   * Starts dispatching once the stream and its consumer are in place: made here, tried again every
+   * `SETUP_RETRY_MS` while NATS or JetStream is away, so a gateway starts (and serves webhooks) without them.
+   */
+  static start(deps: BatchDispatcherDeps): BatchDispatcher {
+    const dispatcher = new BatchDispatcher(deps);
+    dispatcher.setup = dispatcher.setUp();
     return dispatcher;
   }
 
-  /** Stops pulling; the messages in hand finish their step (a dial in flight is recorded). */
+  private async setUp(): Promise<void> {
+    const { nc, settings, log } = this.deps;
+    let consumer: Consumer | undefined;
+    while (!this.stopped && consumer === undefined) {
+      try {
+        await ensureBatchWork(nc, settings.ackWaitMs);
+        consumer = await jetstream(nc).consumers.get(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER);
+      } catch (err) {
+        log.warn({ err: { message: (err as Error).message } }, 'batch work queue not ready, trying again');
+        await this.pause(SETUP_RETRY_MS);
+      }
+    }
+    if (consumer === undefined) return;
+    for (let i = 0; i < settings.concurrency; i++) void this.run(consumer);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+  }
+
+  /**
+   * Stops pulling; the messages in hand finish their step (a dial in flight is recorded). A pull still
+   * waiting hands back what it gets at once (`nak`), for another replica.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopSignal.abort();
-    await Promise.allSettled(this.loops);
+    await this.setup;
+    while (this.handling.size > 0) await Promise.allSettled([...this.handling]);
   }
 
-  private async run(): Promise<void> {
+  private async run(consumer: Consumer): Promise<void> {
     while (!this.stopped) {
       let msg: JsMsg | null;
       try {
-        msg = await this.consumer.next({ expires: PULL_EXPIRES_MS });
+        msg = await consumer.next({ expires: PULL_EXPIRES_MS });
       } catch (err) {
         if (this.stopped) return;
         this.deps.log.warn({ err: { message: (err as Error).message } }, 'batch work pull failed');
-        await sleep(CLAIM_FAILED_REDELIVER_MS, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+        await this.pause(CLAIM_FAILED_REDELIVER_MS);
         continue;
       }
       if (msg === null) continue;
-      try {
-        await this.handle(msg);
-      } catch (err) {
-        this.deps.log.error({ err }, 'batch work message failed');
-        msg.nak(CLAIM_FAILED_REDELIVER_MS);
+      if (this.stopped) {
+        msg.nak();
+        return;
       }
+      const held = msg;
+      const task = this.handle(held)
+        .catch((err: unknown) => {
+          this.deps.log.error({ err }, 'batch work message failed');
+          held.nak(CLAIM_FAILED_REDELIVER_MS);
+        })
+        .finally(() => this.handling.delete(task));
+      this.handling.add(task);
+      await task;
     }
   }
 
@@ -169,6 +205,7 @@ export class BatchDispatcher {
         msg.nak(CLAIM_FAILED_REDELIVER_MS);
         return;
       }
+      this.deps.observeClaim?.(reply.action === 'wait' ? `wait:${reply.reason}` : reply.action);
       switch (reply.action) {
         case 'done':
           msg.ack();
@@ -193,12 +230,20 @@ export class BatchDispatcher {
     }
   }
 
-  /** Places the attempt; Twilio's refusal ends it `failed`. Anything unknown is left to the lease. */
+  /**
+   * Places the attempt; Twilio's refusal ends it `failed`, `notAfter` reached before the request is sent
+   * `expired`. Anything unknown (no answer from Twilio, no registration) is left to the lease and to the
+   * attempt's callbacks.
+   */
   private async dial(
     ref: BatchAttemptRef,
-    call: { to: string; from: string; agentId: string },
+    call: { to: string; from: string; agentId: string; notAfter: string | null },
   ): Promise<void> {
     const { registry, log } = this.deps;
+    if (call.notAfter !== null && Date.now() >= Date.parse(call.notAfter)) {
+      await this.notPlaced(ref, 'expired', 'notAfter came before the call was sent');
+      return;
+    }
     try {
       await placeOutboundCall(
         { ...this.deps.outbound, registry },
@@ -206,8 +251,7 @@ export class BatchDispatcher {
         'keep',
       );
     } catch (err) {
-      const refused = err instanceof TwilioError && twilioAnswered(err);
-      if (!refused) {
+      if (!(err instanceof TwilioError && twilioAnswered(err))) {
         log.warn(
           { err: { message: (err as Error).message }, batch: ref },
           'batch call attempt not confirmed',
@@ -215,14 +259,23 @@ export class BatchDispatcher {
         return;
       }
       log.info({ batch: ref, code: err.code }, 'Twilio refused a batch call');
-      await withRetry(
-        (timeoutMs) =>
-          registry.batchAttemptFailed({ ...ref, reason: err.message.slice(0, 500) }, { timeoutMs }),
-        { budgetMs: this.deps.outbound.registerBudgetMs, attemptTimeoutMs: this.deps.registryTimeoutMs },
-      ).catch((failed: unknown) =>
-        log.warn({ err: failed, batch: ref }, 'refused attempt not recorded: the lease will free it'),
-      );
+      await this.notPlaced(ref, 'failed', err.message);
     }
+  }
+
+  private async notPlaced(
+    ref: BatchAttemptRef,
+    outcome: 'failed' | 'expired',
+    reason: string,
+  ): Promise<void> {
+    const { registry, log } = this.deps;
+    await withRetry(
+      (timeoutMs) =>
+        registry.batchAttemptFailed({ ...ref, outcome, reason: reason.slice(0, 500) }, { timeoutMs }),
+      { budgetMs: this.deps.outbound.registerBudgetMs, attemptTimeoutMs: this.deps.registryTimeoutMs },
+    ).catch((failed: unknown) =>
+      log.warn({ err: failed, batch: ref }, 'attempt not placed and not recorded: the lease frees it'),
+    );
   }
 }
 

@@ -40,7 +40,7 @@ CREATE TABLE "call_batch_attempts" (
   "idx" INTEGER NOT NULL,
   "attempt" INTEGER NOT NULL,
   -- When the registry first knew Twilio had the call: after Twilio received it (the pacing's clock).
-  "placed_at" TIMESTAMPTZ(3) NOT NULL DEFAULT clock_timestamp(),
+  "placed_at" TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
   FOREIGN KEY ("batch_id", "idx") REFERENCES "call_batch_calls"("batch_id", "idx") ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX "call_batch_attempts_batch_idx_attempt_key" ON "call_batch_attempts"("batch_id", "idx", "attempt");

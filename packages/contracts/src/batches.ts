@@ -205,6 +205,7 @@ export type BatchWorkMessage = z.infer<typeof BatchWorkMessage>;
 
 /** Replaces `{{name}}` with the call's variables; a name without a value stays as written. */
 export function fillVariables(text: string, variables: Readonly<Record<string, string>>): string {
+  // A replacer function: `$&` and the like in a value are taken as they are.
   return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}/g, (whole, name: string) =>
     Object.hasOwn(variables, name) ? (variables[name] as string) : whole,
   );

@@ -400,4 +400,34 @@ describe('call batches', () => {
     expect((await api('GET', '/api/call-batches/nope')).status).toBe(400);
     expect((await api('POST', `/api/call-batches/cb_${'0'.repeat(24)}/cancel`)).status).toBe(404);
   }, 60_000);
+
+  it('takes the largest batches: 10,000 calls, and calls whose variables outgrow one registry request', async () => {
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const before = fake.calls.size;
+    const many = await api('POST', '/api/call-batches', {
+      calls: Array.from({ length: 10_000 }, (_, i) => ({ to: numberOf(5, i) })),
+      notBefore: later,
+    });
+    expect(many.status).toBe(201);
+    const variables = Object.fromEntries(Array.from({ length: 40 }, (_, v) => [`v${v}`, 'x'.repeat(200)]));
+    const heavy = await api('POST', '/api/call-batches', {
+      calls: Array.from({ length: 300 }, (_, i) => ({ to: numberOf(6, i), variables })),
+      notBefore: later,
+    });
+    expect(heavy.status).toBe(201);
+    for (const [created, total] of [
+      [many, 10_000],
+      [heavy, 300],
+    ] as const) {
+      const id = created.body.id as string;
+      const view = await getBatch(id);
+      expect(view.calls).toHaveLength(total);
+      expect(view.counts.queued).toBe(total);
+      expect(view.calls.at(-1)?.to).toBe(numberOf(total === 300 ? 6 : 5, total - 1));
+      expect((await api('POST', `/api/call-batches/${id}/cancel`)).status).toBe(202);
+      const canceled = await getBatch(id);
+      expect(canceled).toMatchObject({ status: 'canceled', counts: { canceled: total } });
+    }
+    expect(fake.calls.size).toBe(before);
+  }, 60_000);
 });

@@ -21,6 +21,7 @@ import {
   EventsUnavailableError,
   InvalidRequestError,
   IsoTime,
+  type StoredBatchCall,
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { Router } from 'express';
@@ -36,6 +37,8 @@ const PUBLISH_IN_FLIGHT = 256;
 /** Distinct agents looked up at once while a batch is checked. */
 const AGENT_CHECKS_IN_FLIGHT = 8;
 const PUBLISH_ACK_TIMEOUT_MS = 2_000;
+/** JSON of the calls in one `batch.addCalls`, at most: well under NATS' default 1 MB payload. */
+const CHUNK_MAX_BYTES = 512 * 1024;
 /** Every publish failure is retried (the message id makes a repeat harmless): 50 ms, doubling to 2 s. */
 const PUBLISH_PAUSES = backoffPauses(50, 2_000);
 
@@ -101,12 +104,7 @@ export function apiCallBatchesRouter(deps: ApiCallBatchesDeps): Router {
     };
     const id = `cb_${randomBytes(12).toString('hex')}`;
     await ask((t) => registry.batchCreate({ id, total: body.calls.length, settings }, { timeoutMs: t }));
-    for (let offset = 0; offset < body.calls.length; offset += BATCH_CALLS_PER_REQUEST) {
-      const calls = body.calls.slice(offset, offset + BATCH_CALLS_PER_REQUEST).map((c) => ({
-        to: c.to,
-        agentId: c.agentId ?? DEFAULT_AGENT_ID,
-        ...(c.variables === undefined ? {} : { variables: c.variables }),
-      }));
+    for (const { offset, calls } of chunks(body.calls)) {
       await ask((t) => registry.batchAddCalls({ id, offset, calls }, { timeoutMs: t }));
     }
     try {
@@ -143,6 +141,37 @@ export function apiCallBatchesRouter(deps: ApiCallBatchesDeps): Router {
   });
 
   return router;
+}
+
+type StoredCall = z.input<typeof StoredBatchCall>;
+
+/**
+ * The calls as the registry stores them, in requests of at most `BATCH_CALLS_PER_REQUEST` calls and
+ * `CHUNK_MAX_BYTES` of JSON (variables can make 500 calls larger than NATS' 1 MB payload).
+ */
+function* chunks(
+  calls: readonly z.output<typeof BatchCallInput>[],
+): Generator<{ offset: number; calls: StoredCall[] }> {
+  let offset = 0;
+  let chunk: StoredCall[] = [];
+  let bytes = 0;
+  for (const [index, c] of calls.entries()) {
+    const stored: StoredCall = {
+      to: c.to,
+      agentId: c.agentId ?? DEFAULT_AGENT_ID,
+      ...(c.variables === undefined ? {} : { variables: c.variables }),
+    };
+    const size = Buffer.byteLength(JSON.stringify(stored));
+    if (chunk.length > 0 && (chunk.length >= BATCH_CALLS_PER_REQUEST || bytes + size > CHUNK_MAX_BYTES)) {
+      yield { offset, calls: chunk };
+      offset = index;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(stored);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield { offset, calls: chunk };
 }
 
 function batchIdParam(value: unknown): string {

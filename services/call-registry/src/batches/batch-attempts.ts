@@ -89,3 +89,17 @@ async function attemptOf(client: pg.ClientBase, callSid: string): Promise<BatchA
   const row = rows[0];
   return row ? { batchId: row.batch_id, index: row.idx, attempt: row.attempt } : undefined;
 }
+
+/**
+ * After a stream's end: a call it ended (`completed` by the registry, no status callback needed) settles its
+ * attempt as a final status would. A call the end left live (a transfer, a newer stream) changes nothing.
+ */
+export async function settleAfterStreamEnd(client: pg.ClientBase, callSid: string): Promise<void> {
+  const { rows } = await client.query<{ status: CallStatus }>({
+    name: 'batch_call_status_after_stream_end',
+    text: 'SELECT status FROM calls WHERE call_sid = $1',
+    values: [callSid],
+  });
+  const status = rows[0]?.status;
+  if (status !== undefined) await settleCallStatus(client, callSid, status);
+}

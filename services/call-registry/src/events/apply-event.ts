@@ -1,6 +1,6 @@
 import type { CallEvent } from '@switchboard/contracts';
 import type pg from 'pg';
-import { settleCallStatus } from '../batches/batch-attempts.js';
+import { settleAfterStreamEnd, settleCallStatus } from '../batches/batch-attempts.js';
 import {
   applyStatus,
   applyStreamEnd,
@@ -51,7 +51,10 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
       if (event.kind === 'stream' && event.action === 'started')
         await clearEndedReason(client, event.callSid);
       const end = streamEndOf(event);
-      if (end) await applyStreamEnd(client, end);
+      if (end) {
+        await applyStreamEnd(client, end);
+        await settleAfterStreamEnd(client, event.callSid);
+      }
       if (event.kind === 'transcript') {
         const tool = event.tool === undefined ? null : JSON.stringify(event.tool);
         await client.query({

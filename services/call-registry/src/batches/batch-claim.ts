@@ -4,8 +4,17 @@ import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
 import { settleAttempt } from './batch-attempts.js';
 
-/** How often the holder of a live call's message asks again (the call's end settles it meanwhile). */
-export const LIVE_POLL_MS = 2_000;
+/**
+ * How soon the holder of a live call's message asks again (the call's end settles it meanwhile): a quarter
+ * of the call's age, between these bounds, so a short call (busy, no answer) is seen soon and its retry
+ * made in time, and a long one costs a claim every 30 s at most.
+ */
+export const LIVE_POLL_MIN_MS = 2_000;
+export const LIVE_POLL_MAX_MS = 30_000;
+
+export function livePollMs(ageMs: number): number {
+  return Math.min(LIVE_POLL_MAX_MS, Math.max(LIVE_POLL_MIN_MS, Math.round(ageMs / 4)));
+}
 /** The pacing window: at most `maxPerSecond` calls reach Twilio in any window this long. */
 export const PACING_WINDOW_MS = 1_000;
 /**
@@ -107,10 +116,11 @@ export async function claimBatchCall(
         case 'final':
           return { action: 'done', outcome: row.outcome as 'completed' };
         case 'live':
-          return { action: 'wait', delayMs: LIVE_POLL_MS, reason: 'live' };
+          return { action: 'wait', delayMs: livePollMs(now - Number(row.claimed_ms)), reason: 'live' };
         case 'dialing': {
           const leaseLeft = Number(row.claimed_ms) + leaseMs - now;
-          if (leaseLeft > 0) return { action: 'wait', delayMs: leaseLeft, reason: 'dialing' };
+          if (leaseLeft > 0)
+            return { action: 'wait', delayMs: Math.min(leaseLeft, LIVE_POLL_MIN_MS), reason: 'dialing' };
           attempt = row.attempts; // nobody placed it: the same attempt again
           break;
         }

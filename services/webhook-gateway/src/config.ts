@@ -28,7 +28,7 @@ export const DEFAULT_CONSOLE_SESSION_TTL_MS = 12 * 60 * 60_000;
 /** `GET /api/events` streams one gateway serves at once (each holds a JetStream consumer). */
 export const DEFAULT_CONSOLE_MAX_EVENT_STREAMS = 100;
 /** Batch work messages one gateway handles at once. */
-export const DEFAULT_BATCH_DISPATCH_CONCURRENCY = 8;
+export const DEFAULT_BATCH_DISPATCH_CONCURRENCY = 16;
 /** A batch work message unacknowledged this long goes to another replica (its holder is gone). */
 export const DEFAULT_BATCH_ACK_WAIT_MS = 30_000;
 /** A batch call left dialling this long by a gateway that went away, with no word from Twilio, is dialled again. */

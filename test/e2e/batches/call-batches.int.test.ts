@@ -88,8 +88,10 @@ describe('call batches', () => {
     NATS_URL: nats.url,
     NATS_USER: NATS_USERS.gateway.user,
     NATS_PASSWORD: NATS_USERS.gateway.password,
-    BATCH_ACK_WAIT_MS: '2000',
-    BATCH_DIAL_LEASE_MS: '4000',
+    BATCH_ACK_WAIT_MS: '3000',
+    // Longer than a dial and its registration take on a loaded machine: a shorter one could redial a call
+    // whose registration and first callback were both slow.
+    BATCH_DIAL_LEASE_MS: '10000',
     BATCH_DISPATCH_CONCURRENCY: '32',
     LOG_LEVEL: 'warn',
   });

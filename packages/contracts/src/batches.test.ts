@@ -16,10 +16,13 @@ describe('batch variables', () => {
     expect(fillVariables('{{constructor}} {{toString}}', {})).toBe('{{constructor}} {{toString}}');
   });
 
-  it('refuses names that are not [A-Za-z_][A-Za-z0-9_]*, and more than 50 of them', () => {
+  it('refuses names that are not [A-Za-z_][A-Za-z0-9_]*, values PostgreSQL or a prompt cannot take, and more than 50', () => {
     expect(BatchVariables.safeParse({ 'a b': 'x' }).success).toBe(false);
     expect(BatchVariables.safeParse({ '1a': 'x' }).success).toBe(false);
     expect(BatchVariables.safeParse({ first_name: 'x', _n2: 'y' }).success).toBe(true);
+    expect(BatchVariables.safeParse({ a: 'line\nbreak' }).success).toBe(true);
+    expect(BatchVariables.safeParse({ a: 'nul \u0000' }).success).toBe(false);
+    expect(BatchVariables.safeParse({ a: 'lone \ud800' }).success).toBe(false);
     const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`v${i}`, 'x']));
     expect(BatchVariables.safeParse(many).success).toBe(false);
   });

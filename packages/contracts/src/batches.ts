@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentId, PhoneNumber } from './agent.js';
 import { CallSid, IsoTime } from './call.js';
+import { prose } from './text.js';
 
 /** SPEC: Batches. Limits of `POST /api/call-batches`. */
 export const BATCH_MAX_CALLS = 10_000;
@@ -26,8 +27,9 @@ export const VariableName = z
     'a variable name is 1–64 of [A-Za-z0-9_], not starting with a digit',
   );
 
+/** Values go into instructions and greetings: prose (line breaks allowed), nothing PostgreSQL refuses. */
 export const BatchVariables = z
-  .record(VariableName, z.string().max(BATCH_MAX_VARIABLE_LENGTH))
+  .record(VariableName, prose(z.string().max(BATCH_MAX_VARIABLE_LENGTH)))
   .refine((v) => Object.keys(v).length <= BATCH_MAX_VARIABLES, {
     message: `at most ${BATCH_MAX_VARIABLES} variables per call`,
   });

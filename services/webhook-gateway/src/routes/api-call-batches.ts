@@ -182,8 +182,12 @@ function batchIdParam(value: unknown): string {
 
 function parseBatch(value: unknown): z.output<typeof CallBatchBody> {
   const parsed = CallBatchBody.safeParse(value);
-  if (parsed.success) return parsed.data;
-  refuse(fieldIssues(parsed.error), 'request body');
+  if (!parsed.success) refuse(fieldIssues(parsed.error), 'request body');
+  const { notAfter } = parsed.data;
+  if (notAfter !== undefined && Date.parse(notAfter) <= Date.now()) {
+    refuse([{ path: ['notAfter'], message: 'notAfter has passed: no call could be made' }], 'request body');
+  }
+  return parsed.data;
 }
 
 function refuse(issues: FieldIssue[], what: string): never {

@@ -22,6 +22,7 @@ import {
   InvalidRequestError,
   IsoTime,
   type StoredBatchCall,
+  SwitchboardError,
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { Router } from 'express';
@@ -104,16 +105,23 @@ export function apiCallBatchesRouter(deps: ApiCallBatchesDeps): Router {
     };
     const id = `cb_${randomBytes(12).toString('hex')}`;
     await ask((t) => registry.batchCreate({ id, total: body.calls.length, settings }, { timeoutMs: t }));
-    for (const { offset, calls } of chunks(body.calls)) {
-      await ask((t) => registry.batchAddCalls({ id, offset, calls }, { timeoutMs: t }));
-    }
     try {
+      for (const { offset, calls } of chunks(body.calls)) {
+        await ask((t) => registry.batchAddCalls({ id, offset, calls }, { timeoutMs: t }));
+      }
       await enqueue(deps.js, id, body.calls.length);
     } catch (err) {
-      // Nothing half-done: what was queued finds the batch cancelled.
+      // Nothing half-done: the batch is cancelled, so what was stored or queued of it is never dialled. The
+      // registry's own error goes back as it is; JetStream's is a 503 naming the batch (`details.batchId`).
       deps.log.error({ err, batchId: id }, 'batch not queued, cancelling it');
-      await ask((t) => registry.batchCancel({ id }, { timeoutMs: t })).catch(() => {});
-      throw new EventsUnavailableError(`batch ${id} could not be queued`, { cause: err });
+      await ask((t) => registry.batchCancel({ id }, { timeoutMs: t })).catch((cancelErr: unknown) =>
+        deps.log.error({ err: cancelErr, batchId: id }, 'batch not queued could not be cancelled'),
+      );
+      if (err instanceof SwitchboardError) throw err;
+      throw new EventsUnavailableError(`batch ${id} could not be queued; it is cancelled`, {
+        cause: err,
+        details: { batchId: id },
+      });
     }
     const summary = await ask((t) => registry.batchGet({ id, limit: 0 }, { timeoutMs: t }));
     deps.log.info({ batchId: id, calls: body.calls.length }, 'call batch queued');

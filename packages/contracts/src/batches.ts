@@ -92,9 +92,12 @@ export type BatchCounts = z.infer<typeof BatchCounts>;
 
 export const BatchCall = z.object({
   to: PhoneNumber,
+  /** The last attempt's call, once Twilio has it. */
   callSid: CallSid.optional(),
   attempts: z.number().int().nonnegative(),
   outcome: BatchOutcome,
+  /** Every attempt's call Twilio placed, first to last (beyond SPEC's shape). */
+  callSids: z.array(CallSid),
 });
 export type BatchCall = z.infer<typeof BatchCall>;
 

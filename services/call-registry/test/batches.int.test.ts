@@ -104,7 +104,7 @@ describe('call batches in the registry', () => {
     await status(first, 'busy', 2); // Twilio's repeat, another sequence number
     await settled();
     let batch = await view(id);
-    expect(batch.calls[0]).toEqual({ to, callSid: first, attempts: 1, outcome: 'queued' });
+    expect(batch.calls[0]).toEqual({ to, callSid: first, callSids: [first], attempts: 1, outcome: 'queued' });
     const wait = await claim(id, 0);
     expect(wait).toMatchObject({ action: 'wait', reason: 'retry-delay' });
     await sleep(wait.action === 'wait' ? wait.delayMs : 0);
@@ -116,11 +116,23 @@ describe('call batches in the registry', () => {
     await status(second, 'no-answer', 1, { batchId: id, index: 0, attempt: 2 });
     await settled();
     batch = await view(id);
-    expect(batch.calls[0]).toEqual({ to, callSid: second, attempts: 2, outcome: 'no-answer' });
+    expect(batch.calls[0]).toEqual({
+      to,
+      callSid: second,
+      callSids: [first, second],
+      attempts: 2,
+      outcome: 'no-answer',
+    });
     expect(batch.batch).toMatchObject({ status: 'done', counts: { 'no-answer': 1 } });
     // Its registration after the fact settles nothing again.
     await register(second, to, { batchId: id, index: 0, attempt: 2 });
-    expect((await view(id)).calls[0]).toEqual({ to, callSid: second, attempts: 2, outcome: 'no-answer' });
+    expect((await view(id)).calls[0]).toEqual({
+      to,
+      callSid: second,
+      callSids: [first, second],
+      attempts: 2,
+      outcome: 'no-answer',
+    });
     expect(await claim(id, 0)).toEqual({ action: 'done', outcome: 'no-answer' });
   });
 
@@ -133,7 +145,13 @@ describe('call batches in the registry', () => {
     await settled();
     expect((await view(id)).calls[0]?.outcome).toBe('calling');
     await register(callSid, to, { batchId: id, index: 0, attempt: 1 });
-    expect((await view(id)).calls[0]).toEqual({ to, callSid, attempts: 1, outcome: 'busy' });
+    expect((await view(id)).calls[0]).toEqual({
+      to,
+      callSid,
+      callSids: [callSid],
+      attempts: 1,
+      outcome: 'busy',
+    });
   });
 
   it("settles a call the agent ended, when the stream's end comes before (or instead of) Twilio's callback", async () => {
@@ -147,7 +165,13 @@ describe('call batches in the registry', () => {
       { msgId: `ended:${callSid}:MZ1` },
     );
     await settled();
-    expect((await view(id)).calls[0]).toEqual({ to, callSid, attempts: 1, outcome: 'completed' });
+    expect((await view(id)).calls[0]).toEqual({
+      to,
+      callSid,
+      callSids: [callSid],
+      attempts: 1,
+      outcome: 'completed',
+    });
     await status(callSid, 'completed', 3);
     await settled();
     expect((await view(id)).batch.counts).toMatchObject({ completed: 1, calling: 0 });

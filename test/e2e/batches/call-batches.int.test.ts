@@ -37,7 +37,7 @@ interface BatchView {
   status: string;
   total: number;
   counts: Record<BatchOutcome, number>;
-  calls: { to: string; callSid?: string; attempts: number; outcome: BatchOutcome }[];
+  calls: { to: string; callSid?: string; callSids: string[]; attempts: number; outcome: BatchOutcome }[];
 }
 
 /** Callee rule of the big batch: index % 20 = 7 is busy twice then answers, = 9 is always busy. */
@@ -255,6 +255,12 @@ describe('call batches', () => {
     for (const call of final.calls)
       expect({ to: call.to, dials: dialsByTo.get(call.to) }).toEqual({ to: call.to, dials: call.attempts });
     expect(dialled).toHaveLength(1_000 + 50 * 2 + 50 * 2);
+    // …and each of Twilio's calls is an attempt the batch knows, the last one its callSid.
+    expect(new Set(final.calls.flatMap((c) => c.callSids))).toEqual(new Set(dialled.map((c) => c.sid)));
+    for (const call of final.calls) {
+      expect(call.callSids).toHaveLength(call.attempts);
+      expect(call.callSid).toBe(call.callSids.at(-1));
+    }
     expect(callees.undelivered).toEqual([]);
     expect(dialled.every((c) => TERMINAL_STATUSES.has(c.status as never))).toBe(true);
 
@@ -307,6 +313,9 @@ describe('call batches', () => {
     const dialled = final.calls.filter((c) => c.attempts > 0);
     expect(dialled.every((c) => c.outcome === 'completed' && c.attempts === 1)).toBe(true);
     expect(final.calls.filter((c) => c.attempts === 0).every((c) => c.outcome === 'canceled')).toBe(true);
+    expect({ ...final.counts, completed: 0, canceled: 0 }).toEqual(
+      Object.fromEntries(Object.keys(final.counts).map((k) => [k, 0])),
+    );
     expect(final.counts.completed + final.counts.canceled).toBe(300);
     // Only grants made before the cancel could still reach Twilio: at most one per live slot.
     expect(dialled.length).toBeLessThanOrEqual(dialledAtCancel + 5);

@@ -61,8 +61,11 @@ const BATCH_COUNTS = {
 
 const BATCH_CALLS_PAGE = {
   name: 'call_batch_calls_page',
-  text: `SELECT to_number, call_sid, attempts, outcome FROM call_batch_calls
-         WHERE batch_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
+  text: `SELECT bc.to_number, bc.call_sid, bc.attempts, bc.outcome,
+           ARRAY(SELECT a.call_sid FROM call_batch_attempts a
+                 WHERE a.batch_id = bc.batch_id AND a.idx = bc.idx ORDER BY a.attempt) AS call_sids
+         FROM call_batch_calls bc
+         WHERE bc.batch_id = $1 AND bc.idx >= $2 ORDER BY bc.idx LIMIT $3`,
 };
 
 /** Stores a batch (its calls follow with `addCalls`); a second create with the same id returns the first. */
@@ -131,23 +134,43 @@ export async function cancelBatch(pool: pg.Pool, id: string): Promise<BatchSumma
   return batchSummary(pool, id);
 }
 
+const SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/**
+ * The batch and a page of its calls, read in one snapshot (`REPEATABLE READ`), so the counts and the calls
+ * agree with each other.
+ */
 export async function getBatch(
   pool: pg.Pool,
   { id, offset, limit }: GetRequest,
 ): Promise<{ batch: BatchSummary; calls: BatchCall[] }> {
-  const batch = await batchSummary(pool, id);
-  const { rows } = await withDbRetry(() =>
-    pool.query<{ to_number: string; call_sid: string | null; attempts: number; outcome: BatchOutcome }>({
-      ...BATCH_CALLS_PAGE,
-      values: [id, offset, limit],
-    }),
+  return withDbRetry(() =>
+    inTransaction(
+      pool,
+      async (client) => {
+        const batch = await summaryOf(client, id);
+        const { rows } = await client.query<{
+          to_number: string;
+          call_sid: string | null;
+          attempts: number;
+          outcome: BatchOutcome;
+          call_sids: string[];
+        }>({ ...BATCH_CALLS_PAGE, values: [id, offset, limit] });
+        const calls = rows.map((row): BatchCall => {
+          const call: BatchCall = {
+            to: row.to_number,
+            attempts: row.attempts,
+            outcome: row.outcome,
+            callSids: row.call_sids,
+          };
+          if (row.call_sid !== null) call.callSid = row.call_sid;
+          return call;
+        });
+        return { batch, calls };
+      },
+      SNAPSHOT,
+    ),
   );
-  const calls = rows.map((row): BatchCall => {
-    const call: BatchCall = { to: row.to_number, attempts: row.attempts, outcome: row.outcome };
-    if (row.call_sid !== null) call.callSid = row.call_sid;
-    return call;
-  });
-  return { batch, calls };
 }
 
 export async function readBatch(pool: pg.Pool | pg.ClientBase, id: string): Promise<BatchRow> {
@@ -159,11 +182,22 @@ export async function readBatch(pool: pg.Pool | pg.ClientBase, id: string): Prom
   return row;
 }
 
-async function batchSummary(pool: pg.Pool, id: string): Promise<BatchSummary> {
-  const row = await readBatch(pool, id);
-  const { rows } = await withDbRetry(() =>
-    pool.query<{ outcome: BatchOutcome; n: number; started: boolean }>({ ...BATCH_COUNTS, values: [id] }),
-  );
+function batchSummary(pool: pg.Pool, id: string): Promise<BatchSummary> {
+  return withDbRetry(() => summaryOf(pool, id));
+}
+
+async function summaryOf(db: pg.Pool | pg.ClientBase, id: string): Promise<BatchSummary> {
+  const { rows: found } = await db.query<BatchRow>({
+    ...BATCH_BY_ID,
+    values: [id],
+    types: TIMESTAMPS_AS_TEXT,
+  });
+  const row = found[0];
+  if (!row) throw BatchNotFoundError.forId(id);
+  const { rows } = await db.query<{ outcome: BatchOutcome; n: number; started: boolean }>({
+    ...BATCH_COUNTS,
+    values: [id],
+  });
   const counts = Object.fromEntries(BATCH_OUTCOMES.map((o) => [o, 0])) as BatchCounts;
   let started = false;
   for (const r of rows) {

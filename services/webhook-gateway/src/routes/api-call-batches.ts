@@ -38,6 +38,8 @@ const PUBLISH_IN_FLIGHT = 256;
 /** Distinct agents looked up at once while a batch is checked. */
 const AGENT_CHECKS_IN_FLIGHT = 8;
 const PUBLISH_ACK_TIMEOUT_MS = 2_000;
+/** One batch request to the registry, at least (it may carry 500 calls, or read 2,000). */
+const BATCH_REQUEST_TIMEOUT_MS = 5_000;
 /** JSON of the calls in one `batch.addCalls`, at most: well under NATS' default 1 MB payload. */
 const CHUNK_MAX_BYTES = 512 * 1024;
 /** Every publish failure is retried (the message id makes a repeat harmless): 50 ms, doubling to 2 s. */
@@ -79,8 +81,11 @@ export interface ApiCallBatchesDeps {
 export function apiCallBatchesRouter(deps: ApiCallBatchesDeps): Router {
   const { registry, registryTimeoutMs: timeoutMs } = deps;
   const router = Router();
+  // Batch requests carry up to 500 calls (or 2,000 read): each attempt gets at least BATCH_REQUEST_TIMEOUT_MS,
+  // and a timed-out one is repeated (every batch write is idempotent).
+  const attemptMs = Math.max(timeoutMs, BATCH_REQUEST_TIMEOUT_MS);
   const ask = <T>(fn: (timeoutMs: number) => Promise<T>) =>
-    withRetry(fn, { budgetMs: timeoutMs * 3, attemptTimeoutMs: timeoutMs });
+    withRetry(fn, { budgetMs: attemptMs * 3, attemptTimeoutMs: attemptMs });
 
   router.post('/call-batches', async (req, res) => {
     const body = parseBatch(req.body ?? {});

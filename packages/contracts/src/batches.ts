@@ -174,6 +174,11 @@ export const BatchClaimRequest = z.object({
   index: z.number().int().min(0),
   /** A grant left `dialing` longer than this by a holder that went away is given again (README: Batches). */
   leaseMs: z.number().int().min(1_000).max(600_000),
+  /**
+   * This handling of the message (unique to it). A claim whose grant was lost on the way back (a timeout)
+   * is granted again to the same holder at once: it has not dialled.
+   */
+  holder: z.string().min(1).max(64).optional(),
 });
 export const BatchClaimReply = z.discriminatedUnion('action', [
   /** Dial now: attempt `attempt`, granted against the batch's pacing. */

@@ -82,8 +82,8 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
 
   host.addEndpoint('batchCancel', ENDPOINTS.batchCancel, ({ id }) => cancelBatch(pool, id));
 
-  host.addEndpoint('batchClaim', ENDPOINTS.batchClaim, ({ batchId, index, leaseMs }) =>
-    claimBatchCall(pool, batchId, index, leaseMs),
+  host.addEndpoint('batchClaim', ENDPOINTS.batchClaim, ({ batchId, index, leaseMs, holder }) =>
+    claimBatchCall(pool, batchId, index, leaseMs, holder),
   );
 
   host.addEndpoint('batchAttemptFailed', ENDPOINTS.batchAttemptFailed, async (ref) => {

@@ -186,6 +186,16 @@ describe('call batches in the registry', () => {
     expect((await view(id)).calls[0]?.attempts).toBe(1);
   });
 
+  it('grants a dial again at once to the holder whose grant was lost on the way back, and to nobody else', async () => {
+    const id = await newBatch({}, 1);
+    const ask = (holder: string) =>
+      stack.client.batchClaim({ batchId: id, index: 0, leaseMs: LEASE_MS, holder });
+    expect(await ask('handling-1')).toMatchObject({ action: 'dial', attempt: 1 });
+    expect(await ask('handling-2')).toMatchObject({ action: 'wait', reason: 'dialing' });
+    expect(await ask('handling-1')).toMatchObject({ action: 'dial', attempt: 1 });
+    expect((await view(id)).calls[0]?.attempts).toBe(1);
+  });
+
   it('cancels what was not dialled; what was goes on', async () => {
     const id = await newBatch({}, 3);
     expect(await claim(id, 0)).toMatchObject({ action: 'dial' });

@@ -39,6 +39,7 @@ interface ClaimRow {
   to_number: string;
   agent_id: string;
   claimed_ms: string | null;
+  claimed_by: string | null;
   retry_ms: string | null;
 }
 
@@ -51,7 +52,7 @@ const LOCK_CALL = {
       (extract(epoch FROM b.not_before) * 1000)::bigint AS not_before_ms,
       (extract(epoch FROM b.not_after) * 1000)::bigint AS not_after_ms,
       b.canceled_at IS NOT NULL AS canceled, b.from_number,
-      bc.state, bc.outcome, bc.attempts, bc.to_number, bc.agent_id,
+      bc.state, bc.outcome, bc.attempts, bc.to_number, bc.agent_id, bc.claimed_by,
       (extract(epoch FROM bc.claimed_at) * 1000)::bigint AS claimed_ms,
       (extract(epoch FROM bc.retry_at) * 1000)::bigint AS retry_ms
     FROM call_batches b JOIN call_batch_calls bc ON bc.batch_id = b.id
@@ -75,7 +76,7 @@ const PACE = {
 const GRANT = {
   name: 'batch_claim_grant',
   text: `UPDATE call_batch_calls SET state = 'dialing', outcome = 'calling', attempts = $3,
-           claimed_at = clock_timestamp(), call_sid = NULL, retry_at = NULL
+           claimed_at = clock_timestamp(), claimed_by = $4, call_sid = NULL, retry_at = NULL
          WHERE batch_id = $1 AND idx = $2`,
 };
 
@@ -100,6 +101,7 @@ export async function claimBatchCall(
   batchId: string,
   index: number,
   leaseMs: number,
+  holder?: string,
 ): Promise<BatchClaimReply> {
   return withDbRetry(() =>
     inTransaction(pool, async (client) => {
@@ -118,6 +120,11 @@ export async function claimBatchCall(
         case 'live':
           return { action: 'wait', delayMs: livePollMs(now - Number(row.claimed_ms)), reason: 'live' };
         case 'dialing': {
+          // The holder asking again never got its grant (the reply was lost): it has not dialled.
+          if (holder !== undefined && row.claimed_by === holder) {
+            await client.query({ ...GRANT, values: [batchId, index, row.attempts, holder] });
+            return dialReply(row, row.attempts);
+          }
           const leaseLeft = Number(row.claimed_ms) + leaseMs - now;
           if (leaseLeft > 0)
             return { action: 'wait', delayMs: Math.min(leaseLeft, LIVE_POLL_MIN_MS), reason: 'dialing' };
@@ -159,17 +166,21 @@ export async function claimBatchCall(
           placed > 0 && oldest_ms !== null ? Number(oldest_ms) + PACING_WINDOW_MS - now + 1 : 10;
         return { action: 'wait', delayMs: Math.max(1, delayMs), reason: 'max-per-second' };
       }
-      await client.query({ ...GRANT, values: [batchId, index, attempt] });
-      return {
-        action: 'dial',
-        attempt,
-        to: row.to_number,
-        from: row.from_number,
-        agentId: row.agent_id,
-        notAfter: row.not_after_ms === null ? null : new Date(Number(row.not_after_ms)).toISOString(),
-      };
+      await client.query({ ...GRANT, values: [batchId, index, attempt, holder ?? null] });
+      return dialReply(row, attempt);
     }),
   );
+}
+
+function dialReply(row: ClaimRow, attempt: number): BatchClaimReply {
+  return {
+    action: 'dial',
+    attempt,
+    to: row.to_number,
+    from: row.from_number,
+    agentId: row.agent_id,
+    notAfter: row.not_after_ms === null ? null : new Date(Number(row.not_after_ms)).toISOString(),
+  };
 }
 
 /** The attempt was not placed: `failed` (retried when the batch's rules say so) or `expired`. */

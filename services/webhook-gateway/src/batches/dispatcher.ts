@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AckPolicy,
@@ -31,6 +32,8 @@ const HOLD_WAIT_MAX_MS = 1_000;
 const HOLD_TOTAL_MAX_MS = 2_000;
 /** After a dial, the message comes back this much later to learn the call's outcome. */
 const AFTER_DIAL_MS = 2_000;
+/** A claim is asked this many times (each within REGISTRY_TIMEOUT_MS) before the message is handed back. */
+const CLAIM_ATTEMPTS = 3;
 /** A claim the registry could not answer is asked again this much later. */
 const CLAIM_FAILED_REDELIVER_MS = 1_000;
 /** Setting up the stream and consumer is tried again this often while NATS or JetStream is away. */
@@ -187,13 +190,20 @@ export class BatchDispatcher {
       return;
     }
     const { batchId, index } = work.data;
+    // This handling's name: a claim whose answer was lost is asked again under it and granted again (it
+    // never dialled), rather than waiting out the lease.
+    const holder = randomUUID();
     let held = 0;
     for (;;) {
       let reply: Awaited<ReturnType<typeof registry.batchClaim>>;
       try {
-        reply = await registry.batchClaim(
-          { batchId, index, leaseMs: settings.dialLeaseMs },
-          { timeoutMs: this.deps.registryTimeoutMs },
+        reply = await withRetry(
+          (timeoutMs) =>
+            registry.batchClaim({ batchId, index, leaseMs: settings.dialLeaseMs, holder }, { timeoutMs }),
+          {
+            budgetMs: this.deps.registryTimeoutMs * CLAIM_ATTEMPTS,
+            attemptTimeoutMs: this.deps.registryTimeoutMs,
+          },
         );
       } catch (err) {
         if (err instanceof SwitchboardError && err.code === 'BATCH_NOT_FOUND') {

@@ -29,6 +29,8 @@ CREATE TABLE "call_batch_calls" (
   "attempts" INTEGER NOT NULL DEFAULT 0,
   "call_sid" TEXT,
   "claimed_at" TIMESTAMPTZ(3),
+  -- Who was granted the current dial (a gateway's handling of the work message): it may ask again.
+  "claimed_by" TEXT,
   "retry_at" TIMESTAMPTZ(3),
   PRIMARY KEY ("batch_id", "idx")
 );

@@ -34,6 +34,8 @@ export interface FakeTwilioCall {
 export interface RecordedTwilioRequest {
   method: string;
   path: string;
+  /** The Host header: which address the client dialled (two clients can be told apart by it). */
+  host: string | undefined;
   /** Basic-auth credentials, when the request carried them. */
   username: string | undefined;
   password: string | undefined;
@@ -212,6 +214,7 @@ export class FakeTwilioRest {
     this.requests.push({
       method: req.method ?? 'GET',
       path,
+      host: req.headers.host,
       username: credentials?.username,
       password: credentials?.password,
       contentType: req.headers['content-type'],

@@ -416,6 +416,15 @@ describe('call batches', () => {
       code: 'BATCH_NOT_FOUND',
     });
     expect((await api('GET', '/api/call-batches/nope')).status).toBe(400);
+    // The route takes 4 MiB (10,000 calls with variables), not more; every other route keeps 64 KiB.
+    const huge = {
+      calls: [{ to: '+15550002222', variables: { a: 'x'.repeat(2_000) } }],
+      pad: 'x'.repeat(5 << 20),
+    };
+    expect((await api('POST', '/api/call-batches', huge)).status).toBe(413);
+    expect((await api('POST', '/api/calls', { to: '+15550002222', pad: 'x'.repeat(70 << 10) })).status).toBe(
+      413,
+    );
     expect((await api('POST', `/api/call-batches/cb_${'0'.repeat(24)}/cancel`)).status).toBe(404);
   }, 60_000);
 

@@ -2,7 +2,6 @@
 // process of its own, killed mid-batch): both caps hold across the replicas, busy callees are retried per the
 // rules, every call is accounted for, nothing is dialled twice; then cancel, the window, variables and 400s.
 import { spawn } from 'node:child_process';
-import { type Registry, loadConfig as registryConfig, startRegistry } from '@switchboard/call-registry';
 import { type BatchOutcome, TERMINAL_STATUSES } from '@switchboard/contracts';
 import {
   eventually,
@@ -51,13 +50,44 @@ const numberOf = (batch: number, index: number) => `+1555${batch}${String(index)
 const indexOf = (to: string) => Number(to.slice(-6));
 const batchOf = (to: string) => Number(to.slice(5, 6));
 
+interface ServiceProcess {
+  kill: () => void;
+  stop: () => void;
+  exited: Promise<unknown>;
+}
+
+/** A service's entry point as a process of its own, from source, as `pnpm start` runs it. */
+function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ['--conditions=switchboard-src', '--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    kill: () => child.kill('SIGKILL'),
+    stop: () => child.kill('SIGTERM'),
+    exited: new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+      else child.once('exit', resolve);
+    }),
+  };
+}
+
+async function ready(baseUrl: string): Promise<void> {
+  await eventually(
+    () => fetch(`${baseUrl}/readyz`).then((r) => r.status),
+    (status) => status === 200,
+    30_000,
+  );
+}
+
 describe('call batches', () => {
   let nats: TestNatsServer;
   let db: TestDatabase;
-  let registry: Registry;
+  let registry: ServiceProcess;
   let fake: FakeTwilioRest;
   let gatewayA: Gateway;
-  let gatewayB: { url: string; kill: () => void; exited: Promise<unknown> };
+  let gatewayB: ServiceProcess & { url: string };
   let callees: TwilioCallees;
   const alive = new Set<string>();
 
@@ -104,41 +134,29 @@ describe('call batches', () => {
       testDatabase(),
       FakeTwilioRest.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }),
     ]);
-    registry = await startRegistry({
-      config: registryConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        MIGRATE_ON_START: 'false',
-        NATS_URL: nats.url,
-        NATS_USER: NATS_USERS.registry.user,
-        NATS_PASSWORD: NATS_USERS.registry.password,
-      }),
-      log,
+    // The registry and the second gateway replica are processes of their own: the registry so that this
+    // process (the fake, the callees and the first replica) does not also carry it, the replica so that it
+    // can be killed (SIGKILL) mid-batch.
+    const registryPort = await freePort();
+    registry = spawnService('services/call-registry/src/main.ts', {
+      DATABASE_URL: db.url,
+      PORT: String(registryPort),
+      MIGRATE_ON_START: 'false',
+      NATS_URL: nats.url,
+      NATS_USER: NATS_USERS.registry.user,
+      NATS_PASSWORD: NATS_USERS.registry.password,
+      LOG_LEVEL: 'warn',
     });
+    await ready(`http://127.0.0.1:${registryPort}`);
     gatewayA = await startGateway({ config: gatewayConfig(gatewayEnv(0)), log });
     alive.add(gatewayA.url);
 
-    // The second replica is a process of its own, so it can be killed (SIGKILL) mid-batch.
     const portB = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['--conditions=switchboard-src', '--import', 'tsx', 'services/webhook-gateway/src/main.ts'],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...gatewayEnv(portB, 'localhost') },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
     gatewayB = {
       url: `http://127.0.0.1:${portB}`,
-      kill: () => child.kill('SIGKILL'),
-      exited: new Promise((resolve) => child.once('exit', resolve)),
+      ...spawnService('services/webhook-gateway/src/main.ts', gatewayEnv(portB, 'localhost')),
     };
-    await eventually(
-      () => fetch(`${gatewayB.url}/readyz`).then((r) => r.status),
-      (status) => status === 200,
-      30_000,
-    );
+    await ready(gatewayB.url);
     alive.add(gatewayB.url);
 
     callees = new TwilioCallees({
@@ -162,7 +180,8 @@ describe('call batches', () => {
     await gatewayB?.exited;
     await callees?.settled();
     await gatewayA?.close();
-    await registry?.close();
+    registry?.stop();
+    await registry?.exited;
     await fake?.close();
     await nats?.close();
     await db?.drop();

@@ -192,7 +192,15 @@ export const BatchClaimReply = z.discriminatedUnion('action', [
     notAfter: IsoTime.nullable(),
   }),
   /** Ask again in `delayMs` (pacing, the window, a retry's delay, an attempt still live). */
-  z.object({ action: z.literal('wait'), delayMs: z.number().int().nonnegative(), reason: z.string() }),
+  z.object({
+    action: z.literal('wait'),
+    delayMs: z.number().int().nonnegative(),
+    reason: z.string(),
+    /** For a live attempt: which it is and how long ago it was granted (its holder may ask Twilio). */
+    live: z
+      .object({ callSid: CallSid, attempt: z.number().int().min(1), ageMs: z.number().int().nonnegative() })
+      .optional(),
+  }),
   /** The call has its final outcome: the message is done. */
   z.object({ action: z.literal('done'), outcome: BatchOutcome }),
 ]);

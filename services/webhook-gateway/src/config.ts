@@ -33,6 +33,8 @@ export const DEFAULT_BATCH_DISPATCH_CONCURRENCY = 16;
 export const DEFAULT_BATCH_ACK_WAIT_MS = 30_000;
 /** A batch call left dialling this long by a gateway that went away, with no word from Twilio, is dialled again. */
 export const DEFAULT_BATCH_DIAL_LEASE_MS = 60_000;
+/** A batch call live this long without its final status is looked up at Twilio (its final callback lost). */
+export const DEFAULT_BATCH_RECONCILE_AFTER_MS = 15 * 60_000;
 
 /** A base URL without a trailing slash: `https://example.com` or `https://example.com/prefix`. */
 const baseUrl = (schemes: string[]) =>
@@ -83,6 +85,7 @@ const EnvSchema = z
       .default(DEFAULT_BATCH_DISPATCH_CONCURRENCY),
     BATCH_ACK_WAIT_MS: envMilliseconds(DEFAULT_BATCH_ACK_WAIT_MS),
     BATCH_DIAL_LEASE_MS: envMilliseconds(DEFAULT_BATCH_DIAL_LEASE_MS),
+    BATCH_RECONCILE_AFTER_MS: envMilliseconds(DEFAULT_BATCH_RECONCILE_AFTER_MS),
   })
   .refine(...TWILIO_TOKEN_REQUIRED)
   .refine((e) => e.BATCH_DIAL_LEASE_MS > e.TWILIO_TIMEOUT_MS + e.VOICE_BUDGET_MS, {
@@ -133,6 +136,7 @@ export interface GatewayConfig {
     dispatchConcurrency: number;
     ackWaitMs: number;
     dialLeaseMs: number;
+    reconcileAfterMs: number;
   };
 }
 
@@ -163,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       dispatchConcurrency: e.BATCH_DISPATCH_CONCURRENCY,
       ackWaitMs: e.BATCH_ACK_WAIT_MS,
       dialLeaseMs: e.BATCH_DIAL_LEASE_MS,
+      reconcileAfterMs: e.BATCH_RECONCILE_AFTER_MS,
     },
   };
 }

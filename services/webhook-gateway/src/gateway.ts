@@ -76,6 +76,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     log.warn('outbound calls and transfers disabled: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is missing');
 
   const metrics = new GatewayMetrics();
+  const events = options.events ?? new EventPublisher(nc, log);
   const gatewayRegistry = observedRegistry(
     registryClient(nc, { timeoutMs: config.registryTimeoutMs }),
     (...args) => metrics.observeRegistry(...args),
@@ -102,7 +103,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     config,
     log,
     registry: gatewayRegistry,
-    events: options.events ?? new EventPublisher(nc, log),
+    events,
     outbound: calls,
     control,
     metrics,
@@ -138,7 +139,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         concurrency: config.batches.dispatchConcurrency,
         ackWaitMs: config.batches.ackWaitMs,
         dialLeaseMs: config.batches.dialLeaseMs,
+        reconcileAfterMs: config.batches.reconcileAfterMs,
       },
+      events,
       registryTimeoutMs: config.registryTimeoutMs,
       log,
       observeClaim: (answer) => metrics.batchClaims.inc({ answer }),

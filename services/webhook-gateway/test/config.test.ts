@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       dispatchConcurrency: 16,
       ackWaitMs: 30_000,
       dialLeaseMs: 60_000,
+      reconcileAfterMs: 900_000,
     });
     expect(
       loadConfig({
@@ -69,7 +70,7 @@ describe('loadConfig', () => {
         BATCH_ACK_WAIT_MS: '5000',
         BATCH_DIAL_LEASE_MS: '20000',
       }).batches,
-    ).toEqual({ dispatchConcurrency: 4, ackWaitMs: 5_000, dialLeaseMs: 20_000 });
+    ).toMatchObject({ dispatchConcurrency: 4, ackWaitMs: 5_000, dialLeaseMs: 20_000 });
     expect(() => loadConfig({ ...BASE, BATCH_DIAL_LEASE_MS: '12000' })).toThrow(/BATCH_DIAL_LEASE_MS/);
     expect(() => loadConfig({ ...BASE, BATCH_DISPATCH_CONCURRENCY: '0' })).toThrow(
       /BATCH_DISPATCH_CONCURRENCY/,

@@ -124,6 +124,7 @@ describe('call batches', () => {
     // whose registration and first callback were both slow.
     BATCH_DIAL_LEASE_MS: '10000',
     BATCH_DISPATCH_CONCURRENCY: '32',
+    BATCH_RECONCILE_AFTER_MS: '3000',
     LOG_LEVEL: 'warn',
   });
 
@@ -163,8 +164,11 @@ describe('call batches', () => {
       fake,
       authToken: AUTH_TOKEN,
       gateways: () => [...alive],
-      answer: (to, attempt) =>
-        batchOf(to) === 1 ? answerOf(indexOf(to), attempt) : { kind: 'answer', talkMs: 200 },
+      answer: (to, attempt) => {
+        if (batchOf(to) === 1) return answerOf(indexOf(to), attempt);
+        if (batchOf(to) === 7) return { kind: 'answer', talkMs: 100, finalCallbackLost: true };
+        return { kind: 'answer', talkMs: 200 };
+      },
     });
     const agent = await api('PUT', '/api/agents/reminder', {
       instructions: 'Remind {{name}} of the appointment at {{time}}. {{unknown}} stays.',
@@ -377,6 +381,21 @@ describe('call batches', () => {
       expect(call.dateCreated.getTime()).toBeLessThan(notAfter.getTime() + 100);
     }
   }, 60_000);
+
+  it('asks Twilio about a call that stays live when its final callback was lost, and settles it', async () => {
+    const created = await api('POST', '/api/call-batches', {
+      calls: Array.from({ length: 10 }, (_, i) => ({ to: numberOf(7, i) })),
+      maxPerSecond: 10,
+    });
+    expect(created.status).toBe(201);
+    const final = await eventually(() => getBatch(created.body.id as string), finished, 60_000);
+    expect(final.counts.completed).toBe(10);
+    // Each was looked up with GET …/Calls/{Sid}.json, as Twilio's REST API has it.
+    const fetched = new Set(
+      fake.requests.filter((r) => r.method === 'GET').map((r) => r.path.split('/').at(-1)),
+    );
+    for (const call of final.calls) expect(fetched.has(`${call.callSid}.json`)).toBe(true);
+  }, 90_000);
 
   it('answers a clear 400 for each bad batch, and 404 for an unknown one', async () => {
     const one = [{ to: '+15550002222' }];

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FakeTwilioCall, type FakeTwilioRest, signedTwilioRequest } from '@switchboard/testkit';
 
-/** What a callee does with one attempt: answer and talk for `talkMs`, or be busy. */
-export type CalleeAnswer = { kind: 'answer'; talkMs: number } | { kind: 'busy' };
+/**
+ * What a callee does with one attempt: answer and talk for `talkMs`, or be busy. `finalCallbackLost`: the call
+ * ends at Twilio but its `completed` callback never arrives (switchboard must ask Twilio).
+ */
+export type CalleeAnswer = { kind: 'answer'; talkMs: number; finalCallbackLost?: boolean } | { kind: 'busy' };
 
 export interface TwilioCalleesOptions {
   fake: FakeTwilioRest;
@@ -61,6 +64,7 @@ export class TwilioCallees {
     await this.status(call, 'in-progress', 1);
     await sleep(answer.talkMs);
     fake.setStatus(call.sid, 'completed');
+    if (answer.finalCallbackLost) return;
     await this.status(call, 'completed', 2, {
       CallDuration: String(Math.max(1, Math.round(answer.talkMs / 1000))),
     });

@@ -40,6 +40,7 @@ interface ClaimRow {
   agent_id: string;
   claimed_ms: string | null;
   claimed_by: string | null;
+  call_sid: string | null;
   retry_ms: string | null;
 }
 
@@ -52,7 +53,7 @@ const LOCK_CALL = {
       (extract(epoch FROM b.not_before) * 1000)::bigint AS not_before_ms,
       (extract(epoch FROM b.not_after) * 1000)::bigint AS not_after_ms,
       b.canceled_at IS NOT NULL AS canceled, b.from_number,
-      bc.state, bc.outcome, bc.attempts, bc.to_number, bc.agent_id, bc.claimed_by,
+      bc.state, bc.outcome, bc.attempts, bc.to_number, bc.agent_id, bc.claimed_by, bc.call_sid,
       (extract(epoch FROM bc.claimed_at) * 1000)::bigint AS claimed_ms,
       (extract(epoch FROM bc.retry_at) * 1000)::bigint AS retry_ms
     FROM call_batches b JOIN call_batch_calls bc ON bc.batch_id = b.id
@@ -117,8 +118,17 @@ export async function claimBatchCall(
       switch (row.state) {
         case 'final':
           return { action: 'done', outcome: row.outcome as 'completed' };
-        case 'live':
-          return { action: 'wait', delayMs: livePollMs(now - Number(row.claimed_ms)), reason: 'live' };
+        case 'live': {
+          const ageMs = Math.max(0, now - Number(row.claimed_ms));
+          return {
+            action: 'wait',
+            delayMs: livePollMs(ageMs),
+            reason: 'live',
+            ...(row.call_sid === null
+              ? {}
+              : { live: { callSid: row.call_sid, attempt: row.attempts, ageMs } }),
+          };
+        }
         case 'dialing': {
           // The holder asking again never got its grant (the reply was lost): it has not dialled.
           if (holder !== undefined && row.claimed_by === holder) {

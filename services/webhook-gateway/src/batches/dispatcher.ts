@@ -10,14 +10,16 @@ import {
   RetentionPolicy,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodeJson, ensureStream, withRetry } from '@switchboard/bus';
+import { decodeJson, type EventSink, ensureStream, withRetry } from '@switchboard/bus';
 import {
   type BatchAttemptRef,
   BatchWorkMessage,
   CALL_BATCH_WORK_CONSUMER,
   CALL_BATCH_WORK_STREAM,
   CALL_BATCH_WORK_SUBJECTS,
+  CallStatus,
   SwitchboardError,
+  TERMINAL_STATUSES,
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { TwilioError } from '../errors.js';
@@ -36,6 +38,8 @@ const AFTER_DIAL_MS = 2_000;
 const CLAIM_ATTEMPTS = 3;
 /** A claim the registry could not answer is asked again this much later. */
 const CLAIM_FAILED_REDELIVER_MS = 1_000;
+/** After a final status learnt from Twilio is stored, the message comes back this much later to see it settled. */
+const RECONCILED_REDELIVER_MS = 1_000;
 /** Setting up the stream and consumer is tried again this often while NATS or JetStream is away. */
 const SETUP_RETRY_MS = 1_000;
 /** Messages in the hands of the gateways (held or waiting for a delayed redelivery) at most. */
@@ -48,6 +52,8 @@ export interface BatchDispatchSettings {
   ackWaitMs: number;
   /** A grant left dialling longer than this by a gateway that went away is given again. */
   dialLeaseMs: number;
+  /** A call live this long without its final status is looked up at Twilio (a final callback lost). */
+  reconcileAfterMs: number;
 }
 
 export interface BatchDispatcherDeps {
@@ -56,6 +62,8 @@ export interface BatchDispatcherDeps {
   /** Places each call the way `POST /api/calls` does. */
   outbound: Omit<OutboundDeps, 'registry'>;
   settings: BatchDispatchSettings;
+  /** Where a final status learnt from Twilio's REST API goes, as a status callback's would. */
+  events: EventSink;
   registryTimeoutMs: number;
   log: Logger;
   /** Each answer of the registry: `dial`, `done` or `wait:<reason>`. */
@@ -221,6 +229,14 @@ export class BatchDispatcher {
           msg.ack();
           return;
         case 'wait': {
+          const { live } = reply;
+          if (live && live.ageMs >= settings.reconcileAfterMs) {
+            const ref = { batchId, index, attempt: live.attempt };
+            if (await this.reconcile(ref, live.callSid)) {
+              msg.nak(RECONCILED_REDELIVER_MS);
+              return;
+            }
+          }
           const pacing = reply.reason === 'max-per-second' || reply.reason === 'max-concurrent';
           if (pacing && reply.delayMs <= HOLD_WAIT_MAX_MS && held < HOLD_TOTAL_MAX_MS && !this.stopped) {
             msg.working();
@@ -270,6 +286,38 @@ export class BatchDispatcher {
       }
       log.info({ batch: ref, code: err.code }, 'Twilio refused a batch call');
       await this.notPlaced(ref, 'failed', err.message);
+    }
+  }
+
+  /**
+   * Asks Twilio how a call that stays live is doing: when it is over (its final callback was lost), stores that
+   * status as the callback would have, naming the attempt, so the registry settles it. True when it did.
+   */
+  private async reconcile(ref: BatchAttemptRef, callSid: string): Promise<boolean> {
+    const { outbound, events, log } = this.deps;
+    try {
+      const found = await outbound.twilio.fetchCall(callSid);
+      const status = CallStatus.safeParse(found.status);
+      if (!status.success || !TERMINAL_STATUSES.has(status.data)) return false;
+      await events.publish(
+        {
+          kind: 'status',
+          callSid,
+          status: status.data,
+          at: new Date().toISOString(),
+          ...(found.durationSeconds === undefined ? {} : { durationSeconds: found.durationSeconds }),
+          batch: ref,
+        },
+        { msgId: `status.${callSid}.${status.data}.fetched`, deadlineMs: this.deps.registryTimeoutMs * 2 },
+      );
+      log.info(
+        { callSid, status: status.data, batch: ref },
+        'final status of a batch call learnt from Twilio',
+      );
+      return true;
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, callSid }, 'batch call not looked up at Twilio');
+      return false;
     }
   }
 

@@ -219,6 +219,8 @@ describe('infra/nats/auth.conf', () => {
         'call.>',
         'agent.upsert',
         'registry.health',
+        'batch.claim',
+        'batches.work.>',
         AGENT_CHANGED_SUBJECT,
         ...discovery,
         'events.call.>',

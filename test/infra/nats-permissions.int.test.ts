@@ -4,6 +4,10 @@ import { connect } from '@nats-io/transport-node';
 import { connectBus, EventPublisher, registryClient, request, ServiceHost } from '@switchboard/bus';
 import { AGENT_CHANGED_SUBJECT, loadConfig, type Registry, startRegistry } from '@switchboard/call-registry';
 import {
+  BatchNotFoundError,
+  batchWorkSubject,
+  CALL_BATCH_WORK_CONSUMER,
+  CALL_BATCH_WORK_STREAM,
   CALL_EVENTS_CONSUMER,
   CALL_EVENTS_STREAM,
   CallControlReply,
@@ -16,6 +20,7 @@ import {
   TWILIO_SUBJECTS,
 } from '@switchboard/contracts';
 import { type TestDatabase, TestNatsServer } from '@switchboard/testkit';
+import { ensureBatchWork } from '@switchboard/webhook-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   log,
@@ -231,6 +236,8 @@ describe('infra/nats/auth.conf', () => {
         'call.>',
         'agent.upsert',
         'registry.health',
+        'batch.claim',
+        'batches.work.>',
         // The worker hears agent changes (what it prepared or kept for an agent goes); the gateway does not.
         ...(role === 'gateway' ? [AGENT_CHANGED_SUBJECT] : []),
         ...discovery,
@@ -487,5 +494,54 @@ describe("infra/nats/auth.conf: the gateway's console rights", () => {
     const registryJsm = await jetstreamManager(registry.nc);
     const info = await registryJsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
     expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
+  });
+});
+
+describe('infra/nats/auth.conf: call batches', () => {
+  const denied = /permissions violation for publish to/i;
+  const batchId = `cb_${'a'.repeat(24)}`;
+
+  it('lets the gateway make the batch work queue, queue a call, pull and acknowledge it, and ask the registry', async () => {
+    const nc = await connectAs('gateway');
+    await ensureBatchWork(nc, 30_000);
+    await ensureBatchWork(nc, 30_000); // again, as every replica does at start
+    const js = jetstream(nc, { checkAPI: false });
+    await js.publish(batchWorkSubject(batchId), JSON.stringify({ batchId, index: 0 }), {
+      msgID: `${batchId}.0`,
+    });
+    const consumer = await js.consumers.get(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER);
+    const msg = await consumer.next({ expires: 5_000 });
+    expect(msg?.json()).toEqual({ batchId, index: 0 });
+    await msg?.ackAck();
+    // The registry serves batch.* (this batch does not exist).
+    await expect(registryClient(nc).batchGet({ id: batchId })).rejects.toThrow(BatchNotFoundError);
+  });
+
+  it('keeps the gateway from deleting or purging the work queue, or reading it but through batch-dispatch', async () => {
+    const nc = await connectAs('gateway');
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    await expect(jsm.streams.delete(CALL_BATCH_WORK_STREAM)).rejects.toThrow(denied);
+    await expect(jsm.streams.purge(CALL_BATCH_WORK_STREAM)).rejects.toThrow(denied);
+    await expect(
+      jsm.consumers.add(CALL_BATCH_WORK_STREAM, { durable_name: 'snoop', ack_policy: AckPolicy.Explicit }),
+    ).rejects.toThrow(denied);
+    await expect(jsm.consumers.delete(CALL_BATCH_WORK_STREAM, CALL_BATCH_WORK_CONSUMER)).rejects.toThrow(
+      denied,
+    );
+  });
+
+  it('keeps the worker from queueing batch calls, pulling them, or asking batch.*', async () => {
+    const nc = await connectAs('worker');
+    const js = jetstream(nc, { checkAPI: false });
+    await expect(
+      js.publish(batchWorkSubject(batchId), '{}', { msgID: 'worker', timeout: 2_000 }),
+    ).rejects.toThrow();
+    await expect(
+      nc.request(
+        `$JS.API.CONSUMER.MSG.NEXT.${CALL_BATCH_WORK_STREAM}.${CALL_BATCH_WORK_CONSUMER}`,
+        '{"batch":1}',
+      ),
+    ).rejects.toThrow(denied);
+    await expect(registryClient(nc).batchGet({ id: batchId })).rejects.toThrow(denied);
   });
 });

@@ -95,5 +95,11 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     agentList: call(ENDPOINTS.agentList),
     agentDelete: call(ENDPOINTS.agentDelete),
     registryHealth: call(ENDPOINTS.registryHealth),
+    batchCreate: call(ENDPOINTS.batchCreate),
+    batchAddCalls: call(ENDPOINTS.batchAddCalls),
+    batchGet: call(ENDPOINTS.batchGet),
+    batchCancel: call(ENDPOINTS.batchCancel),
+    batchClaim: call(ENDPOINTS.batchClaim),
+    batchAttemptFailed: call(ENDPOINTS.batchAttemptFailed),
   };
 }

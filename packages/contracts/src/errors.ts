@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   CALL_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  BATCH_NOT_FOUND: 404,
   /** No media worker holds the call's stream (live control). */
   CALL_NOT_LIVE: 404,
   /** The call has no recording (none was made, it is not ready yet, or it was deleted). */
@@ -86,6 +87,16 @@ export class CallNotFoundError extends SwitchboardError {
 
   static forSid(callSid: string): CallNotFoundError {
     return new CallNotFoundError(`no call with callSid ${callSid}`, { callSid });
+  }
+}
+
+export class BatchNotFoundError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('BATCH_NOT_FOUND', message, options);
+  }
+
+  static forId(id: string): BatchNotFoundError {
+    return new BatchNotFoundError(`no call batch with id ${id}`);
   }
 }
 
@@ -174,6 +185,7 @@ const CLASSES: Partial<
   INVALID_REQUEST: InvalidRequestError,
   CALL_NOT_FOUND: CallNotFoundError,
   AGENT_NOT_FOUND: AgentNotFoundError,
+  BATCH_NOT_FOUND: BatchNotFoundError,
   CALL_CONFLICT: CallConflictError,
   AGENT_CONFLICT: AgentConflictError,
   DEFAULT_AGENT_REQUIRED: DefaultAgentRequiredError,

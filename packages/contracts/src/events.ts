@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BatchAttemptRef } from './batches.js';
 import {
   AnsweredBy,
   CallSid,
@@ -25,6 +26,8 @@ export const StatusEvent = z.object({
   /** Twilio's `CallDuration`, on the final callback. */
   durationSeconds: z.number().int().nonnegative().optional(),
   answeredBy: singleLine(z.string().max(64)).optional(),
+  /** A batch call's attempt, from the callback URL the dispatcher gave Twilio. */
+  batch: BatchAttemptRef.optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 

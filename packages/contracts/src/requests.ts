@@ -1,5 +1,18 @@
 import { z } from 'zod';
 import { Agent, AgentId } from './agent.js';
+import {
+  BatchAckReply,
+  BatchAddCallsRequest,
+  BatchAttemptFailedRequest,
+  BatchAttemptRef,
+  BatchCancelRequest,
+  BatchClaimReply,
+  BatchClaimRequest,
+  BatchCreateRequest,
+  BatchGetReply,
+  BatchGetRequest,
+  BatchSummary,
+} from './batches.js';
 import { Call, CallSid, CallStatus, Direction, IsoTime, Transcript } from './call.js';
 import { VoicemailMessage } from './control.js';
 import { SUBJECTS } from './subjects.js';
@@ -26,6 +39,8 @@ export const CallCreateRequest = z.object({
   machineDetection: MachineDetection.optional(),
   /** With `leave-message`: what the agent leaves on the machine. */
   voicemailMessage: VoicemailMessage.optional(),
+  /** A batch call's attempt: its agent and variables come from the batch (README: Batches). */
+  batch: BatchAttemptRef.optional(),
 });
 export type CallCreateRequest = z.infer<typeof CallCreateRequest>;
 
@@ -142,6 +157,16 @@ export const ENDPOINTS = {
   agentList: { subject: SUBJECTS.agentList, request: AgentListRequest, reply: AgentListReply },
   agentDelete: { subject: SUBJECTS.agentDelete, request: AgentDeleteRequest, reply: AgentDeleteReply },
   registryHealth: { subject: SUBJECTS.registryHealth, request: HealthRequest, reply: HealthReply },
+  batchCreate: { subject: SUBJECTS.batchCreate, request: BatchCreateRequest, reply: BatchSummary },
+  batchAddCalls: { subject: SUBJECTS.batchAddCalls, request: BatchAddCallsRequest, reply: BatchAckReply },
+  batchGet: { subject: SUBJECTS.batchGet, request: BatchGetRequest, reply: BatchGetReply },
+  batchCancel: { subject: SUBJECTS.batchCancel, request: BatchCancelRequest, reply: BatchSummary },
+  batchClaim: { subject: SUBJECTS.batchClaim, request: BatchClaimRequest, reply: BatchClaimReply },
+  batchAttemptFailed: {
+    subject: SUBJECTS.batchAttemptFailed,
+    request: BatchAttemptFailedRequest,
+    reply: BatchAckReply,
+  },
 } as const;
 
 export type EndpointName = keyof typeof ENDPOINTS;

@@ -12,6 +12,12 @@ export const SUBJECTS = {
   agentList: 'agent.list',
   agentDelete: 'agent.delete',
   registryHealth: 'registry.health',
+  batchCreate: 'batch.create',
+  batchAddCalls: 'batch.addCalls',
+  batchGet: 'batch.get',
+  batchCancel: 'batch.cancel',
+  batchClaim: 'batch.claim',
+  batchAttemptFailed: 'batch.attemptFailed',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
@@ -54,6 +60,19 @@ export const CALL_EVENTS_STREAM = 'CALL_EVENTS';
 export const CALL_EVENTS_SUBJECTS = 'events.call.>';
 /** The registry's durable consumer of CALL_EVENTS. */
 export const CALL_EVENTS_CONSUMER = 'call-registry';
+
+/**
+ * JetStream work-queue stream of batch calls: one message per call of a batch (`batches.work.<batchId>`),
+ * held by the gateway replica dispatching it until the call has its final outcome (README: Batches).
+ */
+export const CALL_BATCH_WORK_STREAM = 'CALL_BATCH_WORK';
+export const CALL_BATCH_WORK_SUBJECTS = 'batches.work.>';
+/** The gateways' one durable consumer of CALL_BATCH_WORK: every replica pulls from it. */
+export const CALL_BATCH_WORK_CONSUMER = 'batch-dispatch';
+
+export function batchWorkSubject(batchId: string): string {
+  return `batches.work.${batchId}`;
+}
 
 export function eventSubject(callSid: string, kind: string): string {
   return `events.call.${callSid}.${kind}`;

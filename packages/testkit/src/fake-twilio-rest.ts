@@ -48,6 +48,8 @@ export interface FakeTwilioCall {
 export interface RecordedTwilioRequest {
   method: string;
   path: string;
+  /** The Host header: which address the client dialled (two clients can be told apart by it). */
+  host: string | undefined;
   /** Basic-auth credentials, when the request carried them. */
   username: string | undefined;
   password: string | undefined;
@@ -61,6 +63,8 @@ export interface FakeTwilioRestOptions {
   authToken: string;
 }
 
+/** Twilio's final call statuses: a call in any other is live (it counts against a concurrency cap). */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const CALLS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
 const CALL = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
 const CALL_RECORDINGS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\/Recordings\.json$/;
@@ -96,6 +100,10 @@ export class FakeTwilioRest {
   private delayMs = 0;
   /** While set, recording audio stops after its first chunk until it resolves (`holdMedia`). */
   private mediaHold: Promise<void> | undefined;
+  private readonly createdListeners: ((call: FakeTwilioCall) => void)[] = [];
+  private live = 0;
+  /** The most calls live at once since the start (or `reset`): created, and not in a final status yet. */
+  maxLive = 0;
 
   private constructor(
     private readonly server: Server,
@@ -197,6 +205,41 @@ export class FakeTwilioRest {
     });
   }
 
+  /** Calls live now: created (or added) and not in a final status. */
+  get liveCalls(): number {
+    return this.live;
+  }
+
+  /** `listener` hears of each call the fake creates, as it is stored (before the reply is sent). */
+  onCallCreated(listener: (call: FakeTwilioCall) => void): void {
+    this.createdListeners.push(listener);
+  }
+
+  /**
+   * Moves a call to `status`, as Twilio does while it rings, is answered and ends (a test then sends the
+   * callback Twilio would). A final status ends it: it no longer counts as live.
+   */
+  setStatus(sid: string, status: string): FakeTwilioCall {
+    const call = this.calls.get(sid);
+    if (!call) throw new Error(`the fake has no call ${sid}`);
+    this.moveTo(call, status);
+    return call;
+  }
+
+  private moveTo(call: FakeTwilioCall, status: string): void {
+    const wasLive = !FINAL_STATUSES.has(call.status);
+    const isLive = !FINAL_STATUSES.has(status);
+    call.status = status;
+    call.dateUpdated = new Date();
+    if (wasLive && !isLive) this.live--;
+    if (!wasLive && isLive) this.track();
+  }
+
+  private track(): void {
+    this.live++;
+    this.maxLive = Math.max(this.maxLive, this.live);
+  }
+
   /** A call Twilio has, as an answered inbound call by default (what the gateway's transfers update). */
   addCall(sid: string, fields: Partial<Omit<FakeTwilioCall, 'sid'>> = {}): FakeTwilioCall {
     const now = new Date();
@@ -222,6 +265,7 @@ export class FakeTwilioRest {
       ...fields,
     };
     this.calls.set(sid, call);
+    if (!FINAL_STATUSES.has(call.status)) this.track();
     return call;
   }
 
@@ -233,6 +277,8 @@ export class FakeTwilioRest {
     this.failures.length = 0;
     this.delayMs = 0;
     this.mediaHold = undefined;
+    this.live = 0;
+    this.maxLive = 0;
   }
 
   async close(): Promise<void> {
@@ -258,6 +304,7 @@ export class FakeTwilioRest {
     this.requests.push({
       method: req.method ?? 'GET',
       path,
+      host: req.headers.host,
       username: credentials?.username,
       password: credentials?.password,
       contentType: req.headers['content-type'],
@@ -427,6 +474,8 @@ export class FakeTwilioRest {
       dateUpdated: now,
     };
     this.calls.set(created.sid, created);
+    this.track();
+    for (const listener of this.createdListeners) listener(created);
     return { status: 201, body: callResource(created) };
   }
 
@@ -440,7 +489,7 @@ export class FakeTwilioRest {
       if (status === 'canceled' && stored.status !== 'queued' && stored.status !== 'ringing') {
         return errorReply({ status: 400, code: 21220, message: 'Call is not in-progress. Cannot redirect.' });
       }
-      stored.status = status;
+      this.moveTo(stored, status);
     } else if (status !== undefined) {
       return errorReply({ status: 400, code: 20001, message: `Invalid Status: ${status}` });
     }

@@ -2,6 +2,8 @@ import { EncodedReply, type ServiceHost } from '@switchboard/bus';
 import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
 import type pg from 'pg';
 import { deleteAgent, getAgent, listAgents, putAgent, upsertAgent } from './agents/agent-store.js';
+import { attemptFailed, claimBatchCall } from './batches/batch-claim.js';
+import { addBatchCalls, cancelBatch, createBatch, getBatch } from './batches/batch-store.js';
 import type { BatchLoader } from './calls/batch-loader.js';
 import { callActivity } from './calls/call-activity.js';
 import { listCalls } from './calls/call-list.js';
@@ -71,6 +73,26 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
     const deleted = await deleteAgent(pool, id);
     deps.agentWritten(id);
     return deleted;
+  });
+
+  host.addEndpoint('batchCreate', ENDPOINTS.batchCreate, (request) => createBatch(pool, request));
+
+  host.addEndpoint('batchAddCalls', ENDPOINTS.batchAddCalls, async (request) => {
+    await addBatchCalls(pool, request);
+    return { ok: true as const };
+  });
+
+  host.addEndpoint('batchGet', ENDPOINTS.batchGet, (request) => getBatch(pool, request));
+
+  host.addEndpoint('batchCancel', ENDPOINTS.batchCancel, ({ id }) => cancelBatch(pool, id));
+
+  host.addEndpoint('batchClaim', ENDPOINTS.batchClaim, ({ batchId, index, leaseMs, holder }) =>
+    claimBatchCall(pool, batchId, index, leaseMs, holder),
+  );
+
+  host.addEndpoint('batchAttemptFailed', ENDPOINTS.batchAttemptFailed, async (ref) => {
+    await attemptFailed(pool, ref, ref.outcome);
+    return { ok: true as const };
   });
 
   // Each replica's own pool in `$SRV.STATS` too (a `registry.health` reply is one replica's).

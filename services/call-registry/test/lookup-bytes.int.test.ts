@@ -13,6 +13,7 @@ const AGENTS = [
   `('quirky', NULL, E'Line one\\nline "two"\\t\\\\ é 📞 \\u2028 \\u0001 </script>', 'alloy', 'gpt-realtime-mini', '', '{}')`,
   `('tooled', NULL, 'Book tables.', 'alloy', 'gpt-realtime', NULL,
     '{"language": "es", "noiseReduction": null, "tools": [{"name": "book", "description": "Book \\"it\\"", "parameters": {"type": "object"}, "url": "https://example.com/book"}]}')`,
+  `('reminder', NULL, 'Remind {{name}} at {{ time }}; {{missing}} stays.', 'alloy', 'gpt-realtime', 'Hi {{name}}!', '{}')`,
 ];
 
 const CALLS = [
@@ -30,6 +31,8 @@ const CALLS = [
     '2026-11-27 10:00:00+00', '2026-11-27 10:05:00+00', '2026-11-27 10:00:01+00', '2026-11-27 10:05:00+00', 299)`,
   `('CA00000000000000000000000000000006', 'outbound', '+15550001111', '+15557770000', 'completed', 'default',
     '2026-12-22 09:00:00+00', '2026-12-22 09:02:00+00', '2026-12-22 09:00:05+00', '2026-12-22 09:02:00+00', 115)`,
+  `('CA00000000000000000000000000000007', 'outbound', '+15550001111', '+15557770001', 'ringing', 'reminder',
+    '2026-12-01 09:00:00+00', '2026-12-01 09:00:01+00', NULL, NULL, NULL)`,
 ];
 
 describe('call.bySid reply bytes', () => {
@@ -57,6 +60,10 @@ describe('call.bySid reply bytes', () => {
       `UPDATE calls SET recording_sid = 'RE0123456789abcdef0123456789abcdef', recording_duration_seconds = 114,
         recording_channels = 2, answered_by = 'machine_end_beep' WHERE call_sid = 'CA00000000000000000000000000000006'`,
     );
+    // A batch call: its variables in its agent's instructions and greeting (values that need escaping).
+    await db.query(`UPDATE calls SET variables = $1 WHERE call_sid = 'CA00000000000000000000000000000007'`, [
+      JSON.stringify({ name: 'Zoë "Z" \\\n', time: '9:00 📞' }),
+    ]);
   });
   afterAll(async () => {
     await db?.end();
@@ -91,7 +98,8 @@ describe('call.bySid reply bytes', () => {
 /**
  * What the registry answered for CALLS at commit 4c8a724, before issue 14 — with `endedReason`, which issue 10
  * added to the Call after them (the fifth row, with an agent's settings and an ended reason, came with it), and
- * `recording` and `answeredBy`, which issue 11 added (the sixth row has both).
+ * `recording` and `answeredBy`, which issue 11 added (the sixth row has both); the seventh, a batch call
+ * (issue 11), has its variables in its agent's instructions and greeting.
  */
 const GOLDEN = [
   '{"callSid":"CA00000000000000000000000000000001","direction":"inbound","from":"+15551230000","to":"+15559870000","status":"completed","agent":{"id":"default","instructions":"You are a friendly, concise phone assistant. Keep answers short: this is a phone call.","voice":"alloy","model":"gpt-realtime","greeting":"Hello! How can I help you today?"},"createdAt":"2026-11-27T10:00:00.500Z","updatedAt":"2026-11-27T10:01:00.123Z","answeredAt":"2026-11-27T10:00:02.050Z","endedAt":"2026-11-27T10:01:00.000Z","durationSeconds":0,"endedReason":null,"recording":null,"answeredBy":null}',
@@ -100,4 +108,5 @@ const GOLDEN = [
   '{"callSid":"CA00000000000000000000000000000004","direction":"outbound","from":"+15550001111","to":"+441234567890","status":"no-answer","agent":{"id":"sales","instructions":"Sell things.","voice":"verse","model":"gpt-realtime","phoneNumber":"+15550001111","greeting":"Sales, hello!"},"createdAt":"2026-06-30T23:59:59.900Z","updatedAt":"2026-07-01T00:00:09.990Z","answeredAt":null,"endedAt":"2026-07-01T00:00:10.000Z","durationSeconds":2147483647,"endedReason":null,"recording":null,"answeredBy":null}',
   '{"callSid":"CA00000000000000000000000000000005","direction":"inbound","from":"+15551230000","to":"+15559870000","status":"completed","agent":{"id":"tooled","instructions":"Book tables.","voice":"alloy","model":"gpt-realtime","language":"es","noiseReduction":null,"tools":[{"url":"https://example.com/book","name":"book","parameters":{"type":"object"},"description":"Book \\"it\\""}]},"createdAt":"2026-11-27T10:00:00.000Z","updatedAt":"2026-11-27T10:05:00.000Z","answeredAt":"2026-11-27T10:00:01.000Z","endedAt":"2026-11-27T10:05:00.000Z","durationSeconds":299,"endedReason":"agent-ended","recording":null,"answeredBy":null}',
   '{"callSid":"CA00000000000000000000000000000006","direction":"outbound","from":"+15550001111","to":"+15557770000","status":"completed","agent":{"id":"default","instructions":"You are a friendly, concise phone assistant. Keep answers short: this is a phone call.","voice":"alloy","model":"gpt-realtime","greeting":"Hello! How can I help you today?"},"createdAt":"2026-12-22T09:00:00.000Z","updatedAt":"2026-12-22T09:02:00.000Z","answeredAt":"2026-12-22T09:00:05.000Z","endedAt":"2026-12-22T09:02:00.000Z","durationSeconds":115,"endedReason":"agent-ended","recording":{"sid":"RE0123456789abcdef0123456789abcdef","durationSeconds":114,"channels":2},"answeredBy":"machine_end_beep"}',
+  '{"callSid":"CA00000000000000000000000000000007","direction":"outbound","from":"+15550001111","to":"+15557770001","status":"ringing","agent":{"id":"reminder","instructions":"Remind Zo\u00eb \\"Z\\" \\\\\\n at 9:00 \ud83d\udcde; {{missing}} stays.","voice":"alloy","model":"gpt-realtime","greeting":"Hi Zo\u00eb \\"Z\\" \\\\\\n!"},"createdAt":"2026-12-01T09:00:00.000Z","updatedAt":"2026-12-01T09:00:01.000Z","answeredAt":null,"endedAt":null,"durationSeconds":null,"endedReason":null,"recording":null,"answeredBy":null}',
 ];

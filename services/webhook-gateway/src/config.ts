@@ -2,6 +2,7 @@ import {
   envBoolean,
   envMilliseconds,
   envString,
+  jetstreamEnv,
   type NatsSettings,
   natsEnv,
   parseEnv,
@@ -32,6 +33,14 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_CONSOLE_SESSION_TTL_MS = 12 * 60 * 60_000;
 /** `GET /api/events` streams one gateway serves at once (each holds a JetStream consumer). */
 export const DEFAULT_CONSOLE_MAX_EVENT_STREAMS = 100;
+/** Batch work messages one gateway handles at once. */
+export const DEFAULT_BATCH_DISPATCH_CONCURRENCY = 16;
+/** A batch work message unacknowledged this long goes to another replica (its holder is gone). */
+export const DEFAULT_BATCH_ACK_WAIT_MS = 30_000;
+/** A batch call left dialling this long by a gateway that went away, with no word from Twilio, is dialled again. */
+export const DEFAULT_BATCH_DIAL_LEASE_MS = 60_000;
+/** A batch call live this long without its final status is looked up at Twilio (its final callback lost). */
+export const DEFAULT_BATCH_RECONCILE_AFTER_MS = 15 * 60_000;
 
 /** A base URL without a trailing slash: `https://example.com` or `https://example.com/prefix`. */
 const baseUrl = (schemes: string[]) =>
@@ -41,6 +50,7 @@ const EnvSchema = z
   .object({
     ...serviceEnv(DEFAULT_PORT),
     ...natsEnv,
+    ...jetstreamEnv,
     PUBLIC_BASE_URL: baseUrl(['https', 'http']),
     MEDIA_STREAM_URL: z.url({ protocol: /^(wss|ws)$/ }),
     TWILIO_AUTH_TOKEN: envString,
@@ -75,8 +85,26 @@ const EnvSchema = z
       .min(1)
       .max(10_000)
       .default(DEFAULT_CONSOLE_MAX_EVENT_STREAMS),
+    BATCH_DISPATCH_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(DEFAULT_BATCH_DISPATCH_CONCURRENCY),
+    BATCH_ACK_WAIT_MS: envMilliseconds(DEFAULT_BATCH_ACK_WAIT_MS),
+    BATCH_DIAL_LEASE_MS: envMilliseconds(DEFAULT_BATCH_DIAL_LEASE_MS),
+    BATCH_RECONCILE_AFTER_MS: envMilliseconds(DEFAULT_BATCH_RECONCILE_AFTER_MS),
   })
-  .refine(...TWILIO_TOKEN_REQUIRED);
+  .refine(...TWILIO_TOKEN_REQUIRED)
+  .refine((e) => e.BATCH_DIAL_LEASE_MS > e.TWILIO_TIMEOUT_MS + e.VOICE_BUDGET_MS, {
+    path: ['BATCH_DIAL_LEASE_MS'],
+    message:
+      'BATCH_DIAL_LEASE_MS must exceed TWILIO_TIMEOUT_MS + VOICE_BUDGET_MS (a dial and its registration)',
+  })
+  .refine((e) => e.BATCH_DIAL_LEASE_MS >= 1_000 && e.BATCH_DIAL_LEASE_MS <= 600_000, {
+    path: ['BATCH_DIAL_LEASE_MS'],
+    message: 'BATCH_DIAL_LEASE_MS is 1000–600000',
+  });
 
 /** Every environment variable the gateway reads. */
 export const SETTINGS: readonly string[] = Object.keys(EnvSchema.shape);
@@ -113,6 +141,14 @@ export interface GatewayConfig {
     sessionTtlMs: number;
     maxEventStreams: number;
   };
+  batches: {
+    /** Replicas of the CALL_BATCH_WORK stream and its consumer (`JETSTREAM_REPLICAS`). */
+    replicas: number;
+    dispatchConcurrency: number;
+    ackWaitMs: number;
+    dialLeaseMs: number;
+    reconcileAfterMs: number;
+  };
 }
 
 export { ConfigError } from '@switchboard/config';
@@ -139,5 +175,12 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     recordingStartBudgetMs: e.RECORDING_START_BUDGET_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     console: { sessionTtlMs: e.CONSOLE_SESSION_TTL_MS, maxEventStreams: e.CONSOLE_MAX_EVENT_STREAMS },
+    batches: {
+      replicas: e.JETSTREAM_REPLICAS,
+      dispatchConcurrency: e.BATCH_DISPATCH_CONCURRENCY,
+      ackWaitMs: e.BATCH_ACK_WAIT_MS,
+      dialLeaseMs: e.BATCH_DIAL_LEASE_MS,
+      reconcileAfterMs: e.BATCH_RECONCILE_AFTER_MS,
+    },
   };
 }

@@ -6,6 +6,7 @@ import { connectBus, EventPublisher, type EventSink, registryClient, request } f
 import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
+import { BatchDispatcher } from './batches/dispatcher.js';
 import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
@@ -77,6 +78,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     log.warn('outbound calls and transfers disabled: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is missing');
 
   const metrics = new GatewayMetrics();
+  const events = options.events ?? new EventPublisher(nc, log);
+  const registry = observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
+    metrics.observeRegistry(...args),
+  );
   const control: CallController = (callSid, controlRequest) =>
     request(nc, callControlSpec(callSid), controlRequest, {
       timeoutMs: config.registryTimeoutMs,
@@ -90,10 +95,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   };
   const eventStreams = new EventStreams(config.console.maxEventStreams, (open) =>
     metrics.eventStreams.set(open),
-  );
-  const events = options.events ?? new EventPublisher(nc, log);
-  const registry = observedRegistry(registryClient(nc, { timeoutMs: config.registryTimeoutMs }), (...args) =>
-    metrics.observeRegistry(...args),
   );
   const recorder = new RecordingStarter({
     callEnded: async (callSid) => hasEnded(await registry.callBySid({ callSid })),
@@ -133,12 +134,38 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     if (ownsConnection) await nc.close();
     throw err;
   }
+  let dispatcher: BatchDispatcher | undefined;
+  if (calls !== undefined) {
+    dispatcher = BatchDispatcher.start({
+      nc,
+      registry: registry,
+      outbound: {
+        twilio: calls,
+        publicBaseUrl: config.publicBaseUrl,
+        registryTimeoutMs: config.registryTimeoutMs,
+        registerBudgetMs: config.voiceBudgetMs,
+        log,
+      },
+      settings: {
+        replicas: config.batches.replicas,
+        concurrency: config.batches.dispatchConcurrency,
+        ackWaitMs: config.batches.ackWaitMs,
+        dialLeaseMs: config.batches.dialLeaseMs,
+        reconcileAfterMs: config.batches.reconcileAfterMs,
+      },
+      events,
+      registryTimeoutMs: config.registryTimeoutMs,
+      log,
+      observeClaim: (answer) => metrics.batchClaims.inc({ answer }),
+    });
+  }
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   let address: AddressInfo;
   try {
     address = await listen(server, config.port, config.host);
   } catch (err) {
+    await dispatcher?.stop();
     await twilioRest.drain();
     if (ownsConnection) await nc.close();
     throw err;
@@ -162,6 +189,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await closed;
     clearInterval(sweep);
     clearTimeout(force);
+    // The batch calls in hand finish their step; their messages go to the other replicas.
+    await dispatcher?.stop();
     // Transfers asked for before the stop are answered; the other replicas take the ones after it.
     await twilioRest.drain();
     // Recordings being started finish (each within RECORDING_START_BUDGET_MS) before NATS goes.

@@ -1,4 +1,5 @@
-export { type AppDeps, BODY_LIMIT_BYTES, createApp } from './app.js';
+export { type AppDeps, BATCH_BODY_LIMIT_BYTES, BODY_LIMIT_BYTES, createApp } from './app.js';
+export { ensureBatchWork } from './batches/dispatcher.js';
 export { ConfigError, type GatewayConfig, loadConfig, SETTINGS, type TwilioConfig } from './config.js';
 export { TwilioError } from './errors.js';
 export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';

@@ -37,6 +37,13 @@ export class GatewayMetrics {
     registers: [this.promRegistry],
   });
 
+  readonly batchClaims = new Counter({
+    name: 'gateway_batch_claims_total',
+    help: "The registry's answers to this gateway's batch claims: dial, done, or wait with its reason",
+    labelNames: ['answer'] as const,
+    registers: [this.promRegistry],
+  });
+
   readonly voiceApologies = new Counter({
     name: 'gateway_voice_apologies_total',
     help: 'Voice webhooks answered with the apology TwiML, by reason',

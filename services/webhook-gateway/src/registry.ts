@@ -15,6 +15,12 @@ export type GatewayRegistry = Pick<
   | 'agentList'
   | 'agentDelete'
   | 'registryHealth'
+  | 'batchCreate'
+  | 'batchAddCalls'
+  | 'batchGet'
+  | 'batchCancel'
+  | 'batchClaim'
+  | 'batchAttemptFailed'
 >;
 
 export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
@@ -47,5 +53,11 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     agentList: timed('agent.list', client.agentList),
     agentDelete: timed('agent.delete', client.agentDelete),
     registryHealth: timed('registry.health', client.registryHealth),
+    batchCreate: timed('batch.create', client.batchCreate),
+    batchAddCalls: timed('batch.addCalls', client.batchAddCalls),
+    batchGet: timed('batch.get', client.batchGet),
+    batchCancel: timed('batch.cancel', client.batchCancel),
+    batchClaim: timed('batch.claim', client.batchClaim),
+    batchAttemptFailed: timed('batch.attemptFailed', client.batchAttemptFailed),
   };
 }

@@ -41,6 +41,8 @@ export interface TwilioCalls {
   hangupCall(callSid: string): Promise<void>;
   /** Twilio's Recordings resource (twilio-recordings.ts). */
   recordings: TwilioRecordings;
+  /** The call as Twilio has it now: its status, and its duration once over. 404 CALL_NOT_FOUND. */
+  fetchCall(callSid: string): Promise<{ status: string; durationSeconds: number | undefined }>;
 }
 
 /**
@@ -89,6 +91,15 @@ export function twilioCalls(config: TwilioConfig): TwilioCalls | undefined {
         await client.calls(callSid).update({ status: 'canceled' });
       } catch (err) {
         throw twilioFailure(err);
+      }
+    },
+    async fetchCall(callSid) {
+      try {
+        const call = await client.calls(callSid).fetch();
+        const duration = Number.parseInt(call.duration ?? '', 10);
+        return { status: call.status, durationSeconds: Number.isNaN(duration) ? undefined : duration };
+      } catch (err) {
+        throw liveCallFailure(callSid, err);
       }
     },
     async redirectCall(callSid, twiml) {

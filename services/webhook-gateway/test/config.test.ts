@@ -55,4 +55,25 @@ describe('loadConfig', () => {
       /PUBLIC_BASE_URL/,
     );
   });
+
+  it('reads the batch settings, and refuses a dial lease no longer than a dial and its registration', () => {
+    expect(loadConfig(BASE).batches).toEqual({
+      dispatchConcurrency: 16,
+      ackWaitMs: 30_000,
+      dialLeaseMs: 60_000,
+      reconcileAfterMs: 900_000,
+    });
+    expect(
+      loadConfig({
+        ...BASE,
+        BATCH_DISPATCH_CONCURRENCY: '4',
+        BATCH_ACK_WAIT_MS: '5000',
+        BATCH_DIAL_LEASE_MS: '20000',
+      }).batches,
+    ).toMatchObject({ dispatchConcurrency: 4, ackWaitMs: 5_000, dialLeaseMs: 20_000 });
+    expect(() => loadConfig({ ...BASE, BATCH_DIAL_LEASE_MS: '12000' })).toThrow(/BATCH_DIAL_LEASE_MS/);
+    expect(() => loadConfig({ ...BASE, BATCH_DISPATCH_CONCURRENCY: '0' })).toThrow(
+      /BATCH_DISPATCH_CONCURRENCY/,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import {
 import { fromPrismaStatus, type PrismaClient, toPrismaStatus } from '../db/prisma.js';
 import { withDbRetry } from '../db/retry.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { recordingOf, toAgent } from './call-row.js';
+import { agentForCall, recordingOf, toAgent } from './call-row.js';
 
 type ParsedListRequest = Required<Pick<CallListRequest, 'limit'>> & Omit<CallListRequest, 'limit'>;
 
@@ -57,7 +57,7 @@ export async function listCalls(prisma: PrismaClient, request: ParsedListRequest
       from: row.fromNumber,
       to: row.toNumber,
       status: fromPrismaStatus(row.status),
-      agent: toAgent(row.agent),
+      agent: agentForCall(toAgent(row.agent), row.variables as Record<string, string> | null),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
       answeredAt: row.answeredAt?.toISOString() ?? null,

@@ -1,10 +1,11 @@
-import type {
-  Agent,
-  Call,
-  CallRecording,
-  CallStatus,
-  Direction,
-  StreamEndReason,
+import {
+  type Agent,
+  type Call,
+  type CallRecording,
+  type CallStatus,
+  type Direction,
+  fillVariables,
+  type StreamEndReason,
 } from '@switchboard/contracts';
 import pg from 'pg';
 import { withSettings } from '../agents/agent-settings.js';
@@ -19,14 +20,14 @@ export const CALL_COLUMNS = `
   c.answered_at, c.ended_at, c.duration_seconds,
   a.id AS agent_id, a.phone_number AS agent_phone_number, a.instructions AS agent_instructions,
   a.voice AS agent_voice, a.model AS agent_model, a.greeting AS agent_greeting,
-  c.ended_reason, a.settings AS agent_settings, ${RECORDING_COLUMNS}`;
+  c.ended_reason, a.settings AS agent_settings, ${RECORDING_COLUMNS}, c.variables`;
 
 export const CALLS_JOIN_AGENTS = 'calls c JOIN agents a ON a.id = c.agent_id';
 
 /** The lookup path's columns: the call alone, its agent by id (held by `AgentCache`). */
 export const LOOKUP_COLUMNS = `
   c.call_sid, c.direction, c.from_number, c.to_number, c.status, c.created_at, c.updated_at,
-  c.answered_at, c.ended_at, c.duration_seconds, c.agent_id, c.ended_reason, ${RECORDING_COLUMNS}`;
+  c.answered_at, c.ended_at, c.duration_seconds, c.agent_id, c.ended_reason, ${RECORDING_COLUMNS}, c.variables`;
 
 /** A call row as read with `TIMESTAMPS_AS_TEXT`: timestamps as PostgreSQL writes them. */
 export interface CallRow {
@@ -53,6 +54,8 @@ export interface CallRow {
   recording_duration_seconds: number | null;
   recording_channels: number | null;
   answered_by: string | null;
+  /** A batch call's variables (JSONB), or null. */
+  variables: Record<string, string> | null;
 }
 
 /** A call row as the lookup path reads it (`LOOKUP_COLUMNS`). */
@@ -92,7 +95,7 @@ export function toCall(row: CallRow): Call {
     from: row.from_number,
     to: row.to_number,
     status: row.status,
-    agent: toAgent(agentRowOf(row)),
+    agent: agentForCall(toAgent(agentRowOf(row)), row.variables),
     createdAt: isoFromTimestamptz(row.created_at),
     updatedAt: isoFromTimestamptz(row.updated_at),
     answeredAt: row.answered_at === null ? null : isoFromTimestamptz(row.answered_at),
@@ -138,6 +141,24 @@ export function callJson(row: LookupRow, agentJson: string): string {
     `"recording":${row.recording_sid === null ? 'null' : JSON.stringify(recordingOf(row))},` +
     `"answeredBy":${row.answered_by === null ? 'null' : JSON.stringify(row.answered_by)}}`
   );
+}
+
+/**
+ * The agent as this call has it: a batch call's variables put into its instructions and greeting (README:
+ * Batches). Other calls (variables null) have the agent as it is.
+ */
+export function agentForCall(agent: Agent, variables: Record<string, string> | null): Agent {
+  if (variables === null) return agent;
+  const filled: Agent = { ...agent, instructions: fillVariables(agent.instructions, variables) };
+  if (agent.greeting !== undefined && agent.greeting !== null)
+    filled.greeting = fillVariables(agent.greeting, variables);
+  return filled;
+}
+
+/** `agentJson` (an encoded Agent) for a call with `variables`: the same JSON when there are none. */
+export function agentJsonForCall(agentJson: string, variables: Record<string, string> | null): string {
+  if (variables === null) return agentJson;
+  return JSON.stringify(agentForCall(JSON.parse(agentJson) as Agent, variables));
 }
 
 const optionalTime = (text: string | null) => (text === null ? 'null' : `"${isoFromTimestamptz(text)}"`);

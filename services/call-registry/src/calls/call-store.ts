@@ -1,18 +1,22 @@
 import {
   AgentNotFoundError,
+  BatchNotFoundError,
   type Call,
   CallConflictError,
   type CallCreateRequest,
   CallEvent,
   type CallMachineDetectionReply,
   CallNotFoundError,
+  InvalidRequestError,
   type MachineDetection,
 } from '@switchboard/contracts';
 import type pg from 'pg';
 import type { AgentCache } from '../agents/agent-cache.js';
+import { settleCallStatus } from '../batches/batch-attempts.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
 import {
+  agentJsonForCall,
   CALL_COLUMNS,
   CALLS_JOIN_AGENTS,
   type CallRow,
@@ -56,7 +60,7 @@ export async function findCallsBySids(
     const agent = agentJson.get(row.agent_id);
     // calls.agent_id references agents(id): a call's agent exists as long as the call does.
     if (agent === undefined) throw new Error(`agent ${row.agent_id} of call ${row.call_sid} was not found`);
-    found.set(row.call_sid, callJson(row, agent));
+    found.set(row.call_sid, callJson(row, agentJsonForCall(agent, row.variables)));
   }
   return found;
 }
@@ -70,12 +74,12 @@ const INSERT_CALL = {
   text: `
     WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($1)))
     INSERT INTO calls (call_sid, direction, from_number, to_number, status, agent_id, machine_detection,
-      voicemail_message)
+      voicemail_message, variables)
     SELECT $1, $2::call_direction, $3, $4, $5::call_status,
       CASE WHEN $6::text IS NULL
         THEN COALESCE((SELECT id FROM agents WHERE $2 = 'inbound' AND phone_number = $4 AND deleted_at IS NULL), 'default')
         ELSE (SELECT id FROM agents WHERE id = $6 AND deleted_at IS NULL) END,
-      $7, $8
+      $7, $8, $9::jsonb
     FROM locked
     ON CONFLICT (call_sid) DO NOTHING
     RETURNING call_sid`,
@@ -106,7 +110,8 @@ const CALL_EVENTS = {
  * follows it, or applied to the inserted call. The common case is two round trips and one commit; folding
  * is idempotent, so it runs whenever the call has status events, which a fresh call almost never has.
  */
-export async function createCall(pool: pg.Pool, request: CallCreateRequest): Promise<Call> {
+export async function createCall(pool: pg.Pool, given: CallCreateRequest): Promise<Call> {
+  const { request, variables } = await withBatchCall(pool, given);
   const inserted = await withDbRetry(() =>
     pool
       .query({
@@ -122,6 +127,7 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
             ? null
             : request.machineDetection,
           request.voicemailMessage ?? null,
+          variables === null ? null : JSON.stringify(variables),
         ],
       })
       .catch((err: { code?: string }) => {
@@ -141,6 +147,16 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
     row = await readCall(pool, request.callSid);
   }
   if (!row) throw CallNotFoundError.forSid(request.callSid);
+  const { batch } = request;
+  if (batch) {
+    const status = row.status;
+    await withDbRetry(() =>
+      inTransaction(pool, async (client) => {
+        await lockCall(client, request.callSid);
+        await settleCallStatus(client, request.callSid, status, batch);
+      }),
+    );
+  }
   const call = toCall(row);
   if (inserted.rowCount !== 1 && !sameParties(call, request)) {
     throw new CallConflictError(`call ${request.callSid} is already registered with other parties`, {
@@ -148,6 +164,31 @@ export async function createCall(pool: pg.Pool, request: CallCreateRequest): Pro
     });
   }
   return call;
+}
+
+const BATCH_CALL = {
+  name: 'batch_call_for_create',
+  text: 'SELECT to_number, agent_id, variables FROM call_batch_calls WHERE batch_id = $1 AND idx = $2',
+};
+
+/** A batch call's registration takes its agent and variables from the batch (the request's agentId must agree). */
+async function withBatchCall(
+  pool: pg.Pool,
+  request: CallCreateRequest,
+): Promise<{ request: CallCreateRequest; variables: Record<string, string> | null }> {
+  if (!request.batch) return { request, variables: null };
+  const { rows } = await withDbRetry(() =>
+    pool.query<{ to_number: string; agent_id: string; variables: Record<string, string> | null }>({
+      ...BATCH_CALL,
+      values: [request.batch?.batchId, request.batch?.index],
+    }),
+  );
+  const row = rows[0];
+  if (!row) throw new BatchNotFoundError(`batch ${request.batch.batchId} has no call ${request.batch.index}`);
+  if (row.to_number !== request.to || (request.agentId !== undefined && request.agentId !== row.agent_id)) {
+    throw new InvalidRequestError(`call ${request.callSid} is not the batch call it names`);
+  }
+  return { request: { ...request, agentId: row.agent_id }, variables: row.variables };
 }
 
 async function readCall(pool: pg.Pool, callSid: string) {

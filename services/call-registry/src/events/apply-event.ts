@@ -1,5 +1,6 @@
 import type { CallEvent } from '@switchboard/contracts';
 import type pg from 'pg';
+import { settleAfterStreamEnd, settleCallStatus } from '../batches/batch-attempts.js';
 import {
   applyStatus,
   applyStreamEnd,
@@ -47,10 +48,14 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
       if (recorded.rowCount === 0) return 'duplicate';
       const report = statusReportOf(event);
       if (report) await applyStatus(client, report);
+      if (event.kind === 'status') await settleCallStatus(client, event.callSid, event.status, event.batch);
       if (event.kind === 'stream' && event.action === 'started')
         await clearEndedReason(client, event.callSid);
       const end = streamEndOf(event);
-      if (end) await applyStreamEnd(client, end);
+      if (end) {
+        await applyStreamEnd(client, end);
+        await settleAfterStreamEnd(client, event.callSid);
+      }
       if (event.kind === 'transcript') {
         const tool = event.tool === undefined ? null : JSON.stringify(event.tool);
         await client.query({

@@ -1,4 +1,3 @@
-import { withRetry } from '@switchboard/bus';
 import {
   AgentId,
   CALL_ACTIVITY_MAX_MINUTES,
@@ -17,10 +16,10 @@ import type { Logger } from '@switchboard/logger';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { TwilioError } from '../errors.js';
+import { placeOutboundCall } from '../outbound.js';
 import type { GatewayRegistry } from '../registry.js';
-import type { PlaceCallRequest, TwilioCalls } from '../twilio-client.js';
+import type { TwilioCalls } from '../twilio-client.js';
 import { parseInput } from '../validation.js';
-import { AMD_CALLBACK_PATH } from './twilio-amd.js';
 
 export const PlaceCallBody = z
   .strictObject({
@@ -46,9 +45,6 @@ export const PlaceCallBody = z
       });
     }
   });
-
-/** What Twilio's machine detection is asked for: the result as soon as it knows, or after the beep. */
-const TWILIO_MACHINE_DETECTION = { hangup: 'Enable', 'leave-message': 'DetectMessageEnd' } as const;
 
 const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(CALL_LIST_MAX_LIMIT).optional(),
@@ -118,12 +114,9 @@ export function apiCallsRouter(deps: ApiCallsDeps): Router {
   return router;
 }
 
-/**
- * Checks the agent, places the call with Twilio, then registers it with its agent. Should registration fail
- * all the same, the call, still queued at Twilio, is cancelled: a 201 means placed and registered.
- */
+/** Checks the agent, then places and registers the call (`placeOutboundCall`). */
 async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody>): Promise<Call> {
-  const { outbound, registry, log } = deps;
+  const { outbound, registry } = deps;
   if (outbound === undefined) {
     throw new TwilioError(
       'outbound calls are not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN',
@@ -138,42 +131,14 @@ async function placeCall(deps: ApiCallsDeps, body: z.output<typeof PlaceCallBody
   if (body.agentId !== undefined) {
     await registry.agentGet({ id: body.agentId }, { timeoutMs: deps.registryTimeoutMs });
   }
-  const machineDetection = body.machineDetection ?? 'off';
-  const placement: PlaceCallRequest = {
-    to: body.to,
-    from,
-    url: `${deps.publicBaseUrl}/twilio/voice`,
-    statusCallback: `${deps.publicBaseUrl}/twilio/status`,
-  };
-  if (machineDetection !== 'off') {
-    placement.machineDetection = {
-      mode: TWILIO_MACHINE_DETECTION[machineDetection],
-      callback: `${deps.publicBaseUrl}${AMD_CALLBACK_PATH}`,
-    };
-  }
-  const placed = await outbound.placeCall(placement);
-  const callLog = log.child({ callSid: placed.callSid });
-  callLog.info({ agentId: body.agentId }, 'outbound call placed');
-  const create = {
-    callSid: placed.callSid,
-    direction: 'outbound' as const,
-    from,
-    to: body.to,
-    ...(placed.status === undefined ? {} : { status: placed.status }),
-    ...(body.agentId === undefined ? {} : { agentId: body.agentId }),
-    ...(machineDetection === 'off' ? {} : { machineDetection }),
-    ...(body.voicemailMessage === undefined ? {} : { voicemailMessage: body.voicemailMessage }),
-  };
-  try {
-    return await withRetry((timeoutMs) => registry.callCreate(create, { timeoutMs }), {
-      budgetMs: deps.registerBudgetMs,
-      attemptTimeoutMs: deps.registryTimeoutMs,
-    });
-  } catch (err) {
-    callLog.warn({ err }, 'outbound call not registered, cancelling it');
-    await outbound.cancelCall(placed.callSid).catch((cancelErr: unknown) => {
-      callLog.error({ err: cancelErr }, 'outbound call could not be cancelled');
-    });
-    throw err;
-  }
+  return placeOutboundCall(
+    { ...deps, twilio: outbound },
+    {
+      to: body.to,
+      from,
+      agentId: body.agentId,
+      machineDetection: body.machineDetection,
+      voicemailMessage: body.voicemailMessage,
+    },
+  );
 }

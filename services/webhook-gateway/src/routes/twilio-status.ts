@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '@switchboard/contracts';
 import type { RequestHandler } from 'express';
+import { batchRefFromQuery } from '../outbound.js';
 import { type StoreEventDeps, storeEvent } from '../store-event.js';
 import { StatusCallbackParams, statusEventFromCallback, statusMessageId } from '../twilio-params.js';
 import { fieldIssues } from '../validation.js';
@@ -17,7 +18,8 @@ export function twilioStatusHandler(deps: StatusRouteDeps): RequestHandler {
     if (!params.success) {
       throw new InvalidRequestError('not a call status callback', { details: fieldIssues(params.error) });
     }
-    const event = statusEventFromCallback(params.data, new Date());
+    const batch = batchRefFromQuery(req.query);
+    const event = { ...statusEventFromCallback(params.data, new Date()), ...(batch ? { batch } : {}) };
     const msgId = statusMessageId(params.data);
     await storeEvent(deps, event, msgId);
     deps.log.debug({ callSid: event.callSid, status: event.status, msgId }, 'status event stored');

@@ -3,6 +3,7 @@ import { SwitchboardError } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { RequestHandler, Response } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
+import { batchRefFromQuery } from '../outbound.js';
 import type { GatewayRegistry } from '../registry.js';
 import { callCreateFromVoice, VoiceWebhookParams } from '../twilio-params.js';
 import { apologyTwiml, connectStreamTemplate, TWIML_CONTENT_TYPE } from '../twiml.js';
@@ -41,7 +42,8 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
       apologise(res, 'INVALID_REQUEST');
       return;
     }
-    const create = callCreateFromVoice(params.data);
+    const batch = batchRefFromQuery(req.query);
+    const create = { ...callCreateFromVoice(params.data), ...(batch ? { batch } : {}) };
     const { callSid } = create;
     try {
       const call = await withRetry((timeoutMs) => registry.callCreate(create, { timeoutMs }), {

@@ -58,6 +58,7 @@ describe('loadConfig', () => {
 
   it('reads the batch settings, and refuses a dial lease no longer than a dial and its registration', () => {
     expect(loadConfig(BASE).batches).toEqual({
+      replicas: 1,
       dispatchConcurrency: 16,
       ackWaitMs: 30_000,
       dialLeaseMs: 60_000,
@@ -69,8 +70,9 @@ describe('loadConfig', () => {
         BATCH_DISPATCH_CONCURRENCY: '4',
         BATCH_ACK_WAIT_MS: '5000',
         BATCH_DIAL_LEASE_MS: '20000',
+        JETSTREAM_REPLICAS: '3',
       }).batches,
-    ).toMatchObject({ dispatchConcurrency: 4, ackWaitMs: 5_000, dialLeaseMs: 20_000 });
+    ).toMatchObject({ replicas: 3, dispatchConcurrency: 4, ackWaitMs: 5_000, dialLeaseMs: 20_000 });
     expect(() => loadConfig({ ...BASE, BATCH_DIAL_LEASE_MS: '12000' })).toThrow(/BATCH_DIAL_LEASE_MS/);
     expect(() => loadConfig({ ...BASE, BATCH_DISPATCH_CONCURRENCY: '0' })).toThrow(
       /BATCH_DISPATCH_CONCURRENCY/,

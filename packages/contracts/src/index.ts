@@ -68,6 +68,8 @@ export {
   RegistryUnavailableError,
   SwitchboardError,
   type SwitchboardErrorOptions,
+  WorkerDrainingError,
+  WorkerFullError,
 } from './errors.js';
 export {
   CallEvent,

@@ -10,6 +10,11 @@ import { DEFAULT_OUTBOX_OPTIONS, EventOutbox } from './event-outbox.js';
 import { LiveCalls } from './live-calls.js';
 import { MediaSession } from './media-session.js';
 import { createMetrics } from './metrics.js';
+import { Announcer } from './placement/announcer.js';
+import { NO_RESERVATION_HOOKS, type ReservationHooks } from './placement/reservation-hooks.js';
+import { serveReservations } from './placement/reserve-subject.js';
+import { SlotBook } from './placement/slot-book.js';
+import { WorkerSlots } from './placement/worker-slots.js';
 import { createMediaServer } from './server.js';
 import { ToolClient } from './tools/tool-client.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
@@ -22,11 +27,15 @@ export interface WorkerDeps {
   log: Logger;
   /** A connection to use instead of dialling `config.nats`; the worker leaves it open on close. */
   nc?: NatsConnection;
+  /** Told about each reservation (warm Realtime sessions); by default reservations only hold slots. */
+  reservationHooks?: ReservationHooks;
 }
 
 export interface Worker {
   /** Where `/media-stream`, `/healthz`, `/readyz` and `/metrics` are served. */
   port: number;
+  /** `WORKER_ID`, or the random id this process took. */
+  readonly workerId: string;
   /** Media streams open right now. */
   readonly liveStreams: number;
   /**
@@ -39,7 +48,14 @@ export interface Worker {
 }
 
 /** Builds and starts the media worker: Twilio Media Streams in, OpenAI Realtime out. */
-export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Promise<Worker> {
+export async function startWorker({
+  config,
+  log: baseLog,
+  nc: givenNc,
+  reservationHooks = NO_RESERVATION_HOOKS,
+}: WorkerDeps): Promise<Worker> {
+  const { workerId, mediaUrl, reservationTtlMs } = config.placement;
+  const log = baseLog.child({ workerId });
   const nc =
     givenNc ??
     (await connectBus({
@@ -59,6 +75,11 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   const tools = new ToolClient({ ...config.tools, log });
   const io = { nc, registry, tools, metrics, lookupTimeoutMs: config.lookupTimeoutMs };
   const bridge = bridgeOptionsFor(config);
+  const slots = new WorkerSlots(
+    new SlotBook(config.maxConcurrentCalls, reservationTtlMs),
+    reservationHooks,
+    log,
+  );
   let accepting = true;
   const nats = connectionState(nc);
 
@@ -72,7 +93,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
-      const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls });
+      const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls, slots });
       streams.set(ws, session);
       ws.once('close', () => {
         streams.delete(ws);
@@ -88,7 +109,28 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, host: config.host }, 'media worker listening');
+  // Reservations only for a worker Twilio can reach by its own URL; every worker announces (the lease).
+  const reservations = mediaUrl === null ? undefined : serveReservations(nc, workerId, mediaUrl, slots, log);
+  const announcer = new Announcer({
+    nc,
+    workerId,
+    mediaUrl,
+    log,
+    load: () => ({
+      live: slots.live,
+      reserved: slots.reserved,
+      capacity: slots.capacity,
+      draining: !accepting,
+    }),
+  });
+  log.info({ port, host: config.host, mediaUrl }, 'media worker listening');
+
+  /** No new streams or reservations from now on; gateways hear it at once. */
+  const stopAccepting = () => {
+    accepting = false;
+    slots.drain();
+    announcer.now();
+  };
 
   /** Resolves when no stream is left, or after `ms`. */
   const whenEmpty = (ms: number) =>
@@ -111,22 +153,26 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   let closing: Promise<void> | undefined;
   return {
     port,
+    workerId,
     get liveStreams() {
       return streams.size;
     },
     async drain() {
       if (accepting) log.info({ liveStreams: streams.size, timeoutMs: config.drainTimeoutMs }, 'draining');
-      accepting = false;
+      stopAccepting();
       await whenEmpty(config.drainTimeoutMs);
       if (streams.size > 0) log.warn({ liveStreams: streams.size }, 'drain time over: closing live streams');
       await closeStreams();
     },
     close() {
       closing ??= (async () => {
-        accepting = false;
+        stopAccepting();
+        reservations?.unsubscribe();
         await closeStreams();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await outbox.flush(EVENTS_FLUSH_TIMEOUT_MS);
+        announcer.stop();
+        slots.close();
         if (!givenNc) await nc.close();
         log.info('media worker closed');
       })();
@@ -145,5 +191,6 @@ export function bridgeOptionsFor(config: WorkerConfig): BridgeOptions {
     sessionMaxMs: config.realtimeSessionMaxMs,
     maxHeldAudioMs: config.maxHeldAudioMs,
     toolFillerAfterMs: config.tools.fillerAfterMs,
+    workerId: config.placement.workerId,
   };
 }

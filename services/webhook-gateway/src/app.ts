@@ -11,6 +11,8 @@ import { ConsoleSessions } from './console/sessions.js';
 import { PayloadTooLargeError, RouteNotFoundError, toHttpError } from './errors.js';
 import { observeHttp } from './http-observe.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { PlaceCall } from './placement/placement.js';
+import { streamTarget } from './placement/stream-target.js';
 import type { GatewayRegistry } from './registry.js';
 import { apiAgentsRouter } from './routes/api-agents.js';
 import { apiCallControlRouter, type CallController } from './routes/api-call-control.js';
@@ -37,6 +39,8 @@ export interface AppDeps {
   outbound: TwilioCalls | undefined;
   /** Live control: asks the worker holding a call's stream. */
   control: CallController;
+  /** Asks workers for a slot for a call (placement); undefined: no worker is ever asked. */
+  place?: PlaceCall;
   metrics: GatewayMetrics;
   natsOpen: () => boolean;
   draining: () => boolean;
@@ -105,11 +109,17 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   const streamEndedUrl = `${config.publicBaseUrl}${STREAM_ENDED_PATH}`;
+  const target = streamTarget({
+    place: deps.place ?? (async () => undefined),
+    fallbackUrl: config.mediaStreamUrl,
+    metrics,
+    log,
+  });
   twilioRoutes.post(
     '/voice',
     twilioVoiceHandler({
       registry,
-      mediaStreamUrl: config.mediaStreamUrl,
+      streamTarget: target,
       streamEndedUrl,
       registryTimeoutMs: config.registryTimeoutMs,
       voiceBudgetMs: config.voiceBudgetMs,
@@ -133,6 +143,9 @@ export function createApp(deps: AppDeps): Express {
   twilioRoutes.post(
     '/dial-result',
     twilioDialResultHandler({
+      registry,
+      registryTimeoutMs: config.registryTimeoutMs,
+      streamTarget: target,
       mediaStreamUrl: config.mediaStreamUrl,
       streamEndedUrl,
       events: deps.events,

@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
+import { Placement } from './placement/placement.js';
 import { observedRegistry } from './registry.js';
 import { type CallController, callControlSpec, callNotLive } from './routes/api-call-control.js';
 import { EventStreams } from './routes/api-events.js';
@@ -80,6 +81,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       timeoutMs: config.registryTimeoutMs,
       noResponders: (_subject, cause) => callNotLive(callSid, cause),
     });
+  const placement = new Placement({ nc, timeoutMs: config.placementTimeoutMs, metrics, log });
   let draining = false;
   const instance = {
     id: randomBytes(8).toString('hex'),
@@ -102,6 +104,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     events: options.events ?? new EventPublisher(nc, log),
     outbound: calls,
     control,
+    place: placement.place,
     metrics,
     natsOpen: () => !nc.isClosed(),
     draining: () => draining,
@@ -116,6 +119,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       log,
     });
   } catch (err) {
+    placement.close();
     if (ownsConnection) await nc.close();
     throw err;
   }
@@ -126,6 +130,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     address = await listen(server, config.port, config.host);
   } catch (err) {
     await twilioRest.drain();
+    placement.close();
     if (ownsConnection) await nc.close();
     throw err;
   }
@@ -150,6 +155,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     clearTimeout(force);
     // Transfers asked for before the stop are answered; the other replicas take the ones after it.
     await twilioRest.drain();
+    placement.close();
     if (ownsConnection) await nc.drain();
     log.info('webhook gateway stopped');
   };

@@ -43,6 +43,8 @@ export interface BridgeOptions {
   maxHeldAudioMs: number;
   /** While one of the agent's tools runs and the agent is quiet, how long before it says a holding line. */
   toolFillerAfterMs: number;
+  /** This worker's id, carried by the stream's `started`/`stopped` events (the registry's lease on them). */
+  workerId?: string | undefined;
 }
 
 /** After the agent's last words are asked for, how long they may take to play before the call goes on. */
@@ -214,6 +216,8 @@ export class CallBridge {
         return this.end('replaced', now);
       case 'drained':
         return this.end('drained', now);
+      case 'no-room':
+        return this.end('worker-full', now);
       default:
         return assertNever(input);
     }
@@ -234,7 +238,7 @@ export class CallBridge {
     this.startedAt = now;
     this.transferFailed = input.transferFailed;
     this.historyPending = input.transferFailed !== undefined;
-    this.events.started(callSid, streamSid, now);
+    this.events.started(callSid, streamSid, now, this.options.workerId);
     this.phase = 'looking-up';
     // The Realtime socket is dialled while the lookup runs.
     return [

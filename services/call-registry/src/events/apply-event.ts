@@ -10,6 +10,7 @@ import {
 } from '../calls/call-status-sql.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
+import { noteWorkerStream } from '../workers/worker-streams-sql.js';
 
 const RECORD_EVENT = {
   name: 'record_call_event',
@@ -48,6 +49,7 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
       if (report) await applyStatus(client, report);
       if (event.kind === 'stream' && event.action === 'started')
         await clearEndedReason(client, event.callSid);
+      if (event.kind === 'stream') await noteWorkerStream(client, event);
       const end = streamEndOf(event);
       if (end) await applyStreamEnd(client, end);
       if (event.kind === 'transcript') {

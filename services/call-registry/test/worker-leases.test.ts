@@ -41,4 +41,17 @@ describe('workers’ leases', () => {
     expect(leases.lapse(14_000)).toEqual([]);
     expect(leases.lapse(14_001)).toEqual([{ workerId: 'a', lastHeardAt: 10_000 }]);
   });
+
+  it('judges no lease across a gap in its own checks (the registry was held up): they run again', () => {
+    const leases = new WorkerLeases(1_000);
+    leases.heard('a', 4_000, 0);
+    expect(leases.lapse(500)).toEqual([]);
+    // Checked again only 6 s later: the announcements of that time may still be unread.
+    expect(leases.lapse(6_500)).toEqual([]);
+    expect(leases.lapse(7_000)).toEqual([]);
+    expect(leases.lapse(7_500)).toEqual([]);
+    // Regular checks from then on: the lease runs from 6.5 s.
+    for (let t = 8_000; t <= 10_500; t += 500) expect(leases.lapse(t)).toEqual([]);
+    expect(leases.lapse(11_000)).toEqual([{ workerId: 'a', lastHeardAt: 6_500 }]);
+  });
 });

@@ -51,10 +51,14 @@ export class GatewayMetrics {
     registers: [this.promRegistry],
   });
 
-  readonly placementWorkers = new Gauge({
+  /** How many media workers placement knows now (set by placement; read when /metrics is scraped). */
+  countWorkers: () => number = () => 0;
+
+  readonly placementWorkers: Gauge = new Gauge({
     name: 'gateway_placement_workers',
     help: 'Media workers heard on worker.announce within their lease (draining and full ones included)',
     registers: [this.promRegistry],
+    collect: (): void => this.placementWorkers.set(this.countWorkers()),
   });
 
   readonly placementDuration = new Histogram({

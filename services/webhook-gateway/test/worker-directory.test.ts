@@ -71,6 +71,7 @@ describe('choosing a worker', () => {
     const directory = new WorkerDirectory();
     directory.heard(announcement('a', { leaseMs: 4_000 }), 0);
     directory.heard(announcement('b', { leaseMs: 8_000 }), 0);
+    expect(directory.known(4_000)).toBe(2);
     expect(ids(directory, 4_000)).toEqual(['a', 'b']);
     expect(ids(directory, 4_001)).toEqual(['b']);
     expect(directory.size).toBe(1);

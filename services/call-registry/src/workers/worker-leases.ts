@@ -17,6 +17,14 @@ interface Lease {
 
 export class WorkerLeases {
   private readonly leases = new Map<string, Lease>();
+  private lastLapseAt: number | undefined;
+
+  /**
+   * `stallMs`: when `lapse` is asked this long after the last time, this registry was not listening (its
+   * event loop held up, or its checks paused while disconnected): announcements may be waiting unread, so
+   * nobody's lease is judged on that gap — they all run again from then.
+   */
+  constructor(private readonly stallMs = Number.POSITIVE_INFINITY) {}
 
   get size(): number {
     return this.leases.size;
@@ -44,6 +52,12 @@ export class WorkerLeases {
 
   /** The workers whose lease has run out by `now`, forgotten here (an announcement brings one back). */
   lapse(now: number): LapsedWorker[] {
+    const gapMs = now - (this.lastLapseAt ?? now);
+    this.lastLapseAt = now;
+    if (gapMs > this.stallMs) {
+      this.restart(now);
+      return [];
+    }
     const lapsed: LapsedWorker[] = [];
     for (const [workerId, { leaseMs, heardAt }] of this.leases) {
       if (now - heardAt > leaseMs) lapsed.push({ workerId, lastHeardAt: heardAt });

@@ -8,6 +8,11 @@ import { endLostWorkerStreams, saveWorkerLease, workersWithStreams } from './wor
 
 /** How often leases are checked: a lapse is acted on within this much of the lease running out. */
 export const LEASE_CHECK_MS = 250;
+/**
+ * A check this late after the one before means this registry was not listening (its event loop held up, its
+ * NATS connection away): nobody's lease is judged on that gap (WorkerLeases).
+ */
+export const STALL_MS = 4 * LEASE_CHECK_MS;
 /** The lease of a worker known only from the database, when it never announced one to any registry. */
 export const FALLBACK_LEASE_MS = 4_000;
 
@@ -31,7 +36,7 @@ export interface WorkerWatchDeps {
  * NATS connection is away it hears nobody, so leases run again from its reconnection.
  */
 export class WorkerWatch {
-  private readonly leases = new WorkerLeases();
+  private readonly leases = new WorkerLeases(STALL_MS);
   /** Lapsed workers whose calls are still to be ended (kept on failure and tried again). */
   private readonly lost = new Map<string, LapsedWorker>();
   private readonly clock: () => number;
@@ -62,7 +67,7 @@ export class WorkerWatch {
     for (const { workerId, leaseMs } of await workersWithStreams(this.deps.pool)) {
       this.leases.expect(workerId, leaseMs ?? FALLBACK_LEASE_MS, this.clock());
     }
-    this.timer = setInterval(() => void this.check(), this.deps.checkMs ?? LEASE_CHECK_MS);
+    this.timer = setInterval(() => this.check(), this.deps.checkMs ?? LEASE_CHECK_MS);
     this.timer.unref();
   }
 
@@ -99,16 +104,17 @@ export class WorkerWatch {
     }
   }
 
-  private check(): Promise<void> {
-    if (this.checking !== undefined || this.stopped || !this.connected) return Promise.resolve();
+  /** Every LEASE_CHECK_MS: leases are judged (even while calls of lost workers are still being ended). */
+  private check(): void {
+    if (this.stopped || !this.connected) return;
+    for (const lapsed of this.leases.lapse(this.clock())) this.lost.set(lapsed.workerId, lapsed);
+    if (this.checking !== undefined || this.lost.size === 0) return;
     this.checking = this.endLost().finally(() => {
       this.checking = undefined;
     });
-    return this.checking;
   }
 
   private async endLost(): Promise<void> {
-    for (const lapsed of this.leases.lapse(this.clock())) this.lost.set(lapsed.workerId, lapsed);
     for (const { workerId, lastHeardAt } of [...this.lost.values()]) {
       if (this.stopped) return;
       try {

@@ -22,7 +22,7 @@ export interface PlacementDeps {
   nc: NatsConnection;
   /** All the time one call's placement may take, every worker asked included (PLACEMENT_TIMEOUT_MS). */
   timeoutMs: number;
-  metrics: Pick<GatewayMetrics, 'placementDuration' | 'placementWorkers'>;
+  metrics: Pick<GatewayMetrics, 'placementDuration' | 'countWorkers'>;
   log: Logger;
   clock?: () => number;
 }
@@ -49,6 +49,7 @@ export class Placement {
 
   constructor(private readonly deps: PlacementDeps) {
     this.clock = deps.clock ?? Date.now;
+    deps.metrics.countWorkers = () => this.workersKnown();
     this.subscription = deps.nc.subscribe(WORKER_SUBJECTS.announce, {
       callback: (err, msg) => {
         if (err !== null) {
@@ -62,14 +63,13 @@ export class Placement {
           return;
         }
         this.directory.heard(parsed.data, this.clock());
-        deps.metrics.placementWorkers.set(this.directory.size);
       },
     });
   }
 
   /** Workers heard within their lease (some may be draining or full). */
-  get workersKnown(): number {
-    return this.directory.size;
+  workersKnown(): number {
+    return this.directory.known(this.clock());
   }
 
   /** The media URL of a worker that reserved a slot for `call`, or undefined (none with room answered in time). */
@@ -111,6 +111,5 @@ export class Placement {
 
   private observe(outcome: 'placed' | 'none', started: number): void {
     this.deps.metrics.placementDuration.observe({ outcome }, (this.clock() - started) / 1_000);
-    this.deps.metrics.placementWorkers.set(this.directory.size);
   }
 }

@@ -31,6 +31,14 @@ export class WorkerDirectory {
     return this.workers.size;
   }
 
+  /** Forgets the workers not heard within their lease by `now`; how many are left. */
+  known(now: number): number {
+    for (const [workerId, { announcement, heardAt }] of this.workers) {
+      if (now - heardAt > announcement.leaseMs) this.workers.delete(workerId);
+    }
+    return this.workers.size;
+  }
+
   heard(announcement: WorkerAnnouncement, now: number): void {
     this.workers.set(announcement.workerId, { announcement, heardAt: now, reservedSince: 0, refused: false });
   }

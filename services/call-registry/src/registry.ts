@@ -111,6 +111,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     pool,
     log,
     ended: (callSids) => {
+      metrics.workerLostCalls.inc(callSids.length);
       for (const callSid of callSids) lookups.forget(callSid);
     },
   });

@@ -1,5 +1,6 @@
 import { EventPublisher } from '@switchboard/bus';
 import { type CallEvent, WORKER_SUBJECTS, type WorkerAnnouncement } from '@switchboard/contracts';
+import { metricValue } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, log, newCallSid, type RegistryStack, startStack } from './support.js';
@@ -126,7 +127,15 @@ describe('the lease on media workers', () => {
     expect(ended.durationSeconds).toBeGreaterThanOrEqual(0);
     expect(await holder(lost)).toBeUndefined();
 
-    // Both replicas saw the lapse; the others' calls are as they were.
+    // Both replicas saw the lapse and one of them ended the call, once.
+    const endedBy = await Promise.all(
+      [stack.registry, replica].map(async ({ httpPort }) => {
+        const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+        return metricValue(text, 'registry_worker_lost_calls_total') ?? 0;
+      }),
+    );
+    expect(endedBy.reduce((a, b) => a + b, 0)).toBe(1);
+    // The others' calls are as they were.
     for (const callSid of [alive, moved]) {
       expect(await call(callSid)).toMatchObject({ status: 'in-progress', endedReason: null });
     }

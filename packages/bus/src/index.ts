@@ -35,4 +35,4 @@ export {
   type ServingService,
 } from './serve.js';
 export type { AsyncEndpointFigures } from './stats.js';
-export { decodeJson } from './wire.js';
+export { decodeJson, type Parsed, parseMessage } from './wire.js';

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeJson } from '@switchboard/bus';
+import { parseMessage } from '@switchboard/bus';
 import { WORKER_SUBJECTS, WorkerAnnouncement } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type pg from 'pg';
@@ -58,9 +58,9 @@ export class WorkerWatch {
           log.warn({ err }, 'worker announcements subscription failed');
           return;
         }
-        const decoded = decodeJson(msg.data);
-        const parsed = decoded.ok ? WorkerAnnouncement.safeParse(decoded.value) : undefined;
-        if (parsed?.success === true) this.heard(parsed.data);
+        const parsed = parseMessage(msg.data, WorkerAnnouncement);
+        if (parsed.ok) this.heard(parsed.value);
+        else log.debug({ reason: parsed.reason }, 'malformed worker announcement ignored');
       },
     });
     void this.watchConnection();

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeJson, respondWithError } from '@switchboard/bus';
+import { parseMessage, respondWithError } from '@switchboard/bus';
 import {
   InvalidRequestError,
   WorkerDrainingError,
@@ -30,15 +30,12 @@ export function serveReservations(
         log.warn({ err }, 'reservation subscription failed');
         return;
       }
-      const decoded = decodeJson(msg.data);
-      const parsed = decoded.ok ? WorkerReserveRequest.safeParse(decoded.value) : undefined;
-      if (parsed?.success !== true) {
-        const issue = parsed?.error.issues[0];
-        const why = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'malformed JSON';
-        respondWithError(msg, new InvalidRequestError(`invalid reservation request: ${why}`));
+      const parsed = parseMessage(msg.data, WorkerReserveRequest);
+      if (!parsed.ok) {
+        respondWithError(msg, new InvalidRequestError(`invalid reservation request: ${parsed.reason}`));
         return;
       }
-      const { call } = parsed.data;
+      const { call } = parsed.value;
       const outcome = slots.reserve(call);
       if (!outcome.ok) {
         const { callSid } = call;

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeJson, request } from '@switchboard/bus';
+import { parseMessage, request } from '@switchboard/bus';
 import {
   type Call,
   SwitchboardError,
@@ -56,13 +56,9 @@ export class Placement {
           deps.log.warn({ err }, 'worker announcements subscription failed');
           return;
         }
-        const decoded = decodeJson(msg.data);
-        const parsed = decoded.ok ? WorkerAnnouncement.safeParse(decoded.value) : undefined;
-        if (parsed?.success !== true) {
-          deps.log.debug('malformed worker announcement ignored');
-          return;
-        }
-        this.directory.heard(parsed.data, this.clock());
+        const parsed = parseMessage(msg.data, WorkerAnnouncement);
+        if (parsed.ok) this.directory.heard(parsed.value, this.clock());
+        else deps.log.debug({ reason: parsed.reason }, 'malformed worker announcement ignored');
       },
     });
   }

@@ -79,6 +79,7 @@ export async function startWorker({
     new SlotBook(config.maxConcurrentCalls, reservationTtlMs),
     reservationHooks,
     log,
+    (outcome) => metrics.reservations.inc({ outcome }),
   );
   let accepting = true;
   const nats = connectionState(nc);

@@ -2,7 +2,7 @@ import type { Call } from '@switchboard/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ReservationHooks } from '../src/placement/reservation-hooks.js';
 import { SlotBook } from '../src/placement/slot-book.js';
-import { WorkerSlots } from '../src/placement/worker-slots.js';
+import { type ReservationOutcome, WorkerSlots } from '../src/placement/worker-slots.js';
 import { log } from './support.js';
 
 const TTL = 10_000;
@@ -18,7 +18,8 @@ function recordingHooks() {
     expired: (callSid) => seen.push(`expired ${callSid}`),
     taken: (callSid) => seen.push(`taken ${callSid}`),
   };
-  return { seen, hooks };
+  const outcomes: ReservationOutcome[] = [];
+  return { seen, hooks, outcomes, observe: (outcome: ReservationOutcome) => outcomes.push(outcome) };
 }
 
 describe('reservations on time, told to the hooks', () => {
@@ -30,27 +31,31 @@ describe('reservations on time, told to the hooks', () => {
   });
 
   it('a reservation lapses on its own after the TTL, frees its slot, and its hooks hear it', () => {
-    const { seen, hooks } = recordingHooks();
-    const slots = new WorkerSlots(new SlotBook(1, TTL), hooks, log);
+    const { seen, hooks, outcomes, observe } = recordingHooks();
+    const slots = new WorkerSlots(new SlotBook(1, TTL), hooks, log, observe);
     expect(slots.reserve(call('CA1'))).toMatchObject({ ok: true, expiresAtMs: TTL });
     vi.advanceTimersByTime(TTL - 1);
     expect(slots.reserved).toBe(1);
     vi.advanceTimersByTime(1);
     expect(slots.reserved).toBe(0);
     expect(seen).toEqual([`reserved CA1 ${TTL}`, 'expired CA1']);
+    expect(outcomes).toEqual(['reserved', 'expired']);
     slots.close();
   });
 
   it('a stream taking its reservation tells the hooks, holds its slot until released (once)', () => {
-    const { seen, hooks } = recordingHooks();
-    const slots = new WorkerSlots(new SlotBook(1, TTL), hooks, log);
+    const { seen, hooks, outcomes, observe } = recordingHooks();
+    const slots = new WorkerSlots(new SlotBook(1, TTL), hooks, log, observe);
     slots.reserve(call('CA1'));
+    slots.reserve(call('CA1'));
+    expect(slots.reserve(call('CA2'))).toEqual({ ok: false, reason: 'full' });
     vi.advanceTimersByTime(100);
     const release = slots.admit('CA1');
     expect(release).toBeTypeOf('function');
     expect(slots.admit('CA2')).toBeUndefined();
     vi.advanceTimersByTime(TTL);
-    expect(seen).toEqual([`reserved CA1 ${TTL}`, 'taken CA1']);
+    expect(seen).toEqual([`reserved CA1 ${TTL}`, `reserved CA1 ${TTL}`, 'taken CA1']);
+    expect(outcomes).toEqual(['reserved', 'renewed', 'full', 'taken']);
     release?.();
     release?.();
     expect(slots.live).toBe(0);

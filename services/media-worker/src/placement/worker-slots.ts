@@ -3,6 +3,16 @@ import type { Logger } from '@switchboard/logger';
 import type { ReservationHooks } from './reservation-hooks.js';
 import type { ReserveOutcome, SlotBook } from './slot-book.js';
 
+/** What became of a reservation request or a reservation (the worker's `media_worker_reservations_total`). */
+export type ReservationOutcome =
+  | 'reserved'
+  | 'renewed'
+  | 'full'
+  | 'draining'
+  | 'taken'
+  | 'expired'
+  | 'dropped';
+
 /** What a stream holding a slot gives back when it ends (once; later calls do nothing). */
 export type SlotRelease = () => void;
 
@@ -17,6 +27,7 @@ export class WorkerSlots {
     private readonly book: SlotBook,
     private readonly hooks: ReservationHooks,
     private readonly log: Logger,
+    private readonly observe: (outcome: ReservationOutcome) => void = () => {},
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -42,9 +53,11 @@ export class WorkerSlots {
     this.lapse(now);
     const outcome = this.book.reserve(call.callSid, now);
     if (!outcome.ok) {
+      this.observe(outcome.reason);
       this.log.info({ callSid: call.callSid, reason: outcome.reason }, 'reservation refused');
       return outcome;
     }
+    this.observe(outcome.renewed ? 'renewed' : 'reserved');
     if (!outcome.renewed) this.log.info({ callSid: call.callSid }, 'slot reserved');
     this.hooks.reserved(call, outcome.expiresAtMs);
     this.schedule();
@@ -58,6 +71,7 @@ export class WorkerSlots {
     const outcome = this.book.start(callSid, now);
     if (outcome === 'full' || outcome === 'draining') return undefined;
     if (outcome === 'taken') {
+      this.observe('taken');
       this.hooks.taken(callSid);
       this.schedule();
     }
@@ -85,6 +99,7 @@ export class WorkerSlots {
   }
 
   private dropped(callSid: string, why: 'expired' | 'draining'): void {
+    this.observe(why === 'expired' ? 'expired' : 'dropped');
     this.log.info({ callSid, why }, 'reservation dropped without a stream');
     this.hooks.expired(callSid);
   }

@@ -11,7 +11,7 @@ import { ConsoleSessions } from './console/sessions.js';
 import { PayloadTooLargeError, RouteNotFoundError, toHttpError } from './errors.js';
 import { observeHttp } from './http-observe.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { PlaceCall } from './placement/placement.js';
+import type { Placer } from './placement/placement.js';
 import { streamTarget } from './placement/stream-target.js';
 import type { GatewayRegistry } from './registry.js';
 import { apiAgentsRouter } from './routes/api-agents.js';
@@ -28,6 +28,9 @@ import { twilioSignatureCheck } from './signature.js';
 import type { TwilioCalls } from './twilio-client.js';
 import { STREAM_ENDED_PATH } from './twiml.js';
 
+/** Placement not wired: every call goes to MEDIA_STREAM_URL. */
+const NO_PLACEMENT: Placer = { place: async () => undefined, hasCandidates: () => false };
+
 /** Every route refuses bodies above this with 413 (SPEC: 64 KiB). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -40,7 +43,7 @@ export interface AppDeps {
   /** Live control: asks the worker holding a call's stream. */
   control: CallController;
   /** Asks workers for a slot for a call (placement); undefined: no worker is ever asked. */
-  place?: PlaceCall;
+  placer?: Placer;
   metrics: GatewayMetrics;
   natsOpen: () => boolean;
   draining: () => boolean;
@@ -110,7 +113,7 @@ export function createApp(deps: AppDeps): Express {
   );
   const streamEndedUrl = `${config.publicBaseUrl}${STREAM_ENDED_PATH}`;
   const target = streamTarget({
-    place: deps.place ?? (async () => undefined),
+    placer: deps.placer ?? NO_PLACEMENT,
     fallbackUrl: config.mediaStreamUrl,
     metrics,
     log,
@@ -146,7 +149,6 @@ export function createApp(deps: AppDeps): Express {
       registry,
       registryTimeoutMs: config.registryTimeoutMs,
       streamTarget: target,
-      mediaStreamUrl: config.mediaStreamUrl,
       streamEndedUrl,
       events: deps.events,
       metrics,

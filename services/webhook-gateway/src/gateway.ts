@@ -104,7 +104,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     events: options.events ?? new EventPublisher(nc, log),
     outbound: calls,
     control,
-    place: placement.place,
+    placer: placement,
     metrics,
     natsOpen: () => !nc.isClosed(),
     draining: () => draining,

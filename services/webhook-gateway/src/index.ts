@@ -2,7 +2,7 @@ export { type AppDeps, BODY_LIMIT_BYTES, createApp } from './app.js';
 export { ConfigError, type GatewayConfig, loadConfig, SETTINGS, type TwilioConfig } from './config.js';
 export { TwilioError } from './errors.js';
 export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';
-export { type PlaceCall, Placement, workerReserveSpec } from './placement/placement.js';
+export { type PlaceCall, Placement, type Placer, workerReserveSpec } from './placement/placement.js';
 export { WorkerDirectory } from './placement/worker-directory.js';
 export { isValidTwilioSignature, signedUrl } from './signature.js';
 export {

@@ -18,6 +18,13 @@ import { WorkerDirectory } from './worker-directory.js';
 /** Where a call's stream goes: a worker's own URL (it reserved a slot), or nowhere in time. */
 export type PlaceCall = (call: Call) => Promise<string | undefined>;
 
+/** What the routes need of placement. */
+export interface Placer {
+  place: PlaceCall;
+  /** Whether any worker known now could take a call (else placing is skipped altogether). */
+  hasCandidates(): boolean;
+}
+
 export interface PlacementDeps {
   nc: NatsConnection;
   /** All the time one call's placement may take, every worker asked included (PLACEMENT_TIMEOUT_MS). */
@@ -42,7 +49,7 @@ export function workerReserveSpec(workerId: string) {
  * `timeoutMs` is spent. A refusal (full, draining) moves on to the next worker; a worker nobody answers for
  * is forgotten until it announces itself again.
  */
-export class Placement {
+export class Placement implements Placer {
   private readonly directory = new WorkerDirectory();
   private readonly subscription: Subscription;
   private readonly clock: () => number;
@@ -61,6 +68,10 @@ export class Placement {
         else deps.log.debug({ reason: parsed.reason }, 'malformed worker announcement ignored');
       },
     });
+  }
+
+  hasCandidates(): boolean {
+    return this.directory.candidates(this.clock()).length > 0;
   }
 
   /** Workers heard within their lease (some may be draining or full). */

@@ -45,8 +45,6 @@ export interface DialResultDeps {
   registryTimeoutMs: number;
   /** Where the reconnected stream goes, placed as at `/twilio/voice`. */
   streamTarget: StreamTarget;
-  /** `MEDIA_STREAM_URL`: the reconnected stream's place when the call cannot be looked up. */
-  mediaStreamUrl: string | undefined;
   /** `PUBLIC_BASE_URL/twilio/stream-ended`, the reconnected stream's `<Connect action>`. */
   streamEndedUrl: string;
   events: EventSink;
@@ -117,15 +115,12 @@ export function twilioDialResultHandler(deps: DialResultDeps): RequestHandler {
   };
 }
 
-/** The caller goes back to an agent: a worker placed for the call, else MEDIA_STREAM_URL (lookup failed too). */
-async function reconnectUrl(deps: DialResultDeps, callSid: string): Promise<string | undefined> {
-  try {
-    const call = await deps.registry.callBySid({ callSid }, { timeoutMs: deps.registryTimeoutMs });
-    return await deps.streamTarget(call);
-  } catch (err) {
-    deps.log.warn({ err, callSid }, 'call not looked up for its reconnected stream: not placed');
-    return deps.mediaStreamUrl;
-  }
+/**
+ * The caller goes back to an agent: a worker placed for the call (looked up only when a worker could take
+ * it), else MEDIA_STREAM_URL.
+ */
+function reconnectUrl(deps: DialResultDeps, callSid: string): Promise<string | undefined> {
+  return deps.streamTarget(() => deps.registry.callBySid({ callSid }, { timeoutMs: deps.registryTimeoutMs }));
 }
 
 /** The `event` segment saying how the transfer went, for the transcript (and the reconnected agent's seed). */

@@ -1,6 +1,6 @@
 import { EventPublisher } from '@switchboard/bus';
 import { type CallEvent, WORKER_SUBJECTS, type WorkerAnnouncement } from '@switchboard/contracts';
-import { metricValue } from '@switchboard/testkit';
+import { metricValue, TcpProxy } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, log, newCallSid, type RegistryStack, startStack } from './support.js';
@@ -161,5 +161,36 @@ describe('the lease on media workers', () => {
       LEASE_MS * 10,
     );
     expect(ended.endedReason).toBe('worker-lost');
+  });
+
+  it('a registry that could not hear for longer than a lease ends nobody’s calls', async () => {
+    // The only registry reaches NATS through a proxy that is cut, while the worker goes on announcing.
+    await stack.stopRegistry();
+    const proxy = await TcpProxy.start({ port: Number(new URL(stack.nats.url).port) });
+    const deaf = await stack.startRegistry({ NATS_URL: `nats://127.0.0.1:${proxy.port}` });
+    try {
+      announce('w-steady');
+      const callSid = await liveCall();
+      await streamStarted(callSid, 'MZ7', 'w-steady');
+      await eventually(
+        () => holder(callSid),
+        (h) => h === 'w-steady',
+      );
+      proxy.cut();
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 3));
+      proxy.restore();
+      // Its own event loop held up for longer than a lease, too: no lease is judged across the gap.
+      const until = Date.now() + LEASE_MS * 3;
+      while (Date.now() < until) {
+        // busy: nothing of this process runs meanwhile, the announcements wait in the socket
+      }
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+      expect(await call(callSid)).toMatchObject({ status: 'in-progress', endedReason: null });
+      expect(await holder(callSid)).toBe('w-steady');
+    } finally {
+      silence('w-steady');
+      await deaf.close();
+      await proxy.close();
+    }
   });
 });

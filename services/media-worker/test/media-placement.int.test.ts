@@ -110,11 +110,19 @@ describe('a worker taking part in placement', () => {
     ).rejects.toEqual(new UpgradeRefusedError(403));
   });
 
-  it('says at once when it drains', async () => {
+  it('says at once when it drains and when it stops, then falls silent', async () => {
     const before = announcements.length;
     const drained = stack.worker.drain();
     await until(() => announcements.length > before, 'an announcement', 500);
     expect(latest()).toMatchObject({ draining: true, reserved: 0 });
     await drained;
+    // And once more as it stops, with nothing live: then no more.
+    const beforeClose = announcements.length;
+    await stack.worker.close();
+    await until(() => announcements.length > beforeClose, 'the last announcement', 1_000);
+    expect(latest()).toMatchObject({ draining: true, live: 0, reserved: 0 });
+    const last = announcements.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(announcements.length).toBe(last);
   });
 });

@@ -187,6 +187,8 @@ export async function startLocalStack({
         ...openai,
         PORT: String(settings.ports.worker),
         PUBLIC_MEDIA_URL: settings.mediaStreamUrl,
+        // The one worker takes placed calls at the same URL (a reservation per call), unless .env says otherwise.
+        WORKER_MEDIA_URL: env.WORKER_MEDIA_URL || settings.mediaStreamUrl,
         DRAIN_TIMEOUT_MS: settings.drainTimeoutMs,
       },
       printer,

@@ -5,7 +5,9 @@
 // It starts its own nats-server, a database cloned from the migrated template, and the registry and the
 // gateway as child processes (each on its own event loop, as in production, at their default log level).
 // The load generator runs here. Then, in the same run, the registry is replaced by a NATS responder that
-// answers `call.create` with a fixed Call without touching a database: the gateway's own share.
+// answers `call.create` with a fixed Call without touching a database: the gateway's own share; and then
+// once more with a media worker process announcing itself, so each call is also placed on it
+// (`worker.reserve.<id>`): what placement adds.
 //   pnpm bench gateway [--rates 50,200,500] [--step-seconds 15] [--synchronous-commit off]
 //                      [--profile-gateway <folder>]
 // --synchronous-commit sets PostgreSQL's synchronous_commit on the bench's own database, to show what waiting
@@ -21,7 +23,14 @@ import { connectBus } from '@switchboard/bus';
 type NatsConnection = Awaited<ReturnType<typeof connectBus>>;
 
 import { testDatabase } from '@switchboard/call-registry/testing';
-import { freePort, newCallSid, signedTwilioRequest, TestNatsServer, waitForPort } from '@switchboard/testkit';
+import {
+  freePort,
+  metricValue,
+  newCallSid,
+  signedTwilioRequest,
+  TestNatsServer,
+  waitForPort,
+} from '@switchboard/testkit';
 import pg from 'pg';
 import { processCpuMs } from './lib/cpu.js';
 import { Latencies } from './lib/latency.js';
@@ -226,6 +235,7 @@ function table(results: StepResult[]): string {
     'gen lag ms',
     'gateway CPU %',
     'registry CPU %',
+    'worker CPU %',
   ];
   const rows = results.map((r) => [
     String(r.rate),
@@ -239,6 +249,7 @@ function table(results: StepResult[]): string {
     r.maxLagMs.toFixed(1),
     r.cpu.gateway?.toFixed(1) ?? '-',
     r.cpu.registry?.toFixed(1) ?? '-',
+    r.cpu.worker?.toFixed(1) ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
@@ -272,6 +283,8 @@ function fixedReplyRegistry(nc: NatsConnection): { stop(): void } {
   });
   return { stop: () => sub.unsubscribe() };
 }
+
+const WORKER_MAIN = fileURLToPath(new URL('../../services/media-worker/src/main.ts', import.meta.url));
 
 async function runSteps(
   agent: Agent,
@@ -361,11 +374,45 @@ export async function main(): Promise<void> {
     const responder = fixedReplyRegistry(nc);
     console.log('\nregistry replaced by a fixed-reply NATS responder (no database)');
     const ceiling = await runSteps(agent, gatewayPort, services);
+    // The same again with a real media worker process to place the calls on (it announces itself and
+    // reserves a slot for each call): what placement adds to the gateway's share (SPEC: Scale-out).
+    const workerPort = await freePort();
+    services.push(
+      await spawnService(
+        'worker',
+        WORKER_MAIN,
+        {
+          NATS_URL: nats.url,
+          WORKER_ID: 'bench-worker',
+          WORKER_MEDIA_URL: `ws://127.0.0.1:${workerPort}/media-stream`,
+          MAX_CONCURRENT_CALLS: '1000000',
+          TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+          OPENAI_API_KEY: 'sk-bench-unused',
+        },
+        workerPort,
+      ),
+    );
+    for (;;) {
+      const metrics = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
+      if (/^gateway_placement_workers 1$/m.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log('\na media worker process announced: every call is placed on it (worker.reserve.<id>)');
+    const placed = await runSteps(agent, gatewayPort, services);
+    const placements = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
+    const outcomes = ['placed', 'fallback', 'none'].map(
+      (outcome) => `${outcome} ${metricValue(placements, 'gateway_placements_total', { outcome }) ?? 0}`,
+    );
     responder.stop();
     console.log(
       '\nPOST /twilio/voice, signed, through gateway → NATS → fixed reply (no registry, no database)\n',
     );
     console.log(table(ceiling.results));
+    console.log(
+      '\nthe same, each call placed on a media worker process (call.create, then worker.reserve.<id>)\n',
+    );
+    console.log(table(placed.results));
+    console.log(`placements since the gateway started: ${outcomes.join(', ')}`);
 
     console.log(`\nload average at the end: ${load()}`);
     const settings = synchronousCommit === undefined ? '' : ` (synchronous_commit=${synchronousCommit})`;

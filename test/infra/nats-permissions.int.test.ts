@@ -18,6 +18,8 @@ import {
   TWILIO_ENDPOINTS,
   TWILIO_REST_SERVICE_NAME,
   TWILIO_SUBJECTS,
+  WORKER_SUBJECTS,
+  workerReserveSubject,
 } from '@switchboard/contracts';
 import { type TestDatabase, TestNatsServer } from '@switchboard/testkit';
 import { ensureBatchWork } from '@switchboard/webhook-gateway';
@@ -316,6 +318,63 @@ describe('infra/nats/auth.conf', () => {
       await nc.flush();
       expect(sub.isClosed(), `worker subscribed to ${subject}`).toBe(true);
       expect(String(await sub.closed)).toMatch(/permissions violation for subscription/i);
+    }
+  });
+
+  it('lets workers announce themselves to the gateway and the registry, and serve their reservations', async () => {
+    const worker = await connectAs('worker');
+    const gateway = await connectAs('gateway');
+    const registryNc = await connectAs('registry');
+    const heard = (nc: NatsConnection) => {
+      const sub = nc.subscribe(WORKER_SUBJECTS.announce, { max: 1 });
+      return (async () => {
+        for await (const msg of sub) return msg.string();
+        return 'closed';
+      })();
+    };
+    const byGateway = heard(gateway);
+    const byRegistry = heard(registryNc);
+    await Promise.all([gateway.flush(), registryNc.flush()]);
+    worker.publish(WORKER_SUBJECTS.announce, '{"workerId":"w-1"}');
+    expect(await byGateway).toBe('{"workerId":"w-1"}');
+    expect(await byRegistry).toBe('{"workerId":"w-1"}');
+
+    const reserve = worker.subscribe(workerReserveSubject('w-1'), {
+      callback: (_err, msg) => {
+        msg.respond('{"reserved":true}');
+      },
+    });
+    await worker.flush();
+    const reply = await gateway.request(workerReserveSubject('w-1'), '{}', { timeout: 5_000 });
+    expect(reply.string()).toBe('{"reserved":true}');
+    reserve.unsubscribe();
+  });
+
+  it('keeps the gateway from announcing a worker, and workers from asking one another for slots', async () => {
+    const publishes: Array<[Role, string]> = [
+      ['gateway', WORKER_SUBJECTS.announce],
+      ['registry', WORKER_SUBJECTS.announce],
+      ['ops', WORKER_SUBJECTS.announce],
+      ['worker', workerReserveSubject('w-other')],
+      ['registry', workerReserveSubject('w-other')],
+    ];
+    for (const [role, subject] of publishes) {
+      const nc = await connectAs(role);
+      const denied = serverError(nc, /permissions violation for publish/i);
+      nc.publish(subject, '{}');
+      await nc.flush();
+      expect(await denied, `${role} published to ${subject}`).toContain(`"${subject}"`);
+    }
+    const subscriptions: Array<[Role, string]> = [
+      ['gateway', workerReserveSubject('w-1')],
+      ['registry', 'worker.reserve.*'],
+      ['ops', WORKER_SUBJECTS.announce],
+    ];
+    for (const [role, subject] of subscriptions) {
+      const nc = await connectAs(role);
+      const sub = nc.subscribe(subject);
+      await nc.flush();
+      expect(sub.isClosed(), `${role} subscribed to ${subject}`).toBe(true);
     }
   });
 

@@ -40,4 +40,4 @@ export {
   type StreamDefinition,
   whileJetStreamSettles,
 } from './streams.js';
-export { decodeJson } from './wire.js';
+export { decodeJson, type Parsed, parseMessage } from './wire.js';

@@ -31,6 +31,11 @@ export const STREAM_END_REASONS = [
   'replaced',
   /** The worker shut down and its drain time was over. */
   'drained',
+  /**
+   * The stream named a call with no reservation on this worker, and reservations and live streams left no
+   * slot for it (it came through `MEDIA_STREAM_URL` to a worker whose slots were promised to placed calls).
+   */
+  'worker-full',
 ] as const;
 export const StreamEndReason = z.enum(STREAM_END_REASONS);
 export type StreamEndReason = z.infer<typeof StreamEndReason>;

@@ -27,6 +27,10 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE: 503,
   REGISTRY_UNAVAILABLE: 503,
   EVENTS_UNAVAILABLE: 503,
+  /** A media worker has no free slot for another call (live streams and reservations fill its capacity). */
+  WORKER_FULL: 503,
+  /** A media worker is draining: it takes no reservations and no new streams. */
+  WORKER_DRAINING: 503,
   REGISTRY_TIMEOUT: 504,
   INTERNAL: 500,
 } as const;
@@ -173,6 +177,18 @@ export class EventsUnavailableError extends SwitchboardError {
   }
 }
 
+export class WorkerFullError extends SwitchboardError {
+  constructor(message = 'the media worker has no free slot', options?: SwitchboardErrorOptions) {
+    super('WORKER_FULL', message, options);
+  }
+}
+
+export class WorkerDrainingError extends SwitchboardError {
+  constructor(message = 'the media worker is draining', options?: SwitchboardErrorOptions) {
+    super('WORKER_DRAINING', message, options);
+  }
+}
+
 export class InternalError extends SwitchboardError {
   constructor(message = 'internal error', options?: SwitchboardErrorOptions) {
     super('INTERNAL', message, options);
@@ -196,6 +212,8 @@ const CLASSES: Partial<
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
   REGISTRY_TIMEOUT: RegistryTimeoutError,
   EVENTS_UNAVAILABLE: EventsUnavailableError,
+  WORKER_FULL: WorkerFullError,
+  WORKER_DRAINING: WorkerDrainingError,
   INTERNAL: InternalError,
 };
 

@@ -119,6 +119,8 @@ export {
   RegistryUnavailableError,
   SwitchboardError,
   type SwitchboardErrorOptions,
+  WorkerDrainingError,
+  WorkerFullError,
 } from './errors.js';
 export {
   AnsweredByEvent,

@@ -40,5 +40,10 @@ export function createMetrics(poolFigures: () => PoolFigures) {
       labelNames: ['kind', 'outcome'],
       registers: [promRegistry],
     }),
+    workerLostCalls: new Counter({
+      name: 'registry_worker_lost_calls_total',
+      help: 'Calls this replica ended with worker-lost: their media worker stopped announcing itself',
+      registers: [promRegistry],
+    }),
   };
 }

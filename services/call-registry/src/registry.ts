@@ -16,6 +16,7 @@ import { applyEvent } from './events/apply-event.js';
 import { EventConsumer } from './events/event-consumer.js';
 import { startHealthServer } from './http/health-server.js';
 import { createMetrics } from './metrics.js';
+import { WorkerWatch } from './workers/worker-watch.js';
 
 export const SERVICE_VERSION = '0.1.0';
 /** callSids in one batched lookup query. */
@@ -105,6 +106,17 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     agentWritten: (id) => agentChanges.announce(id),
   });
 
+  const workers = new WorkerWatch({
+    nc,
+    pool,
+    log,
+    ended: (callSids) => {
+      metrics.workerLostCalls.inc(callSids.length);
+      for (const callSid of callSids) lookups.forget(callSid);
+    },
+  });
+  await workers.start();
+
   const consumer = new EventConsumer({
     nc,
     log,
@@ -112,6 +124,8 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     apply: async (msgId, event) => {
       const outcome = await applyEvent(pool, msgId, event);
       lookups.forget(event.callSid);
+      if (event.kind === 'stream' && event.action === 'started' && event.workerId !== undefined)
+        workers.streamOn(event.workerId);
       return outcome;
     },
     observe: (kind, outcome) => metrics.events.inc({ kind, outcome }),
@@ -134,6 +148,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     closing ??= (async () => {
       await host.drain();
       await consumer.stop();
+      await workers.stop();
       agentChanges.stop();
       clearInterval(poolLog);
       await closeServer(http.server);

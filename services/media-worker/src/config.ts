@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   envBoolean,
   envMilliseconds,
@@ -9,7 +10,7 @@ import {
   serviceSettings,
   TWILIO_TOKEN_REQUIRED,
 } from '@switchboard/config';
-import { WORKER_SERVICE_NAME } from '@switchboard/contracts';
+import { WORKER_SERVICE_NAME, WorkerId } from '@switchboard/contracts';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 3001;
@@ -41,6 +42,14 @@ export const DEFAULT_REALTIME_SESSION_MAX_MS = 55 * 60_000;
 /** While one of the agent's tools runs and the agent is quiet, how long before it says a holding line. */
 export const DEFAULT_TOOL_FILLER_AFTER_MS = 1_500;
 
+/** How long a slot reserved for a call waits for its stream before it is free again. */
+export const DEFAULT_RESERVATION_TTL_MS = 10_000;
+
+/** A worker's id when `WORKER_ID` is not set: random, so each process is a worker of its own. */
+export function randomWorkerId(): string {
+  return `w-${randomBytes(6).toString('hex')}`;
+}
+
 /** A Standard Webhooks secret: `whsec_` and the key in base64. */
 const SIGNING_SECRET = /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -50,6 +59,11 @@ const EnvSchema = z
     ...natsEnv,
     /** The exact `wss://` URL Twilio was given (no params): signatures are computed over it. */
     PUBLIC_MEDIA_URL: envString.pipe(z.url({ protocol: /^(wss|ws)$/ }).optional()),
+    /** Unique per process; default random. Announced on `worker.announce`, served on `worker.reserve.<id>`. */
+    WORKER_ID: envString.pipe(WorkerId.optional()),
+    /** This worker's own `wss://` URL as Twilio reaches it: placed calls are streamed to it. */
+    WORKER_MEDIA_URL: envString.pipe(z.url({ protocol: /^(wss|ws)$/ }).optional()),
+    RESERVATION_TTL_MS: envMilliseconds(DEFAULT_RESERVATION_TTL_MS),
     TWILIO_AUTH_TOKEN: envString,
     TWILIO_SKIP_SIGNATURE: envBoolean,
     OPENAI_API_KEY: z.string().trim().min(1, 'OPENAI_API_KEY is required'),
@@ -82,10 +96,14 @@ const EnvSchema = z
     KEEP_GREETING_AUDIO: envBoolean,
   })
   .refine(...TWILIO_TOKEN_REQUIRED)
-  .refine((env) => env.PUBLIC_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE, {
-    message: 'PUBLIC_MEDIA_URL is required to check Twilio signatures',
-    path: ['PUBLIC_MEDIA_URL'],
-  });
+  .refine(
+    (env) =>
+      env.PUBLIC_MEDIA_URL !== undefined || env.WORKER_MEDIA_URL !== undefined || env.TWILIO_SKIP_SIGNATURE,
+    {
+      message: 'PUBLIC_MEDIA_URL (or WORKER_MEDIA_URL) is required to check Twilio signatures',
+      path: ['PUBLIC_MEDIA_URL'],
+    },
+  );
 
 /** Every environment variable the worker reads. */
 export const SETTINGS: readonly string[] = Object.keys(EnvSchema.shape);
@@ -98,8 +116,15 @@ export interface WorkerConfig {
   twilio: {
     authToken: string | undefined;
     skipSignature: boolean;
-    /** The URL Twilio signs the WebSocket upgrade with. */
+    /** The URL Twilio signs the WebSocket upgrade with (behind `MEDIA_STREAM_URL`). */
     publicMediaUrl: string | undefined;
+  };
+  /** Placement (SPEC: Scale-out). */
+  placement: {
+    workerId: string;
+    /** Twilio signs placed streams' upgrades over it; null: the worker only serves behind `MEDIA_STREAM_URL`. */
+    mediaUrl: string | null;
+    reservationTtlMs: number;
   };
   openai: {
     apiKey: string;
@@ -135,6 +160,11 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
       authToken: e.TWILIO_AUTH_TOKEN,
       skipSignature: e.TWILIO_SKIP_SIGNATURE,
       publicMediaUrl: e.PUBLIC_MEDIA_URL,
+    },
+    placement: {
+      workerId: e.WORKER_ID ?? randomWorkerId(),
+      mediaUrl: e.WORKER_MEDIA_URL ?? null,
+      reservationTtlMs: e.RESERVATION_TTL_MS,
     },
     openai: {
       apiKey: e.OPENAI_API_KEY,

@@ -1,6 +1,6 @@
 import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { ServiceErrorCodeHeader, ServiceErrorHeader } from '@nats-io/services';
-import { decodeJson } from '@switchboard/bus';
+import { parseMessage } from '@switchboard/bus';
 import {
   type CallControlReply,
   CallControlRequest,
@@ -37,18 +37,15 @@ export class ControlSubject {
           log.warn({ err }, 'control subscription failed');
           return;
         }
-        const decoded = decodeJson(msg.data);
-        const parsed = decoded.ok ? CallControlRequest.safeParse(decoded.value) : undefined;
-        if (parsed?.success !== true) {
-          const issue = parsed?.error.issues[0];
-          const message = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'malformed JSON';
-          this.respondError(msg, 'INVALID_REQUEST', `invalid control request: ${message}`);
+        const parsed = parseMessage(msg.data, CallControlRequest);
+        if (!parsed.ok) {
+          this.respondError(msg, 'INVALID_REQUEST', `invalid control request: ${parsed.reason}`);
           return;
         }
         const requestId = ++this.nextId;
         this.waiting.set(requestId, msg);
-        log.info({ action: parsed.data.action }, 'control request');
-        onRequest(requestId, parsed.data);
+        log.info({ action: parsed.value.action }, 'control request');
+        onRequest(requestId, parsed.value);
       },
     });
   }

@@ -14,6 +14,7 @@ import type { EventOutbox } from './event-outbox.js';
 import { IgnoredFrames } from './ignored-frames.js';
 import type { LiveCalls } from './live-calls.js';
 import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
+import type { SlotRelease, WorkerSlots } from './placement/worker-slots.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
 import { twilioInput } from './twilio-input.js';
@@ -32,6 +33,8 @@ export interface SessionDeps {
   calls: LiveCalls<MediaSession>;
   /** Sessions prepared for reserved calls, and kept greetings (KEEP_GREETING_AUDIO; src/warm/). */
   warm: StreamWarmth;
+  /** The worker's slots: a stream takes one at `start` (its call's reservation, or a free one) or is refused. */
+  slots: Pick<WorkerSlots, 'admit'>;
 }
 
 /**
@@ -47,6 +50,8 @@ export class MediaSession {
   private readonly twilio: TwilioSocket;
   private readonly io: CallIo;
   private claimed: string | undefined;
+  /** The slot this stream holds from its `start`; `refused` when it had no room. */
+  private slot: SlotRelease | 'refused' | undefined;
   private startedAt = 0;
   private firstAudioSent = false;
   /** Frames relayed either way, for sampling their relay time. */
@@ -78,7 +83,10 @@ export class MediaSession {
       else this.onTwilioFrame(data as Buffer);
     });
     ws.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
-    ws.on('close', () => this.feed({ kind: 'twilio-closed' }));
+    ws.on('close', () => {
+      this.feed({ kind: 'twilio-closed' });
+      this.releaseSlot();
+    });
     this.feed({ kind: 'stream-opened' });
   }
 
@@ -97,9 +105,26 @@ export class MediaSession {
     if (input === undefined) return;
     if ('ignored' in input) this.ignored.note('twilio', input.ignored, this.log);
     else if (input.kind === 'caller-audio') this.relay('caller_to_agent', input);
-    else if (input.kind === 'twilio-start')
-      this.feed({ ...input, prepared: this.deps.warm.sessions.prepared(input.callSid) });
+    else if (input.kind === 'twilio-start') this.onStart(input);
     else this.feed(input);
+  }
+
+  /** The worker admits the stream first: a stream it has no room for goes before anything is claimed. */
+  private onStart(input: Extract<BridgeInput, { kind: 'twilio-start' }>): void {
+    if (this.slot === undefined) {
+      const release = this.deps.slots.admit(input.callSid);
+      if (release === undefined) {
+        this.slot = 'refused';
+        this.feed({ kind: 'no-room' });
+        return;
+      }
+      this.slot = release;
+    }
+    this.feed({ ...input, prepared: this.deps.warm.sessions.prepared(input.callSid) });
+  }
+
+  private releaseSlot(): void {
+    if (typeof this.slot === 'function') this.slot();
   }
 
   private onRealtimeFrame(connection: number, frame: Buffer): void {
@@ -240,6 +265,7 @@ export class MediaSession {
     this.realtime.closeAll();
     this.io.close();
     if (this.claimed !== undefined) this.deps.calls.release(this.claimed, this);
+    this.releaseSlot();
     this.deps.metrics.streams.inc({ reason });
     this.log.info({ reason, detail }, 'stream ended');
     this.twilio.close(STREAM_ENDINGS[reason].code, detail);

@@ -117,6 +117,12 @@ export function createMetrics(liveCalls: () => number) {
       labelNames: ['outcome'],
       registers: [promRegistry],
     }),
+    reservations: new Counter({
+      name: 'media_worker_reservations_total',
+      help: 'Slots asked for placed calls, by what became of them (reserved, renewed, full, draining, taken, expired, dropped)',
+      labelNames: ['outcome'],
+      registers: [promRegistry],
+    }),
     eventsDropped: new Counter({
       name: 'media_worker_events_dropped_total',
       help: 'Call events dropped because too many were waiting for JetStream',

@@ -62,12 +62,18 @@ export function createMediaServer(deps: ServerDeps): Server {
   return server;
 }
 
+/**
+ * Twilio signs the upgrade over the URL it was given: `PUBLIC_MEDIA_URL` behind `MEDIA_STREAM_URL`, this
+ * worker's `WORKER_MEDIA_URL` for a placed call. Either is accepted.
+ */
 function signatureValid(req: IncomingMessage, config: WorkerConfig): boolean {
   const { authToken, skipSignature, publicMediaUrl } = config.twilio;
   if (skipSignature) return true;
   const signature = req.headers['x-twilio-signature'];
-  if (typeof signature !== 'string' || authToken === undefined || publicMediaUrl === undefined) return false;
-  return validateRequest(authToken, signature, publicMediaUrl, {});
+  if (typeof signature !== 'string' || authToken === undefined) return false;
+  return [publicMediaUrl, config.placement.mediaUrl].some(
+    (url) => url !== undefined && url !== null && validateRequest(authToken, signature, url, {}),
+  );
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -10,7 +10,11 @@ import { DEFAULT_OUTBOX_OPTIONS, EventOutbox } from './event-outbox.js';
 import { LiveCalls } from './live-calls.js';
 import { MediaSession } from './media-session.js';
 import { createMetrics } from './metrics.js';
+import { Announcer } from './placement/announcer.js';
 import type { ReservationHooks } from './placement/reservation-hooks.js';
+import { serveReservations } from './placement/reserve-subject.js';
+import { SlotBook } from './placement/slot-book.js';
+import { WorkerSlots } from './placement/worker-slots.js';
 import { createMediaServer } from './server.js';
 import { ToolClient } from './tools/tool-client.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
@@ -31,11 +35,13 @@ export interface WorkerDeps {
 export interface Worker {
   /** Where `/media-stream`, `/healthz`, `/readyz` and `/metrics` are served. */
   port: number;
+  /** `WORKER_ID`, or the random id this process took. */
+  readonly workerId: string;
   /** Media streams open right now. */
   readonly liveStreams: number;
   /**
-   * What a reservation tells the worker (prepare the call's Realtime session, drop it); the placement's
-   * `worker.reserve` handler calls these.
+   * What a reservation tells the worker (prepare the call's Realtime session, drop it), as its
+   * `worker.reserve` handler does; tests and `pnpm bench placement` may call these directly.
    */
   readonly reservations: ReservationHooks;
   /** Realtime sessions prepared for reserved calls whose streams have not arrived. */
@@ -52,7 +58,9 @@ export interface Worker {
 }
 
 /** Builds and starts the media worker: Twilio Media Streams in, OpenAI Realtime out. */
-export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Promise<Worker> {
+export async function startWorker({ config, log: baseLog, nc: givenNc }: WorkerDeps): Promise<Worker> {
+  const { workerId, mediaUrl, reservationTtlMs } = config.placement;
+  const log = baseLog.child({ workerId });
   const nc =
     givenNc ??
     (await connectBus({
@@ -74,8 +82,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   const greetings = config.keepGreetingAudio ? new KeptGreetings(metrics) : undefined;
   const bridge = { ...bridgeOptionsFor(config), greetings };
   const { realtimeUrl: url, apiKey, transcriptionModel } = config.openai;
-  // The worker's ReservationHooks: the placement's `worker.reserve.<id>` handler is to be given `prepared`
-  // (until it is built, `Worker.reservations` exposes it to tests and `pnpm bench placement`).
+  // What a reservation tells the worker: prepare the call's Realtime session while the phone rings.
   const prepared = new WarmSessions({
     endpoint: { url, apiKey },
     transcriptionModel,
@@ -95,6 +102,12 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
       greetings?.forgetAll();
     },
   });
+  const slots = new WorkerSlots(
+    new SlotBook(config.maxConcurrentCalls, reservationTtlMs),
+    prepared,
+    log,
+    (outcome) => metrics.reservations.inc({ outcome }),
+  );
   let accepting = true;
   const nats = connectionState(nc);
 
@@ -108,7 +121,17 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     ready: () => nats.connected,
     liveStreams: () => streams.size,
     onStream: (ws, tcp) => {
-      const session = new MediaSession(ws, tcp, { config, bridge, io, log, outbox, metrics, calls, warm });
+      const session = new MediaSession(ws, tcp, {
+        config,
+        bridge,
+        io,
+        log,
+        outbox,
+        metrics,
+        calls,
+        warm,
+        slots,
+      });
       streams.set(ws, session);
       ws.once('close', () => {
         streams.delete(ws);
@@ -124,7 +147,28 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, host: config.host }, 'media worker listening');
+  // Reservations only for a worker Twilio can reach by its own URL; every worker announces (the lease).
+  const reservations = mediaUrl === null ? undefined : serveReservations(nc, workerId, mediaUrl, slots, log);
+  const announcer = new Announcer({
+    nc,
+    workerId,
+    mediaUrl,
+    log,
+    load: () => ({
+      live: slots.live,
+      reserved: slots.reserved,
+      capacity: slots.capacity,
+      draining: !accepting,
+    }),
+  });
+  log.info({ port, host: config.host, mediaUrl }, 'media worker listening');
+
+  /** No new streams or reservations from now on; gateways hear it at once. */
+  const stopAccepting = () => {
+    accepting = false;
+    slots.drain();
+    announcer.now();
+  };
 
   /** Resolves when no stream is left, or after `ms`. */
   const whenEmpty = (ms: number) =>
@@ -147,6 +191,7 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
   let closing: Promise<void> | undefined;
   return {
     port,
+    workerId,
     get liveStreams() {
       return streams.size;
     },
@@ -159,19 +204,22 @@ export async function startWorker({ config, log, nc: givenNc }: WorkerDeps): Pro
     },
     async drain() {
       if (accepting) log.info({ liveStreams: streams.size, timeoutMs: config.drainTimeoutMs }, 'draining');
-      accepting = false;
+      stopAccepting();
       await whenEmpty(config.drainTimeoutMs);
       if (streams.size > 0) log.warn({ liveStreams: streams.size }, 'drain time over: closing live streams');
       await closeStreams();
     },
     close() {
       closing ??= (async () => {
-        accepting = false;
+        stopAccepting();
+        reservations?.unsubscribe();
         stopWatchingAgents();
         prepared.close();
         await closeStreams();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await outbox.flush(EVENTS_FLUSH_TIMEOUT_MS);
+        announcer.stop();
+        slots.close();
         if (!givenNc) await nc.close();
         log.info('media worker closed');
       })();
@@ -190,5 +238,6 @@ export function bridgeOptionsFor(config: WorkerConfig): BridgeOptions {
     sessionMaxMs: config.realtimeSessionMaxMs,
     maxHeldAudioMs: config.maxHeldAudioMs,
     toolFillerAfterMs: config.tools.fillerAfterMs,
+    workerId: config.placement.workerId,
   };
 }

@@ -12,6 +12,8 @@ import { ConsoleSessions } from './console/sessions.js';
 import { PayloadTooLargeError, RouteNotFoundError, toHttpError } from './errors.js';
 import { observeHttp } from './http-observe.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { Placer } from './placement/placement.js';
+import { streamTarget } from './placement/stream-target.js';
 import type { GatewayRegistry } from './registry.js';
 import { apiAgentsRouter } from './routes/api-agents.js';
 import { apiCallBatchesRouter } from './routes/api-call-batches.js';
@@ -30,6 +32,9 @@ import { twilioVoiceHandler } from './routes/twilio-voice.js';
 import { twilioSignatureCheck } from './signature.js';
 import type { TwilioCalls } from './twilio-client.js';
 import { STREAM_ENDED_PATH } from './twiml.js';
+
+/** Placement not wired: every call goes to MEDIA_STREAM_URL. */
+const NO_PLACEMENT: Placer = { place: async () => undefined, hasCandidates: () => false };
 
 /** Every route refuses bodies above this with 413 (SPEC: 64 KiB)… */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -50,6 +55,8 @@ export interface AppDeps {
   outbound: TwilioCalls | undefined;
   /** Live control: asks the worker holding a call's stream. */
   control: CallController;
+  /** Asks workers for a slot for a call (placement); undefined: no worker is ever asked. */
+  placer?: Placer;
   metrics: GatewayMetrics;
   natsOpen: () => boolean;
   draining: () => boolean;
@@ -136,11 +143,17 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   const streamEndedUrl = `${config.publicBaseUrl}${STREAM_ENDED_PATH}`;
+  const target = streamTarget({
+    placer: deps.placer ?? NO_PLACEMENT,
+    fallbackUrl: config.mediaStreamUrl,
+    metrics,
+    log,
+  });
   twilioRoutes.post(
     '/voice',
     twilioVoiceHandler({
       registry,
-      mediaStreamUrl: config.mediaStreamUrl,
+      streamTarget: target,
       streamEndedUrl,
       registryTimeoutMs: config.registryTimeoutMs,
       voiceBudgetMs: config.voiceBudgetMs,
@@ -165,7 +178,9 @@ export function createApp(deps: AppDeps): Express {
   twilioRoutes.post(
     '/dial-result',
     twilioDialResultHandler({
-      mediaStreamUrl: config.mediaStreamUrl,
+      registry,
+      registryTimeoutMs: config.registryTimeoutMs,
+      streamTarget: target,
       streamEndedUrl,
       events: deps.events,
       metrics,

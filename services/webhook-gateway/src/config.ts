@@ -31,6 +31,8 @@ export const DEFAULT_RECORDING_START_BUDGET_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How long a console sign-in lasts. */
 export const DEFAULT_CONSOLE_SESSION_TTL_MS = 12 * 60 * 60_000;
+/** All the time `/twilio/voice` gives placement (asking workers for a slot) before it falls back. */
+export const DEFAULT_PLACEMENT_TIMEOUT_MS = 300;
 /** `GET /api/events` streams one gateway serves at once (each holds a JetStream consumer). */
 export const DEFAULT_CONSOLE_MAX_EVENT_STREAMS = 100;
 /** Batch work messages one gateway handles at once. */
@@ -52,7 +54,8 @@ const EnvSchema = z
     ...natsEnv,
     ...jetstreamEnv,
     PUBLIC_BASE_URL: baseUrl(['https', 'http']),
-    MEDIA_STREAM_URL: z.url({ protocol: /^(wss|ws)$/ }),
+    MEDIA_STREAM_URL: envString.pipe(z.url({ protocol: /^(wss|ws)$/ }).optional()),
+    PLACEMENT_TIMEOUT_MS: envMilliseconds(DEFAULT_PLACEMENT_TIMEOUT_MS),
     TWILIO_AUTH_TOKEN: envString,
     TWILIO_SKIP_SIGNATURE: envBoolean,
     TWILIO_ACCOUNT_SID: envString.pipe(
@@ -128,8 +131,12 @@ export interface GatewayConfig {
   nats: NatsSettings;
   /** Where Twilio reaches this gateway, without a trailing slash; signatures are computed over it. */
   publicBaseUrl: string;
-  /** The media worker's `wss://` URL as Twilio reaches it. */
-  mediaStreamUrl: string;
+  /**
+   * The media workers' `wss://` URL as Twilio reaches it (a load balancer): where calls go that no worker
+   * reserved a slot for. Undefined: those calls hear the apology.
+   */
+  mediaStreamUrl: string | undefined;
+  placementTimeoutMs: number;
   twilio: TwilioConfig;
   apiKeys: readonly string[];
   registryTimeoutMs: number;
@@ -160,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     ...serviceSettings(e),
     publicBaseUrl: e.PUBLIC_BASE_URL,
     mediaStreamUrl: e.MEDIA_STREAM_URL,
+    placementTimeoutMs: e.PLACEMENT_TIMEOUT_MS,
     twilio: {
       authToken: e.TWILIO_AUTH_TOKEN,
       skipSignature: e.TWILIO_SKIP_SIGNATURE,

@@ -10,6 +10,7 @@ import { BatchDispatcher } from './batches/dispatcher.js';
 import type { GatewayConfig } from './config.js';
 import { RecentErrors } from './console/recent-errors.js';
 import { GatewayMetrics } from './metrics.js';
+import { Placement } from './placement/placement.js';
 import { RecordingStarter } from './recordings/recording-starter.js';
 import { observedRegistry } from './registry.js';
 import { type CallController, callControlSpec, callNotLive, hasEnded } from './routes/api-call-control.js';
@@ -87,6 +88,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       timeoutMs: config.registryTimeoutMs,
       noResponders: (_subject, cause) => callNotLive(callSid, cause),
     });
+  const placement = new Placement({ nc, timeoutMs: config.placementTimeoutMs, metrics, log });
   let draining = false;
   const instance = {
     id: randomBytes(8).toString('hex'),
@@ -117,6 +119,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     events,
     outbound: calls,
     control,
+    placer: placement,
     metrics,
     natsOpen: () => !nc.isClosed(),
     draining: () => draining,
@@ -131,6 +134,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       log,
     });
   } catch (err) {
+    placement.close();
     if (ownsConnection) await nc.close();
     throw err;
   }
@@ -167,6 +171,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   } catch (err) {
     await dispatcher?.stop();
     await twilioRest.drain();
+    placement.close();
     if (ownsConnection) await nc.close();
     throw err;
   }
@@ -195,6 +200,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await twilioRest.drain();
     // Recordings being started finish (each within RECORDING_START_BUDGET_MS) before NATS goes.
     await recorder.drain();
+    placement.close();
     if (ownsConnection) await nc.drain();
     log.info('webhook gateway stopped');
   };

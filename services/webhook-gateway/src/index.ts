@@ -3,6 +3,8 @@ export { ensureBatchWork } from './batches/dispatcher.js';
 export { ConfigError, type GatewayConfig, loadConfig, SETTINGS, type TwilioConfig } from './config.js';
 export { TwilioError } from './errors.js';
 export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';
+export { type PlaceCall, Placement, type Placer, workerReserveSpec } from './placement/placement.js';
+export { WorkerDirectory } from './placement/worker-directory.js';
 export { isValidTwilioSignature, signedUrl } from './signature.js';
 export {
   type PlaceCallRequest,

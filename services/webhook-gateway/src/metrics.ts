@@ -51,6 +51,31 @@ export class GatewayMetrics {
     registers: [this.promRegistry],
   });
 
+  readonly placements = new Counter({
+    name: 'gateway_placements_total',
+    help: "Where calls' streams were sent: a worker that reserved a slot (placed), MEDIA_STREAM_URL (fallback), nowhere (none)",
+    labelNames: ['outcome'] as const,
+    registers: [this.promRegistry],
+  });
+
+  /** How many media workers placement knows now (set by placement; read when /metrics is scraped). */
+  countWorkers: () => number = () => 0;
+
+  readonly placementWorkers: Gauge = new Gauge({
+    name: 'gateway_placement_workers',
+    help: 'Media workers heard on worker.announce within their lease (draining and full ones included)',
+    registers: [this.promRegistry],
+    collect: (): void => this.placementWorkers.set(this.countWorkers()),
+  });
+
+  readonly placementDuration = new Histogram({
+    name: 'gateway_placement_duration_seconds',
+    help: 'Time spent asking workers for a slot, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: REGISTRY_BUCKETS_SECONDS,
+    registers: [this.promRegistry],
+  });
+
   readonly streamEndings = new Counter({
     name: 'gateway_stream_endings_total',
     help: 'Twilio asking what follows an ended media stream, by the reason the registry knew and the answer',

@@ -54,6 +54,27 @@ export function connectStreamTemplate(
   return (callSid) => before + callSid + after;
 }
 
+/** Templates cached per media URL (a worker's own, or MEDIA_STREAM_URL) beyond which URLs are built afresh. */
+const MAX_CACHED_TEMPLATES = 1_024;
+
+/**
+ * `connectStreamTemplate` for whichever media URL each call is placed on: one template per worker URL, built
+ * the first time that worker takes a call.
+ */
+export function connectStreamTemplates(
+  actionUrl: string,
+): (mediaStreamUrl: string, callSid: string) => string {
+  const templates = new Map<string, (callSid: string) => string>();
+  return (mediaStreamUrl, callSid) => {
+    let template = templates.get(mediaStreamUrl);
+    if (template === undefined) {
+      template = connectStreamTemplate(mediaStreamUrl, actionUrl);
+      if (templates.size < MAX_CACHED_TEMPLATES) templates.set(mediaStreamUrl, template);
+    }
+    return template(callSid);
+  };
+}
+
 /** Apologises and hangs up: better for the caller than Twilio's own "application error" message. */
 export function apologyTwiml(message = APOLOGY_MESSAGE): string {
   const response = new twilio.twiml.VoiceResponse();

@@ -200,6 +200,7 @@ export const ENDED_REASON_TEXT: Record<CallEndReason, string> = {
   transferred: 'transferred to a person',
   replaced: 'a newer stream of the call took over',
   drained: 'the media worker shut down',
+  'worker-full': 'the media worker had no room for the stream',
   'worker-lost': 'the media worker holding the call stopped answering',
 };
 

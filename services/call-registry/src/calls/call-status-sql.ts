@@ -1,4 +1,4 @@
-import type { CallEvent, CallStatus, StreamEndReason } from '@switchboard/contracts';
+import type { CallEndReason, CallEvent, CallStatus } from '@switchboard/contracts';
 import type pg from 'pg';
 
 /**
@@ -85,7 +85,8 @@ export function statusReportOf(event: CallEvent): StatusReport | undefined {
 export interface StreamEnd {
   callSid: string;
   at: string;
-  reason: StreamEndReason | undefined;
+  /** A stream's reason, or the registry's own `worker-lost` (the worker holding the stream is gone). */
+  reason: CallEndReason | undefined;
   /** From the worker's `ended` event: its reason is the one that counts. */
   fromEndedEvent: boolean;
 }

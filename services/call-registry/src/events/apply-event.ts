@@ -12,6 +12,7 @@ import {
 import { applyAnsweredBy, applyRecording } from '../calls/recording-sql.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
+import { noteWorkerStream } from '../workers/worker-streams-sql.js';
 
 const RECORD_EVENT = {
   name: 'record_call_event',
@@ -51,6 +52,7 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
       if (event.kind === 'status') await settleCallStatus(client, event.callSid, event.status, event.batch);
       if (event.kind === 'stream' && event.action === 'started')
         await clearEndedReason(client, event.callSid);
+      if (event.kind === 'stream') await noteWorkerStream(client, event);
       const end = streamEndOf(event);
       if (end) {
         await applyStreamEnd(client, end);

@@ -53,6 +53,8 @@ export interface BridgeOptions {
   toolFillerAfterMs: number;
   /** Agents' greetings kept by the worker (KEEP_GREETING_AUDIO); none: every call asks the model for it. */
   greetings?: GreetingStore | undefined;
+  /** This worker's id, carried by the stream's `started`/`stopped` events (the registry's lease on them). */
+  workerId?: string | undefined;
 }
 
 /** After the agent's last words are asked for, how long they may take to play before the call goes on. */
@@ -246,6 +248,8 @@ export class CallBridge {
         return this.end('replaced', now);
       case 'drained':
         return this.end('drained', now);
+      case 'no-room':
+        return this.end('worker-full', now);
       default:
         return assertNever(input);
     }
@@ -266,7 +270,7 @@ export class CallBridge {
     this.startedAt = now;
     this.transferFailed = input.transferFailed;
     this.historyPending = input.transferFailed !== undefined;
-    this.events.started(callSid, streamSid, now);
+    this.events.started(callSid, streamSid, now, this.options.workerId);
     const { prepared } = input;
     if (prepared?.callSid === callSid && !this.historyPending) return this.adopt(prepared, streamSid, now);
     this.phase = 'looking-up';

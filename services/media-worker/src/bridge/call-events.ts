@@ -1,4 +1,10 @@
-import type { CallEvent, StreamEndReason, ToolCallRecord, TranscriptRole } from '@switchboard/contracts';
+import type {
+  CallEvent,
+  StreamEndReason,
+  StreamEvent,
+  ToolCallRecord,
+  TranscriptRole,
+} from '@switchboard/contracts';
 import type { BridgeOutput } from './types.js';
 
 const MAX_TRANSCRIPT_CHARS = 20_000;
@@ -15,9 +21,12 @@ export class CallEvents {
   private gate: 'pending' | 'open' | 'shut' = 'pending';
   private held: Array<{ event: CallEvent; msgId: string; confirm?: true }> = [];
   private dtmfCount = 0;
+  /** The worker holding the stream, named in its `stream` events. */
+  private workerId: string | undefined;
 
-  /** The stream carries `callSid` from `startedAt` on. */
-  started(callSid: string, streamSid: string, startedAt: number): void {
+  /** The stream carries `callSid` from `startedAt` on, held by the worker `workerId`. */
+  started(callSid: string, streamSid: string, startedAt: number, workerId?: string): void {
+    this.workerId = workerId;
     this.callSid = callSid;
     this.streamSid = streamSid;
     this.startedAt = startedAt;
@@ -32,7 +41,7 @@ export class CallEvents {
     const out: BridgeOutput[] = [
       {
         to: 'publish',
-        event: { kind: 'stream', action: 'started', callSid, streamSid, at },
+        event: this.streamEvent('started', at),
         msgId: `stream:${callSid}:${streamSid}:started`,
       },
     ];
@@ -104,13 +113,25 @@ export class CallEvents {
     const { callSid, streamSid } = this;
     const at = new Date(now).toISOString();
     const out = this.publish(
-      { kind: 'stream', action: 'stopped', callSid, streamSid, at, reason },
+      { ...this.streamEvent('stopped', at), reason },
       `stream:${callSid}:${streamSid}:stopped`,
     );
     if (ended === undefined) return { out, endedMsgId: undefined };
     const event: CallEvent = { kind: 'ended', callSid, reason, detail: ended.detail, at };
     const endedMsgId = `ended:${callSid}:${streamSid}`;
     return { out: out.concat(this.publish(event, endedMsgId, true)), endedMsgId };
+  }
+
+  private streamEvent(action: 'started' | 'stopped', at: string): StreamEvent {
+    const event: StreamEvent = {
+      kind: 'stream',
+      action,
+      callSid: this.callSid,
+      streamSid: this.streamSid,
+      at,
+    };
+    if (this.workerId !== undefined) event.workerId = this.workerId;
+    return event;
   }
 
   private publish(event: CallEvent, msgId: string, confirm = false): BridgeOutput[] {

@@ -23,4 +23,6 @@ export const STREAM_ENDINGS = {
   transferred: { code: 1000, publishEnded: true, text: 'the call was transferred' },
   replaced: { code: 4409, publishEnded: false, text: 'a newer stream for this call replaced this one' },
   drained: { code: 1001, publishEnded: true, text: 'the media worker is shutting down' },
+  // 1013 Try Again Later: the stream came before anything about the call was claimed, so nothing is published.
+  'worker-full': { code: 1013, publishEnded: false, text: 'no free slot on this worker for the stream' },
 } as const satisfies Record<StreamEndReason, { code: number; publishEnded: boolean; text: string }>;

@@ -126,7 +126,9 @@ export type BridgeInput =
   /** A newer stream for the same call took over on this worker. */
   | { kind: 'replaced' }
   /** The worker is shutting down and the drain time is over. */
-  | { kind: 'drained' };
+  | { kind: 'drained' }
+  /** Twilio's `start` named a call this worker has no slot for (no reservation, and none free). */
+  | { kind: 'no-room' };
 
 /** What a Realtime server event means for the bridge (codecs/realtime-input.ts); each names its socket. */
 export type RealtimeInput =

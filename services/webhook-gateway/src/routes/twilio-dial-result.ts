@@ -5,7 +5,9 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { targetForLog } from '../log-fields.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { connectStreamTwiml, hangupTwiml, TWIML_CONTENT_TYPE } from '../twiml.js';
+import type { StreamTarget } from '../placement/stream-target.js';
+import type { GatewayRegistry } from '../registry.js';
+import { apologyTwiml, connectStreamTwiml, hangupTwiml, TWIML_CONTENT_TYPE } from '../twiml.js';
 
 /** How long the gateway gives JetStream to store the transfer's outcome before answering Twilio anyway. */
 export const DIAL_RESULT_PUBLISH_DEADLINE_MS = 1_000;
@@ -38,7 +40,11 @@ const DialResultQuery = z.object({
 });
 
 export interface DialResultDeps {
-  mediaStreamUrl: string;
+  /** The call, for the reservation of the reconnected stream. */
+  registry: GatewayRegistry;
+  registryTimeoutMs: number;
+  /** Where the reconnected stream goes, placed as at `/twilio/voice`. */
+  streamTarget: StreamTarget;
   /** `PUBLIC_BASE_URL/twilio/stream-ended`, the reconnected stream's `<Connect action>`. */
   streamEndedUrl: string;
   events: EventSink;
@@ -96,13 +102,25 @@ export function twilioDialResultHandler(deps: DialResultDeps): RequestHandler {
       res.status(200).type(TWIML_CONTENT_TYPE).send(hangup);
       return;
     }
-    await outcome;
-    const twiml = connectStreamTwiml(deps.mediaStreamUrl, callSid, {
+    const [, url] = await Promise.all([outcome, reconnectUrl(deps, callSid)]);
+    if (url === undefined) {
+      res.status(200).type(TWIML_CONTENT_TYPE).send(apologyTwiml());
+      return;
+    }
+    const twiml = connectStreamTwiml(url, callSid, {
       actionUrl: deps.streamEndedUrl,
       parameters: { transferFailed: status, transferTarget: target },
     });
     res.status(200).type(TWIML_CONTENT_TYPE).send(twiml);
   };
+}
+
+/**
+ * The caller goes back to an agent: a worker placed for the call (looked up only when a worker could take
+ * it), else MEDIA_STREAM_URL.
+ */
+function reconnectUrl(deps: DialResultDeps, callSid: string): Promise<string | undefined> {
+  return deps.streamTarget(() => deps.registry.callBySid({ callSid }, { timeoutMs: deps.registryTimeoutMs }));
 }
 
 /** The `event` segment saying how the transfer went, for the transcript (and the reconnected agent's seed). */

@@ -4,13 +4,15 @@ import type { Logger } from '@switchboard/logger';
 import type { RequestHandler, Response } from 'express';
 import type { GatewayMetrics } from '../metrics.js';
 import { batchRefFromQuery } from '../outbound.js';
+import type { StreamTarget } from '../placement/stream-target.js';
 import type { GatewayRegistry } from '../registry.js';
 import { callCreateFromVoice, VoiceWebhookParams } from '../twilio-params.js';
-import { apologyTwiml, connectStreamTemplate, TWIML_CONTENT_TYPE } from '../twiml.js';
+import { apologyTwiml, connectStreamTemplates, TWIML_CONTENT_TYPE } from '../twiml.js';
 
 export interface VoiceRouteDeps {
   registry: GatewayRegistry;
-  mediaStreamUrl: string;
+  /** Where the registered call's stream goes: a placed worker, MEDIA_STREAM_URL, or nowhere (the apology). */
+  streamTarget: StreamTarget;
   /** `PUBLIC_BASE_URL/twilio/stream-ended`: the `<Connect action>` Twilio asks once the stream ends. */
   streamEndedUrl: string;
   /** One registry request. */
@@ -24,12 +26,13 @@ export interface VoiceRouteDeps {
 }
 
 /**
- * `POST /twilio/voice` (signature already checked): registers the call and connects it to the media worker.
+ * `POST /twilio/voice` (signature already checked): registers the call and connects it to a media worker — one
+ * that reserved a slot for it, else `MEDIA_STREAM_URL`; with neither, the caller hears the apology.
  * Whatever goes wrong, Twilio gets 200 and TwiML: a 4xx or 5xx would make it play its own error message.
  */
 export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
-  const { registry, mediaStreamUrl, registryTimeoutMs, voiceBudgetMs, metrics, log } = deps;
-  const connectStream = connectStreamTemplate(mediaStreamUrl, deps.streamEndedUrl);
+  const { registry, registryTimeoutMs, voiceBudgetMs, metrics, log } = deps;
+  const connectStream = connectStreamTemplates(deps.streamEndedUrl);
   const apology = apologyTwiml();
   const apologise = (res: Response, reason: string) => {
     metrics.voiceApologies.inc({ reason });
@@ -51,9 +54,14 @@ export function twilioVoiceHandler(deps: VoiceRouteDeps): RequestHandler {
         attemptTimeoutMs: registryTimeoutMs,
       });
       log.info({ callSid, direction: call.direction, agentId: call.agent.id }, 'call registered');
+      const url = await deps.streamTarget(call);
+      if (url === undefined) {
+        apologise(res, 'NO_WORKER');
+        return;
+      }
       // Twilio can record a call only once it is in progress: an inbound one is when it runs this TwiML.
       if (call.agent.record === true) res.once('finish', () => deps.recordCall(call.callSid));
-      res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(call.callSid));
+      res.status(200).type(TWIML_CONTENT_TYPE).send(connectStream(url, call.callSid));
     } catch (err) {
       const code = err instanceof SwitchboardError ? err.code : 'INTERNAL';
       // The registry refusing the call (a 4xx: say, its callSid known with other parties) is the request's

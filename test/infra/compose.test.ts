@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig as registryConfig, SETTINGS as registrySettings } from '@switchboard/call-registry';
 import { loadConfig as workerConfig, SETTINGS as workerSettings } from '@switchboard/media-worker';
+import { loadConfig as notifierConfig, SETTINGS as notifierSettings } from '@switchboard/notifier';
 import {
   type ComposeDocument,
   checkComposeFile,
@@ -33,6 +34,7 @@ const APP_SERVICES = {
   'call-registry': 'call-registry',
   'webhook-gateway': 'webhook-gateway',
   'media-worker': 'media-worker',
+  notifier: 'notifier',
 } as const;
 
 /** The environment variables a service's src/config.ts reads (the keys of its zod schema). */
@@ -40,6 +42,7 @@ const SETTINGS_OF: Record<string, readonly string[]> = {
   'call-registry': registrySettings,
   'webhook-gateway': gatewaySettings,
   'media-worker': workerSettings,
+  notifier: notifierSettings,
 };
 
 function settingsOf(service: string): Set<string> {
@@ -108,6 +111,7 @@ describe('docker-compose.yml', () => {
     });
     expect(dependsOn('webhook-gateway')).toEqual({ 'call-registry': { condition: 'service_healthy' } });
     expect(dependsOn('media-worker')).toEqual({ 'call-registry': { condition: 'service_healthy' } });
+    expect(dependsOn('notifier')).toEqual({ 'call-registry': { condition: 'service_healthy' } });
     for (const name of ['postgres', 'nats', ...Object.keys(APP_SERVICES)]) {
       expect(services[name]?.healthcheck?.test, `${name} has a health check`).toBeDefined();
     }
@@ -143,10 +147,12 @@ describe('docker-compose.yml', () => {
     expect(userOf('call-registry')).toBe(NATS_USERS.registry.user);
     expect(userOf('webhook-gateway')).toBe(NATS_USERS.gateway.user);
     expect(userOf('media-worker')).toBe(NATS_USERS.worker.user);
+    expect(userOf('notifier')).toBe(NATS_USERS.notifier.user);
     // Each service accepts what it is given, as its main.ts would at start.
     expect(() => registryConfig(serviceEnvironment(services['call-registry'] ?? {}))).not.toThrow();
     expect(() => gatewayConfig(serviceEnvironment(services['webhook-gateway'] ?? {}))).not.toThrow();
     expect(() => workerConfig(serviceEnvironment(services['media-worker'] ?? {}))).not.toThrow();
+    expect(() => notifierConfig(serviceEnvironment(services.notifier ?? {}))).not.toThrow();
     // The worker checks signatures over the same URL the gateway puts in the TwiML.
     expect(serviceEnvironment(services['media-worker'] ?? {}).PUBLIC_MEDIA_URL).toBe(
       serviceEnvironment(services['webhook-gateway'] ?? {}).MEDIA_STREAM_URL,
@@ -163,7 +169,7 @@ describe('.env.example', () => {
 
   it('documents every setting every service reads', () => {
     // PORT is per service: documented as GATEWAY_PORT, WORKER_PORT, REGISTRY_PORT, which set it.
-    const perService = ['GATEWAY_PORT', 'WORKER_PORT', 'REGISTRY_PORT'];
+    const perService = ['GATEWAY_PORT', 'WORKER_PORT', 'REGISTRY_PORT', 'NOTIFIER_PORT'];
     expect(perService.filter((k) => !documented.has(k))).toEqual([]);
     for (const service of Object.values(APP_SERVICES)) {
       const missing = [...settingsOf(service)].filter((k) => k !== 'PORT' && !documented.has(k));

@@ -1,12 +1,17 @@
 export { type BusOptions, connectBus } from './connect.js';
 export { type ConnectionState, connectionState } from './connection-state.js';
+export { DeliveryPublisher, ensureDeliveriesStream } from './deliveries.js';
 export { DEFAULT_DISCOVERY_WAIT_MS, discoverServices, type ServiceStats } from './discover.js';
 export {
   DUPLICATE_WINDOW_MS,
+  type DurablePublishOptions,
   EventPublisher,
   type EventSink,
   ensureCallEventsStream,
+  ensureStream,
   type PublishOptions,
+  publishDurably,
+  type StreamSettings,
 } from './jetstream.js';
 export { respondWithError } from './reply.js';
 export {

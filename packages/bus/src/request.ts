@@ -94,5 +94,13 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     agentList: call(ENDPOINTS.agentList),
     agentDelete: call(ENDPOINTS.agentDelete),
     registryHealth: call(ENDPOINTS.registryHealth),
+    webhookCreate: call(ENDPOINTS.webhookCreate),
+    webhookList: call(ENDPOINTS.webhookList),
+    webhookGet: call(ENDPOINTS.webhookGet),
+    webhookDelete: call(ENDPOINTS.webhookDelete),
+    webhookActive: call(ENDPOINTS.webhookActive),
+    webhookFailedAdd: call(ENDPOINTS.webhookFailedAdd),
+    webhookFailedList: call(ENDPOINTS.webhookFailedList),
+    webhookFailedRemove: call(ENDPOINTS.webhookFailedRemove),
   };
 }

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   CALL_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  WEBHOOK_NOT_FOUND: 404,
   /** No media worker holds the call's stream (live control). */
   CALL_NOT_LIVE: 404,
   CALL_CONFLICT: 409,
@@ -97,6 +98,16 @@ export class AgentNotFoundError extends SwitchboardError {
   }
 }
 
+export class WebhookNotFoundError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('WEBHOOK_NOT_FOUND', message, options);
+  }
+
+  static forId(id: string): WebhookNotFoundError {
+    return new WebhookNotFoundError(`no webhook with id ${id}`);
+  }
+}
+
 export class CallConflictError extends SwitchboardError {
   constructor(message: string, options?: SwitchboardErrorOptions) {
     super('CALL_CONFLICT', message, options);
@@ -166,6 +177,7 @@ const CLASSES: Partial<
   INVALID_REQUEST: InvalidRequestError,
   CALL_NOT_FOUND: CallNotFoundError,
   AGENT_NOT_FOUND: AgentNotFoundError,
+  WEBHOOK_NOT_FOUND: WebhookNotFoundError,
   CALL_CONFLICT: CallConflictError,
   AGENT_CONFLICT: AgentConflictError,
   DEFAULT_AGENT_REQUIRED: DefaultAgentRequiredError,

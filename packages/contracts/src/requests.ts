@@ -3,6 +3,22 @@ import { Agent, AgentId } from './agent.js';
 import { Call, CallSid, CallStatus, Direction, IsoTime, Transcript } from './call.js';
 import { SUBJECTS } from './subjects.js';
 import { singleLine } from './text.js';
+import {
+  DeadLetterAddReply,
+  DeadLetterAddRequest,
+  DeadLetterListReply,
+  DeadLetterListRequest,
+  DeadLetterRemoveReply,
+  DeadLetterRemoveRequest,
+  Webhook,
+  WebhookActiveReply,
+  WebhookCreateRequest,
+  WebhookDeleteReply,
+  WebhookGetRequest,
+  WebhookListReply,
+  WebhookListRequest,
+  WebhookWithSecret,
+} from './webhooks.js';
 
 /** A party of a call as Twilio reports it: E.164 usually, but also `client:alice` or `anonymous`. */
 const Party = singleLine(z.string().min(1).max(128));
@@ -119,6 +135,26 @@ export const ENDPOINTS = {
   agentList: { subject: SUBJECTS.agentList, request: AgentListRequest, reply: AgentListReply },
   agentDelete: { subject: SUBJECTS.agentDelete, request: AgentDeleteRequest, reply: AgentDeleteReply },
   registryHealth: { subject: SUBJECTS.registryHealth, request: HealthRequest, reply: HealthReply },
+  webhookCreate: { subject: SUBJECTS.webhookCreate, request: WebhookCreateRequest, reply: WebhookWithSecret },
+  webhookList: { subject: SUBJECTS.webhookList, request: WebhookListRequest, reply: WebhookListReply },
+  webhookGet: { subject: SUBJECTS.webhookGet, request: WebhookGetRequest, reply: Webhook },
+  webhookDelete: { subject: SUBJECTS.webhookDelete, request: WebhookGetRequest, reply: WebhookDeleteReply },
+  webhookActive: { subject: SUBJECTS.webhookActive, request: WebhookListRequest, reply: WebhookActiveReply },
+  webhookFailedAdd: {
+    subject: SUBJECTS.webhookFailedAdd,
+    request: DeadLetterAddRequest,
+    reply: DeadLetterAddReply,
+  },
+  webhookFailedList: {
+    subject: SUBJECTS.webhookFailedList,
+    request: DeadLetterListRequest,
+    reply: DeadLetterListReply,
+  },
+  webhookFailedRemove: {
+    subject: SUBJECTS.webhookFailedRemove,
+    request: DeadLetterRemoveRequest,
+    reply: DeadLetterRemoveReply,
+  },
 } as const;
 
 export type EndpointName = keyof typeof ENDPOINTS;

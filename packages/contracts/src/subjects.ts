@@ -11,6 +11,16 @@ export const SUBJECTS = {
   agentList: 'agent.list',
   agentDelete: 'agent.delete',
   registryHealth: 'registry.health',
+  webhookCreate: 'webhook.create',
+  webhookList: 'webhook.list',
+  webhookGet: 'webhook.get',
+  webhookDelete: 'webhook.delete',
+  /** Every subscription with its secret: the notifier's alone (infra/nats/auth.conf). */
+  webhookActive: 'webhook.active',
+  /** Records a delivery given up on: the notifier's alone. */
+  webhookFailedAdd: 'webhook.failed.add',
+  webhookFailedList: 'webhook.failed.list',
+  webhookFailedRemove: 'webhook.failed.remove',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
@@ -18,10 +28,13 @@ export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 export const REGISTRY_SERVICE_NAME = 'call-registry';
 export const GATEWAY_SERVICE_NAME = 'webhook-gateway';
 export const WORKER_SERVICE_NAME = 'media-worker';
+/** The webhook deliverer (services/notifier). */
+export const NOTIFIER_SERVICE_NAME = 'notifier';
 export type ServiceName =
   | typeof REGISTRY_SERVICE_NAME
   | typeof GATEWAY_SERVICE_NAME
-  | typeof WORKER_SERVICE_NAME;
+  | typeof WORKER_SERVICE_NAME
+  | typeof NOTIFIER_SERVICE_NAME;
 
 /**
  * Twilio's REST API, served by the webhook gateway (the only holder of Twilio credentials) for the other
@@ -55,6 +68,6 @@ export function eventSubject(callSid: string, kind: string): string {
  * Where a service's replies arrive: each service user may subscribe to its own inbox prefix only, so no
  * service can read another's replies (or the events the registry pulls). See infra/nats/auth.conf.
  */
-export function inboxPrefixFor(service: ServiceName | 'notifier' | 'ops'): string {
+export function inboxPrefixFor(service: ServiceName | 'ops'): string {
   return `_INBOX.${service}`;
 }

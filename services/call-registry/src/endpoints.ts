@@ -9,6 +9,16 @@ import { createCall } from './calls/call-store.js';
 import { callTranscript } from './calls/transcript.js';
 import type { PoolFigures } from './db/pool.js';
 import type { PrismaClient } from './db/prisma.js';
+import {
+  activeWebhooks,
+  addDeadLetter,
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listDeadLetters,
+  listWebhooks,
+  removeDeadLetters,
+} from './webhooks/webhook-store.js';
 
 export interface EndpointDeps {
   pool: pg.Pool;
@@ -20,6 +30,8 @@ export interface EndpointDeps {
   databaseAnswers: () => Promise<boolean>;
   /** Called once an agent was written, before the write is answered (see `AgentChanges.announce`). */
   agentWritten: (id: string) => void;
+  /** Called once a webhook subscription was created or deleted, before the write is answered. */
+  webhookWritten: (id: string) => void;
 }
 
 /** Every subject the registry answers (SPEC: NATS → Request/reply). */
@@ -68,6 +80,38 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
     deps.agentWritten(id);
     return deleted;
   });
+
+  host.addEndpoint('webhookCreate', ENDPOINTS.webhookCreate, async (request) => {
+    const created = await createWebhook(pool, request);
+    deps.webhookWritten(created.id);
+    return created;
+  });
+
+  host.addEndpoint('webhookList', ENDPOINTS.webhookList, async () => ({
+    webhooks: await listWebhooks(pool),
+  }));
+
+  host.addEndpoint('webhookGet', ENDPOINTS.webhookGet, ({ id }) => getWebhook(pool, id));
+
+  host.addEndpoint('webhookDelete', ENDPOINTS.webhookDelete, async ({ id }) => {
+    const deleted = await deleteWebhook(pool, id);
+    deps.webhookWritten(id);
+    return deleted;
+  });
+
+  host.addEndpoint('webhookActive', ENDPOINTS.webhookActive, async () => ({
+    webhooks: await activeWebhooks(pool),
+  }));
+
+  host.addEndpoint('webhookFailedAdd', ENDPOINTS.webhookFailedAdd, (request) => addDeadLetter(pool, request));
+
+  host.addEndpoint('webhookFailedList', ENDPOINTS.webhookFailedList, (request) =>
+    listDeadLetters(pool, request),
+  );
+
+  host.addEndpoint('webhookFailedRemove', ENDPOINTS.webhookFailedRemove, (request) =>
+    removeDeadLetters(pool, request),
+  );
 
   // Each replica's own pool in `$SRV.STATS` too (a `registry.health` reply is one replica's).
   host.addEndpoint(

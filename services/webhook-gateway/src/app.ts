@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { EventSink } from '@switchboard/bus';
+import type { DeliveryPublisher, EventSink } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { ApiKeys, apiKeyCheck } from './api-keys.js';
@@ -17,6 +17,7 @@ import { apiCallControlRouter, type CallController } from './routes/api-call-con
 import { apiCallsRouter } from './routes/api-calls.js';
 import { apiEventsRouter, type EventStreams } from './routes/api-events.js';
 import { apiSystemRouter } from './routes/api-system.js';
+import { apiWebhooksRouter } from './routes/api-webhooks.js';
 import { healthRouter } from './routes/health.js';
 import { twilioDialResultHandler } from './routes/twilio-dial-result.js';
 import { twilioStatusHandler } from './routes/twilio-status.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   log: Logger;
   registry: GatewayRegistry;
   events: EventSink;
+  /** Where webhook replays queue dead letters again. */
+  deliveries: Pick<DeliveryPublisher, 'queue'>;
   outbound: TwilioCalls | undefined;
   /** Live control: asks the worker holding a call's stream. */
   control: CallController;
@@ -168,6 +171,12 @@ export function createApp(deps: AppDeps): Express {
     }),
     apiCallControlRouter({ registry, control: deps.control, registryTimeoutMs: config.registryTimeoutMs }),
     apiAgentsRouter({ registry, registryTimeoutMs: config.registryTimeoutMs }),
+    apiWebhooksRouter({
+      registry,
+      registryTimeoutMs: config.registryTimeoutMs,
+      allowPrivateUrls: config.webhookAllowPrivateUrls,
+      deliveries: deps.deliveries,
+    }),
   );
 
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));

@@ -69,6 +69,7 @@ const EnvSchema = z
       .min(1)
       .max(10_000)
       .default(DEFAULT_CONSOLE_MAX_EVENT_STREAMS),
+    WEBHOOK_ALLOW_PRIVATE_URLS: envBoolean,
   })
   .refine(...TWILIO_TOKEN_REQUIRED);
 
@@ -106,6 +107,8 @@ export interface GatewayConfig {
     sessionTtlMs: number;
     maxEventStreams: number;
   };
+  /** Webhook URLs on loopback, private or link-local addresses may be subscribed (tests, local setups). */
+  webhookAllowPrivateUrls: boolean;
 }
 
 export { ConfigError } from '@switchboard/config';
@@ -131,5 +134,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     statusPublishDeadlineMs: e.STATUS_PUBLISH_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     console: { sessionTtlMs: e.CONSOLE_SESSION_TTL_MS, maxEventStreams: e.CONSOLE_MAX_EVENT_STREAMS },
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
   };
 }

@@ -14,6 +14,12 @@ export type GatewayRegistry = Pick<
   | 'agentList'
   | 'agentDelete'
   | 'registryHealth'
+  | 'webhookCreate'
+  | 'webhookList'
+  | 'webhookGet'
+  | 'webhookDelete'
+  | 'webhookFailedList'
+  | 'webhookFailedRemove'
 >;
 
 export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
@@ -45,5 +51,11 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     agentList: timed('agent.list', client.agentList),
     agentDelete: timed('agent.delete', client.agentDelete),
     registryHealth: timed('registry.health', client.registryHealth),
+    webhookCreate: timed('webhook.create', client.webhookCreate),
+    webhookList: timed('webhook.list', client.webhookList),
+    webhookGet: timed('webhook.get', client.webhookGet),
+    webhookDelete: timed('webhook.delete', client.webhookDelete),
+    webhookFailedList: timed('webhook.failed.list', client.webhookFailedList),
+    webhookFailedRemove: timed('webhook.failed.remove', client.webhookFailedRemove),
   };
 }

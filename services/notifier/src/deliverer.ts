@@ -1,0 +1,257 @@
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { decodeJson, type RegistryClient } from '@switchboard/bus';
+import {
+  NOTIFIER_DELIVERIES_CONSUMER,
+  SwitchboardError,
+  WEBHOOK_DELIVERIES_STREAM,
+  WEBHOOK_DELIVERIES_SUBJECTS,
+  WebhookDelivery,
+} from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import { Webhook } from 'standardwebhooks';
+import { type PostOutcome, postJson } from './http-post.js';
+import { budgetSpent, retryGapMs, waitBehindMs } from './retry-schedule.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** Failure streaks remembered per replica (the attempts count and when failures began), oldest forgotten first. */
+const MAX_REMEMBERED_STREAKS = 100_000;
+/** A dead letter that cannot be recorded yet is tried again after this long. */
+const DEAD_LETTER_RETRY_MS = 5_000;
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'dead-lettered' | 'waiting' | 'dropped';
+
+export interface DelivererDeps {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  log: Logger;
+  registry: Pick<RegistryClient, 'webhookFailedAdd'>;
+  registryTimeoutMs: number;
+  subscriptions: Subscriptions;
+  attemptTimeoutMs: number;
+  retryBudgetMs: number;
+  ackWaitMs: number;
+  maxConcurrency: number;
+  allowPrivateUrls: boolean;
+  observe?: (outcome: DeliveryOutcome, type: string, attemptMs?: number) => void;
+}
+
+interface Streak {
+  attempts: number;
+  firstFailureAt: number;
+}
+
+/**
+ * The notifier's durable consumer of WEBHOOK_DELIVERIES (`notifier-deliveries`), shared by every replica.
+ * Each subject (one subscription, one call) is a queue in stream order: a delivery is attempted only when no
+ * earlier one of its subject is left in the stream (the work queue removes what is acknowledged), so a later
+ * event of a call waits while an earlier one is retried, whichever replica holds which. A failed attempt goes
+ * back to the stream with a delay from the retry schedule (JetStream redelivery, no timer of ours holds it);
+ * past the retry budget it is recorded as a dead letter in the registry, then acknowledged.
+ */
+export class Deliverer {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The last task per subject on this replica: deliveries of one subject run one after the other here. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly streaks = new Map<number, Streak>();
+  private readonly signers = new Map<string, Webhook>();
+
+  constructor(private readonly deps: DelivererDeps) {}
+
+  async start(): Promise<void> {
+    const { jsm, nc, ackWaitMs, maxConcurrency } = this.deps;
+    await jsm.consumers.add(WEBHOOK_DELIVERIES_STREAM, {
+      durable_name: NOTIFIER_DELIVERIES_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: WEBHOOK_DELIVERIES_SUBJECTS,
+      ack_wait: ackWaitMs * 1_000_000,
+      max_deliver: -1,
+      max_ack_pending: Math.max(1_000, maxConcurrency * 4),
+    });
+    const consumer = await jetstream(nc).consumers.get(
+      WEBHOOK_DELIVERIES_STREAM,
+      NOTIFIER_DELIVERIES_CONSUMER,
+    );
+    this.messages = await consumer.consume({ max_messages: Math.min(1_000, maxConcurrency * 2) });
+    this.loop = this.run(this.messages);
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.loop;
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      const subject = msg.subject;
+      const previous = this.chains.get(subject) ?? Promise.resolve();
+      const task: Promise<void> = previous
+        .then(() => this.handle(msg))
+        .catch((err: unknown) => {
+          this.deps.log.error({ err, subject }, 'delivery handling failed');
+          msg.nak(DEAD_LETTER_RETRY_MS);
+        })
+        .finally(() => {
+          this.inFlight.delete(task);
+          if (this.chains.get(subject) === task) this.chains.delete(subject);
+        });
+      this.chains.set(subject, task);
+      this.inFlight.add(task);
+      if (this.inFlight.size >= this.deps.maxConcurrency) await Promise.race(this.inFlight);
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const { log, observe } = this.deps;
+    const decoded = decodeJson(msg.data);
+    const parsed = decoded.ok ? WebhookDelivery.safeParse(decoded.value) : undefined;
+    if (!parsed?.success) {
+      log.warn({ subject: msg.subject, seq: msg.seq }, 'invalid delivery discarded');
+      msg.term();
+      return;
+    }
+    const delivery = parsed.data;
+    const queuedAt = Math.floor(Number(msg.info.timestampNanos) / 1_000_000);
+    const subscription = await this.deps.subscriptions.get(delivery.webhookId);
+    if (!subscription) {
+      // Deleted since: nothing is owed any more.
+      log.info(
+        { webhookId: delivery.webhookId, deliveryId: delivery.deliveryId },
+        'delivery dropped: webhook deleted',
+      );
+      await this.finish(msg);
+      observe?.('dropped', delivery.type);
+      return;
+    }
+    const head = await this.headOf(msg.subject);
+    if (head !== undefined && head < msg.seq) {
+      msg.nak(waitBehindMs(Date.now() - queuedAt));
+      observe?.('waiting', delivery.type);
+      return;
+    }
+    msg.working();
+    const started = performance.now();
+    const outcome = await this.attempt(subscription.url, subscription.secret, delivery);
+    const attemptMs = performance.now() - started;
+    if (outcome.ok) {
+      await this.finish(msg);
+      observe?.('delivered', delivery.type, attemptMs);
+      return;
+    }
+    const now = Date.now();
+    const streak = this.streaks.get(msg.seq) ?? { attempts: 0, firstFailureAt: now };
+    streak.attempts++;
+    this.remember(msg.seq, streak);
+    const ageMs = now - queuedAt;
+    if (!budgetSpent(ageMs, this.deps.retryBudgetMs)) {
+      const gap = retryGapMs(now - streak.firstFailureAt, ageMs);
+      log.debug(
+        { deliveryId: delivery.deliveryId, error: outcome.error, gap },
+        'delivery failed, will retry',
+      );
+      msg.nak(gap);
+      observe?.('failed', delivery.type, attemptMs);
+      return;
+    }
+    await this.deadLetter(msg, delivery, streak.attempts, outcome.error, queuedAt);
+  }
+
+  private async attempt(url: string, secret: string, delivery: WebhookDelivery): Promise<PostOutcome> {
+    let signer = this.signers.get(secret);
+    if (!signer) {
+      signer = new Webhook(secret);
+      this.signers.set(secret, signer);
+    }
+    const at = new Date();
+    return postJson(url, delivery.body, {
+      headers: {
+        'webhook-id': delivery.deliveryId,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': signer.sign(delivery.deliveryId, at, delivery.body),
+      },
+      timeoutMs: this.deps.attemptTimeoutMs,
+      allowPrivateUrls: this.deps.allowPrivateUrls,
+    });
+  }
+
+  private async deadLetter(
+    msg: JsMsg,
+    delivery: WebhookDelivery,
+    attempts: number,
+    lastError: string,
+    queuedAt: number,
+  ): Promise<void> {
+    const key = msg.headers?.get('Nats-Msg-Id') || `${WEBHOOK_DELIVERIES_STREAM}:${msg.seq}`;
+    try {
+      await this.deps.registry.webhookFailedAdd(
+        {
+          key,
+          delivery,
+          attempts,
+          lastError: lastError.slice(0, 1_000),
+          queuedAt: new Date(queuedAt).toISOString(),
+        },
+        { timeoutMs: this.deps.registryTimeoutMs },
+      );
+    } catch (err) {
+      if (!(err instanceof SwitchboardError && err.code === 'WEBHOOK_NOT_FOUND')) {
+        this.deps.log.warn({ err: { message: (err as Error).message }, key }, 'dead letter not recorded yet');
+        msg.nak(DEAD_LETTER_RETRY_MS);
+        return;
+      }
+    }
+    this.deps.log.warn(
+      { webhookId: delivery.webhookId, deliveryId: delivery.deliveryId, attempts, lastError },
+      'delivery given up, dead letter recorded',
+    );
+    await this.finish(msg);
+    this.deps.observe?.('dead-lettered', delivery.type);
+  }
+
+  /**
+   * Acknowledged and confirmed by the server, so that the next delivery of the subject (here or on another
+   * replica) no longer finds this one in the stream.
+   */
+  private async finish(msg: JsMsg): Promise<void> {
+    this.streaks.delete(msg.seq);
+    await msg.ackAck().catch(() => msg.ack());
+  }
+
+  private remember(seq: number, streak: Streak): void {
+    this.streaks.delete(seq);
+    this.streaks.set(seq, streak);
+    if (this.streaks.size > MAX_REMEMBERED_STREAKS) {
+      const oldest = this.streaks.keys().next().value;
+      if (oldest !== undefined) this.streaks.delete(oldest);
+    }
+  }
+
+  /**
+   * The stream sequence of the oldest delivery left on `subject`, or undefined when none is. A raw
+   * `STREAM.MSG.GET` with `next_by_subj`: nats.js types it for direct gets only, which nats-server 2.9 serves
+   * only on streams with `allow_direct`, but the plain API answers it too.
+   */
+  private async headOf(subject: string): Promise<number | undefined> {
+    const reply = await this.deps.nc.request(
+      `$JS.API.STREAM.MSG.GET.${WEBHOOK_DELIVERIES_STREAM}`,
+      JSON.stringify({ seq: 0, next_by_subj: subject }),
+      { timeout: this.deps.registryTimeoutMs },
+    );
+    const decoded = decodeJson(reply.data);
+    const body = decoded.ok
+      ? (decoded.value as { message?: { seq?: unknown }; error?: { code?: unknown } })
+      : {};
+    if (typeof body.message?.seq === 'number') return body.message.seq;
+    if (body.error?.code === 404) return undefined;
+    throw new Error(`stream message lookup failed: ${JSON.stringify(body.error ?? 'malformed reply')}`);
+  }
+}

@@ -1,0 +1,170 @@
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { type DeliveryPublisher, decodeJson, type RegistryClient } from '@switchboard/bus';
+import {
+  CALL_EVENTS_STREAM,
+  CALL_EVENTS_SUBJECTS,
+  CallEvent,
+  NOTIFIER_EVENTS_CONSUMER,
+  SwitchboardError,
+  type Transcript,
+} from '@switchboard/contracts';
+import type { Logger } from '@switchboard/logger';
+import type { AckFloor } from './ack-floor.js';
+import { candidateTypes, planDeliveries, typesFor, wants } from './plan.js';
+import type { Sequencer } from './sequencer.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** Events worked on at once by one replica (each mostly waits: for the registry, for its turn). */
+export const FAN_OUT_CONCURRENCY = 256;
+/** How long an event waits for the registry to have applied it before it goes back to the stream. */
+export const REGISTRY_APPLY_WAIT_MS = 5_000;
+/** How long an event waits for the events before it to be fanned out before it goes back to the stream. */
+export const TURN_WAIT_MS = 5_000;
+/** Pauses before an event that could not be fanned out is delivered again: 250 ms doubling to 10 s. */
+export function fanOutRetryMs(deliveryCount: number): number {
+  return Math.min(250 * 2 ** Math.max(0, deliveryCount - 1), 10_000);
+}
+
+export type FanOutOutcome = 'queued' | 'none' | 'retry' | 'invalid';
+
+export interface FanOutDeps {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  log: Logger;
+  registry: Pick<RegistryClient, 'callBySid' | 'callTranscript'>;
+  registryTimeoutMs: number;
+  subscriptions: Subscriptions;
+  /** The registry's consumer of CALL_EVENTS: how far it has applied the stream. */
+  registryFloor: AckFloor;
+  sequencer: Sequencer;
+  deliveries: Pick<DeliveryPublisher, 'queue'>;
+  ackWaitMs: number;
+  observe?: (outcome: FanOutOutcome, deliveries: number) => void;
+}
+
+/**
+ * The notifier's durable consumer of CALL_EVENTS (`notifier`): each call event becomes the deliveries it owes
+ * the matching subscriptions, queued in WEBHOOK_DELIVERIES, then the event is acknowledged. Nothing is lost
+ * when the notifier dies mid-way: an unacknowledged event is delivered again and its deliveries, keyed by
+ * their webhook-id, are stored once.
+ *
+ * Before the Call is read for an event, the registry must have applied every event up to it: its consumer's
+ * acknowledgement floor (it acknowledges only what it wrote) must be at the event's stream sequence. So the
+ * Call of `call.status` is the one after that status, and `call.ended`'s transcript holds every segment
+ * published before the end.
+ */
+export class FanOut {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly deps: FanOutDeps) {}
+
+  async start(): Promise<void> {
+    const { jsm, nc, ackWaitMs } = this.deps;
+    await jsm.consumers.add(CALL_EVENTS_STREAM, {
+      durable_name: NOTIFIER_EVENTS_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      // From the first stored event: a subscription only gets what happened after its creation anyway.
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: CALL_EVENTS_SUBJECTS,
+      ack_wait: ackWaitMs * 1_000_000,
+      max_deliver: -1,
+      max_ack_pending: 2_000,
+    });
+    const consumer = await jetstream(nc).consumers.get(CALL_EVENTS_STREAM, NOTIFIER_EVENTS_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: 512 });
+    this.loop = this.run(this.messages);
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.loop;
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      this.deps.sequencer.hold(msg.seq);
+      const task: Promise<void> = this.handle(msg).finally(() => this.inFlight.delete(task));
+      this.inFlight.add(task);
+      if (this.inFlight.size >= FAN_OUT_CONCURRENCY) await Promise.race(this.inFlight);
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const { log, sequencer, observe } = this.deps;
+    try {
+      const queued = await this.fanOut(msg);
+      msg.ack();
+      sequencer.markDone(msg.seq);
+      observe?.(queued === undefined ? 'invalid' : queued > 0 ? 'queued' : 'none', queued ?? 0);
+    } catch (err) {
+      sequencer.markFailed(msg.seq);
+      const deliveries = msg.info.deliveryCount;
+      const level = deliveries > 3 ? 'warn' : 'debug';
+      log[level](
+        { err: { message: (err as Error).message }, seq: msg.seq, deliveries },
+        'event not fanned out, will retry',
+      );
+      msg.nak(fanOutRetryMs(deliveries));
+      observe?.('retry', 0);
+    }
+  }
+
+  /** Queues what the event owes; the number queued, or undefined for an event that is not one. */
+  private async fanOut(msg: JsMsg): Promise<number | undefined> {
+    const { registry, registryTimeoutMs: timeoutMs, sequencer } = this.deps;
+    const decoded = decodeJson(msg.data);
+    const parsed = decoded.ok ? CallEvent.safeParse(decoded.value) : undefined;
+    if (!parsed?.success) {
+      this.deps.log.warn({ subject: msg.subject, seq: msg.seq }, 'invalid call event skipped');
+      if (!(await sequencer.turn(msg.seq, TURN_WAIT_MS)))
+        throw new Error('earlier events not fanned out yet');
+      return undefined;
+    }
+    const event = parsed.data;
+    const candidates = candidateTypes(event);
+    const subscriptions = [...(await this.deps.subscriptions.all()).values()];
+    // Cheap first look, before asking anyone: does any subscription want one of these, whatever the agent?
+    const maybe = candidates.filter((type) =>
+      subscriptions.some((s) => wants({ ...s, agentId: null }, type, '', event.at)),
+    );
+    let deliveries: Awaited<ReturnType<typeof planDeliveries>> = [];
+    if (maybe.length > 0) {
+      if (!(await this.deps.registryFloor.reach(msg.seq, REGISTRY_APPLY_WAIT_MS)))
+        throw new Error('the registry has not applied the event yet');
+      const call = await registry
+        .callBySid({ callSid: event.callSid }, { timeoutMs })
+        .catch((err: unknown) => {
+          if (err instanceof SwitchboardError && err.code === 'CALL_NOT_FOUND') return undefined;
+          throw err;
+        });
+      // Events of a call the registry never registered (it keeps them aside) owe no webhook.
+      if (call) {
+        const types = typesFor(event, call, maybe);
+        let transcript: Transcript | undefined;
+        if (
+          types.includes('call.ended') &&
+          subscriptions.some((s) => wants(s, 'call.ended', call.agent.id, event.at))
+        )
+          transcript = await registry.callTranscript({ callSid: event.callSid }, { timeoutMs });
+        const eventId = msg.headers?.get('Nats-Msg-Id') || `${CALL_EVENTS_STREAM}:${msg.seq}`;
+        deliveries = planDeliveries({ event, eventId, call, transcript, types, subscriptions });
+      }
+    }
+    if (!(await sequencer.turn(msg.seq, TURN_WAIT_MS))) throw new Error('earlier events not fanned out yet');
+    // One after the other: a retried publish must not let a later delivery of the same call pass it.
+    for (const delivery of deliveries)
+      await this.deps.deliveries.queue(delivery, delivery.deliveryId, this.deps.ackWaitMs / 2);
+    return deliveries.length;
+  }
+}

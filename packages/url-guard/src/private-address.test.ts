@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ipLiteral, isPublicAddress, refusedHost } from './private-address.js';
+import { PrivateAddressError } from './errors.js';
+import { ipLiteral, isPublicAddress, publicOnlyLookup, refusedHost } from './private-address.js';
 
 describe('which addresses a user-given URL may reach', () => {
   it.each([
@@ -52,5 +53,11 @@ describe('which addresses a user-given URL may reach', () => {
     expect(refusedHost('api.localhost.')).toBeDefined();
     expect(refusedHost('8.8.8.8')).toBeUndefined();
     expect(refusedHost('hooks.example.com')).toBeUndefined();
+  });
+
+  it('refuses, at connection time, a name the resolver answers with a loopback address', async () => {
+    const err = await new Promise<unknown>((resolve) => publicOnlyLookup('localhost', {}, (e) => resolve(e)));
+    expect(err).toBeInstanceOf(PrivateAddressError);
+    expect((err as PrivateAddressError).address).toMatch(/^(127\.|::1)/);
   });
 });

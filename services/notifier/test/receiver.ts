@@ -25,6 +25,8 @@ export interface ReceivedDelivery {
 export class Receiver {
   readonly received: ReceivedDelivery[] = [];
   mode: ReceiverMode = 'ok';
+  /** How long an `ok` answer takes. */
+  delayMs = 0;
   secret: string | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -114,7 +116,8 @@ export class Receiver {
         at: Date.now(),
         json: JSON.parse(body),
       });
-      if (answered === 'ok') res.writeHead(204).end();
+      if (answered === 'ok' && this.delayMs > 0) setTimeout(() => res.writeHead(204).end(), this.delayMs);
+      else if (answered === 'ok') res.writeHead(204).end();
       else if (answered === 'error')
         res.writeHead(500, { 'content-type': 'text/plain' }).end('receiver broken');
       else this.hung.add(res);

@@ -26,7 +26,8 @@ export interface NotifierStack {
   client: RegistryClient;
   events: EventPublisher;
   receiver: Receiver;
-  notifier: Notifier;
+  /** The notifier started with the stack (none with `{ notifier: false }`). */
+  notifier: Notifier | undefined;
   notifierEnv(env?: Record<string, string>): Record<string, string>;
   startNotifier(env?: Record<string, string>): Promise<Notifier>;
   subscribe(
@@ -36,7 +37,10 @@ export interface NotifierStack {
   close(): Promise<void>;
 }
 
-export async function startNotifierStack(env: Record<string, string> = {}): Promise<NotifierStack> {
+export async function startNotifierStack(
+  env: Record<string, string> = {},
+  options: { notifier?: boolean } = {},
+): Promise<NotifierStack> {
   const stack = await startRegistryStack({ env: { DB_POOL_MIN: '1', DB_POOL_MAX: '5' }, log });
   const receiver = await Receiver.start();
   const notifierEnv = (overrides: Record<string, string> = {}) => ({
@@ -52,7 +56,7 @@ export async function startNotifierStack(env: Record<string, string> = {}): Prom
     started.push(n);
     return n;
   };
-  const notifier = await start();
+  const notifier = options.notifier === false ? undefined : await start();
   return {
     stack,
     nc: stack.nc,
@@ -128,4 +132,12 @@ export function expectedTypes(turns = 2): string[] {
 export function callSidOf(r: ReceivedDelivery): string | undefined {
   const data = r.json.data as { callSid?: string; call?: { callSid?: string } };
   return data.callSid ?? data.call?.callSid;
+}
+
+/** Whether every expected delivery of each call was accepted, in order, each webhook-id once. */
+export function acceptedInOrder(receiver: Receiver, callSids: string[], types: string[]): boolean {
+  return callSids.every((sid) => {
+    const got = receiver.accepted.filter((r) => callSidOf(r) === sid).map((r) => r.json.type);
+    return got.length >= types.length;
+  });
 }

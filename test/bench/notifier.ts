@@ -1,0 +1,240 @@
+// Benchmark of webhook deliveries: BENCH_NOTIFIER_CALLS calls (default 200) end at the same moment, and
+// each owes its subscriber an end-of-call report (`call.ended`, with the Call and the whole transcript) and a
+// `call.status`. Measured, per round (BENCH_NOTIFIER_ROUNDS, default 3):
+//   - deliveries per second: the round's deliveries over the time from the first `ended` event published to
+//     the last delivery at the receiver;
+//   - report delay: from a call's `ended` event published (this process) to its report at the receiver (this
+//     process too: one clock), p50/p99 over every call of every round. Target: p99 under 250 ms.
+// The registry and the notifier run as processes of their own (from source) on a throwaway nats-server and
+// database; the receiver is an HTTP server in this process that answers 204 at once and checks each
+// signature with the `standardwebhooks` library.
+// Run: pnpm bench notifier  (or node --conditions=switchboard-src --import tsx test/bench/notifier.ts)
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
+import { testDatabase } from '@switchboard/call-registry/testing';
+import type { CallEvent } from '@switchboard/contracts';
+import { createLogger } from '@switchboard/logger';
+import { freePort, newCallSid, TestNatsServer, waitForPort } from '@switchboard/testkit';
+import { Webhook } from 'standardwebhooks';
+import { spawnTsNode } from './lib/child.js';
+import { processCpuMs } from './lib/cpu.js';
+import { Latencies } from './lib/latency.js';
+import { formatTable, ms, perSecond } from './lib/table.js';
+
+const CALLS = Number(process.env.BENCH_NOTIFIER_CALLS ?? 200);
+const ROUNDS = Number(process.env.BENCH_NOTIFIER_ROUNDS ?? 3);
+const TURNS = 6;
+const TARGET_P99_MS = 250;
+const log = createLogger({ name: 'notifier-bench', level: 'warn' });
+
+interface Received {
+  type: string;
+  callSid: string;
+  at: number;
+}
+
+async function main(): Promise<void> {
+  const nats = await TestNatsServer.start();
+  const db = await testDatabase();
+  const registryPort = await freePort();
+  const notifierPort = await freePort();
+  const registry = spawnTsNode('services/call-registry/src/main.ts', {
+    DATABASE_URL: db.url,
+    NATS_URL: nats.url,
+    PORT: String(registryPort),
+    MIGRATE_ON_START: 'false',
+    LOG_LEVEL: 'warn',
+  });
+  await waitForPort(registryPort);
+  const nc = await connectBus({ url: nats.url, name: 'notifier-bench' });
+  const client = registryClient(nc, { timeoutMs: 10_000 });
+  const events = new EventPublisher(nc, log);
+
+  // The receiver: every delivery verified and timed on arrival.
+  const received: Received[] = [];
+  let secret = '';
+  let verifyFailures = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      const body = Buffer.concat(chunks).toString('utf8');
+      try {
+        new Webhook(secret).verify(body, {
+          'webhook-id': String(req.headers['webhook-id']),
+          'webhook-timestamp': String(req.headers['webhook-timestamp']),
+          'webhook-signature': String(req.headers['webhook-signature']),
+        });
+      } catch {
+        verifyFailures++;
+      }
+      const json = JSON.parse(body) as {
+        type: string;
+        data: { callSid?: string; call?: { callSid: string } };
+      };
+      received.push({ type: json.type, callSid: json.data.callSid ?? json.data.call?.callSid ?? '', at });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  const webhook = await client.webhookCreate({ url, events: ['call.started', 'call.ended', 'call.status'] });
+  secret = webhook.secret;
+
+  const notifier = spawnTsNode('services/notifier/src/main.ts', {
+    NATS_URL: nats.url,
+    PORT: String(notifierPort),
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    LOG_LEVEL: 'warn',
+  });
+  await waitForPort(notifierPort);
+
+  const reportDelays = new Latencies();
+  const rows: string[][] = [];
+  const cpuBefore = { registry: processCpuMs(registry.pid) ?? 0, notifier: processCpuMs(notifier.pid) ?? 0 };
+  let benchStarted = 0;
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Calls that are live: registered, streaming, with a transcript; their call.started delivered.
+      const sids = Array.from({ length: CALLS }, () => newCallSid());
+      const t0 = Date.now();
+      await Promise.all(
+        sids.map(async (callSid) => {
+          const streamSid = `MZ${callSid.slice(2)}`;
+          await client.callCreate({
+            callSid,
+            direction: 'inbound',
+            from: '+15551230000',
+            to: '+15559870000',
+          });
+          await publish(
+            events,
+            { kind: 'stream', callSid, at: iso(t0), action: 'started', streamSid },
+            `s:${callSid}:start`,
+          );
+          for (let i = 0; i < TURNS; i++) {
+            const role = i % 2 === 0 ? 'agent' : 'caller';
+            await publish(
+              events,
+              {
+                kind: 'transcript',
+                callSid,
+                at: iso(t0 + 10 + i),
+                role,
+                text: `line ${i} of the conversation`,
+                itemId: `i${i}`,
+              },
+              `t:${callSid}:${i}`,
+            );
+          }
+        }),
+      );
+      await until(() => count(received, sids, 'call.started') === CALLS, 60_000, 'call.started deliveries');
+      await sleep(500);
+
+      // All of them end at once: the worker's `ended`, the stream's stop, Twilio's `completed`.
+      const endedAt = new Map<string, number>();
+      const firstDelivery = received.length;
+      if (benchStarted === 0) benchStarted = performance.now();
+      const start = performance.now();
+      await Promise.all(
+        sids.map(async (callSid) => {
+          const streamSid = `MZ${callSid.slice(2)}`;
+          const at = Date.now();
+          endedAt.set(callSid, performance.now());
+          await publish(
+            events,
+            { kind: 'ended', callSid, at: iso(at), reason: 'agent-ended' },
+            `e:${callSid}`,
+          );
+          await publish(
+            events,
+            { kind: 'stream', callSid, at: iso(at + 1), action: 'stopped', streamSid, reason: 'agent-ended' },
+            `s:${callSid}:stop`,
+          );
+          await publish(
+            events,
+            { kind: 'status', callSid, at: iso(at + 50), status: 'completed', durationSeconds: 1 },
+            `st:${callSid}:completed`,
+          );
+        }),
+      );
+      await until(
+        () => count(received, sids, 'call.ended') === CALLS && count(received, sids, 'call.status') === CALLS,
+        60_000,
+        'reports',
+      );
+      const roundDeliveries = received.slice(firstDelivery).filter((r) => sids.includes(r.callSid));
+      const last = Math.max(...roundDeliveries.map((r) => r.at));
+      const round_ = new Latencies();
+      for (const r of roundDeliveries) {
+        if (r.type !== 'call.ended') continue;
+        const d = r.at - (endedAt.get(r.callSid) ?? r.at);
+        reportDelays.record(d);
+        round_.record(d);
+      }
+      const s = round_.summary();
+      rows.push([
+        String(round),
+        String(roundDeliveries.length),
+        perSecond(roundDeliveries.length / ((last - start) / 1000)),
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max),
+      ]);
+    }
+  } finally {
+    const cpu = {
+      registry: (processCpuMs(registry.pid) ?? 0) - cpuBefore.registry,
+      notifier: (processCpuMs(notifier.pid) ?? 0) - cpuBefore.notifier,
+    };
+    const wall = performance.now() - benchStarted;
+    await notifier.stop();
+    await registry.stop();
+    await nc.close();
+    server.close();
+    await nats.close();
+    await db.drop();
+    if (rows.length > 0) {
+      const all = reportDelays.summary();
+      process.stdout.write(
+        `${CALLS} calls ending at once, ${ROUNDS} rounds; each owes call.ended (the report: Call + ${TURNS}-segment transcript) and call.status\n\n`,
+      );
+      process.stdout.write(
+        `${formatTable(['round', 'deliveries', 'deliveries/s', 'report p50 ms', 'report p99 ms', 'max ms'], rows)}\n\n`,
+      );
+      process.stdout.write(
+        `report delay (ended published → report at the receiver), all rounds: p50 ${ms(all.p50)} ms, p99 ${ms(all.p99)} ms (target p99 < ${TARGET_P99_MS} ms: ${all.p99 < TARGET_P99_MS ? 'met' : 'NOT met'})\n`,
+      );
+      process.stdout.write(
+        `signatures that did not verify: ${verifyFailures}; CPU from the first round's end on: notifier ${ms(cpu.notifier)} ms, registry ${ms(cpu.registry)} ms over ${ms(wall)} ms\n`,
+      );
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function publish(events: EventPublisher, event: CallEvent, msgId: string): Promise<void> {
+  return events.publish(event, { msgId });
+}
+
+function count(received: Received[], sids: string[], type: string): number {
+  const wanted = new Set(sids);
+  return new Set(received.filter((r) => r.type === type && wanted.has(r.callSid)).map((r) => r.callSid)).size;
+}
+
+async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+await main();

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     NATS_URL: nats.url,
     PORT: String(notifierPort),
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_NOTIFIER_LOG_LEVEL ?? 'warn',
   });
   await waitForPort(notifierPort);
 
@@ -140,6 +140,9 @@ async function main(): Promise<void> {
       const firstDelivery = received.length;
       if (benchStarted === 0) benchStarted = performance.now();
       const start = performance.now();
+      const sampler = process.env.BENCH_TRACE
+        ? trace(nc, start, () => received.length - firstDelivery)
+        : undefined;
       await Promise.all(
         sids.map(async (callSid) => {
           const streamSid = `MZ${callSid.slice(2)}`;
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
         60_000,
         'reports',
       );
+      sampler?.stop();
       const roundDeliveries = received.slice(firstDelivery).filter((r) => sids.includes(r.callSid));
       const last = Math.max(...roundDeliveries.map((r) => r.at));
       const round_ = new Latencies();
@@ -214,6 +218,31 @@ async function main(): Promise<void> {
       );
     }
   }
+}
+
+/** With BENCH_TRACE set: every 50 ms, how far each stage has got (to see where the time goes). */
+function trace(nc: import('@nats-io/nats-core').NatsConnection, start: number, delivered: () => number) {
+  let stopped = false;
+  void (async () => {
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const jsm = await jetstreamManager(nc);
+    while (!stopped) {
+      const [reg, fan, q] = await Promise.all([
+        jsm.consumers.info('CALL_EVENTS', 'call-registry'),
+        jsm.consumers.info('CALL_EVENTS', 'notifier'),
+        jsm.streams.info('WEBHOOK_DELIVERIES'),
+      ]);
+      process.stdout.write(
+        `${ms(performance.now() - start)} ms: stream ${reg.delivered.stream_seq} registry floor ${reg.ack_floor.stream_seq} fan-out floor ${fan.ack_floor.stream_seq} queued ${q.state.messages} delivered ${delivered()}\n`,
+      );
+      await sleep(50);
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 function iso(ms: number): string {

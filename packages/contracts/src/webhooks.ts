@@ -58,6 +58,8 @@ export const WebhookDeleteReply = z.object({ id: WebhookId, deleted: z.literal(t
  * One delivery owed to a receiver, as it waits in the WEBHOOK_DELIVERIES stream (subject
  * `webhooks.deliveries.<webhookId>.<callSid>`). `body` is the exact JSON sent, so every attempt signs the
  * same bytes; `deliveryId` is the `webhook-id` header, the same for every attempt and a replay.
+ * `sourceSeq` is the CALL_EVENTS sequence of the event it came from (0 for a replay): a call's deliveries to
+ * one receiver go out in that order.
  */
 export const WebhookDelivery = z.object({
   webhookId: WebhookId,
@@ -65,6 +67,7 @@ export const WebhookDelivery = z.object({
   callSid: CallSid,
   type: WebhookEventType,
   body: z.string().max(4 * 1024 * 1024),
+  sourceSeq: z.number().int().nonnegative(),
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 

@@ -16,6 +16,7 @@ import {
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { Webhook } from 'standardwebhooks';
+import type { AckFloor } from './ack-floor.js';
 import { type PostOutcome, postJson } from './http-post.js';
 import { budgetSpent, retryGapMs, waitBehindMs } from './retry-schedule.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -24,6 +25,10 @@ import type { Subscriptions } from './subscriptions.js';
 const MAX_REMEMBERED_STREAKS = 100_000;
 /** A dead letter that cannot be recorded yet is tried again after this long. */
 const DEAD_LETTER_RETRY_MS = 5_000;
+/** How long a delivery waits here for the events before its own to be fanned out, before it goes back. */
+const FAN_OUT_WAIT_MS = 2_000;
+/** Of one subject, at most this many deliveries are looked at to find whether one is ahead. */
+const MAX_SCAN = 10_000;
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'dead-lettered' | 'waiting' | 'dropped';
 
@@ -34,6 +39,8 @@ export interface DelivererDeps {
   registry: Pick<RegistryClient, 'webhookFailedAdd'>;
   registryTimeoutMs: number;
   subscriptions: Subscriptions;
+  /** The fan-out's consumer of CALL_EVENTS: up to where every event's deliveries are queued. */
+  fanOutFloor: AckFloor;
   attemptTimeoutMs: number;
   retryBudgetMs: number;
   ackWaitMs: number;
@@ -49,9 +56,11 @@ interface Streak {
 
 /**
  * The notifier's durable consumer of WEBHOOK_DELIVERIES (`notifier-deliveries`), shared by every replica.
- * Each subject (one subscription, one call) is a queue in stream order: a delivery is attempted only when no
- * earlier one of its subject is left in the stream (the work queue removes what is acknowledged), so a later
- * event of a call waits while an earlier one is retried, whichever replica holds which. A failed attempt goes
+ * Each subject (one subscription, one call) is a queue ordered by the events the deliveries came from: a
+ * delivery is attempted only once every earlier event is fanned out (the fan-out consumer's acknowledgement
+ * floor) and no delivery of its subject from an earlier event is left in the stream (the work queue removes
+ * what is acknowledged), so a later event of a call waits while an earlier one is retried, whichever replica
+ * holds which. A failed attempt goes
  * back to the stream with a delay from the retry schedule (JetStream redelivery, no timer of ours holds it);
  * past the retry budget it is recorded as a dead letter in the registry, then acknowledged.
  */
@@ -132,8 +141,10 @@ export class Deliverer {
       observe?.('dropped', delivery.type);
       return;
     }
-    const head = await this.headOf(msg.subject);
-    if (head !== undefined && head < msg.seq) {
+    const fannedOut =
+      delivery.sourceSeq === 0 ||
+      (await this.deps.fanOutFloor.reach(delivery.sourceSeq - 1, FAN_OUT_WAIT_MS));
+    if (!fannedOut || (await this.anyAhead(msg.subject, msg.seq, delivery.sourceSeq))) {
       msg.nak(waitBehindMs(Date.now() - queuedAt));
       observe?.('waiting', delivery.type);
       return;
@@ -236,21 +247,49 @@ export class Deliverer {
   }
 
   /**
-   * The stream sequence of the oldest delivery left on `subject`, or undefined when none is. A raw
-   * `STREAM.MSG.GET` with `next_by_subj`: nats.js types it for direct gets only, which nats-server 2.9 serves
-   * only on streams with `allow_direct`, but the plain API answers it too.
+   * Whether a delivery of `subject` from an earlier event (or from the same event, stored earlier) is still in
+   * the stream. Read with raw `STREAM.MSG.GET` requests with `next_by_subj`: nats.js types that for direct
+   * gets only, which nats-server 2.9 serves only on streams with `allow_direct`; the plain API answers it.
    */
-  private async headOf(subject: string): Promise<number | undefined> {
+  private async anyAhead(subject: string, seq: number, sourceSeq: number): Promise<boolean> {
+    let from = 0;
+    for (let scanned = 0; scanned < MAX_SCAN; scanned++) {
+      const found = await this.nextOf(subject, from);
+      if (!found) return false;
+      if (found.seq !== seq) {
+        const other = found.sourceSeq;
+        if (other < sourceSeq || (other === sourceSeq && found.seq < seq)) return true;
+      }
+      from = found.seq + 1;
+    }
+    return true;
+  }
+
+  private async nextOf(
+    subject: string,
+    from: number,
+  ): Promise<{ seq: number; sourceSeq: number } | undefined> {
     const reply = await this.deps.nc.request(
       `$JS.API.STREAM.MSG.GET.${WEBHOOK_DELIVERIES_STREAM}`,
-      JSON.stringify({ seq: 0, next_by_subj: subject }),
+      JSON.stringify({ seq: from, next_by_subj: subject }),
       { timeout: this.deps.registryTimeoutMs },
     );
     const decoded = decodeJson(reply.data);
-    const body = decoded.ok
-      ? (decoded.value as { message?: { seq?: unknown }; error?: { code?: unknown } })
-      : {};
-    if (typeof body.message?.seq === 'number') return body.message.seq;
+    const body = (decoded.ok ? decoded.value : {}) as {
+      message?: { seq?: unknown; data?: unknown };
+      error?: { code?: unknown };
+    };
+    const message = body.message;
+    if (typeof message?.seq === 'number') {
+      const data = typeof message.data === 'string' ? Buffer.from(message.data, 'base64') : new Uint8Array();
+      const stored = decodeJson(data);
+      const parsed = stored.ok ? WebhookDelivery.safeParse(stored.value) : undefined;
+      // Something unreadable holds nobody up: it is discarded when its turn comes.
+      return {
+        seq: message.seq,
+        sourceSeq: parsed?.success ? parsed.data.sourceSeq : Number.MAX_SAFE_INTEGER,
+      };
+    }
     if (body.error?.code === 404) return undefined;
     throw new Error(`stream message lookup failed: ${JSON.stringify(body.error ?? 'malformed reply')}`);
   }

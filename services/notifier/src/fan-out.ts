@@ -19,18 +19,15 @@ import {
 import type { Logger } from '@switchboard/logger';
 import type { AckFloor } from './ack-floor.js';
 import { candidateTypes, planDeliveries, typesFor, wants } from './plan.js';
-import type { Sequencer } from './sequencer.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** Events worked on at once by one replica (each mostly waits: for the registry, for its turn). */
 export const FAN_OUT_CONCURRENCY = 256;
 /** How long an event waits for the registry to have applied it before it goes back to the stream. */
 export const REGISTRY_APPLY_WAIT_MS = 5_000;
-/** How long an event waits for the events before it to be fanned out before it goes back to the stream. */
-export const TURN_WAIT_MS = 5_000;
-/** Pauses before an event that could not be fanned out is delivered again: 250 ms doubling to 10 s. */
+/** Pauses before an event that could not be fanned out is delivered again: 100 ms doubling to 5 s. */
 export function fanOutRetryMs(deliveryCount: number): number {
-  return Math.min(250 * 2 ** Math.max(0, deliveryCount - 1), 10_000);
+  return Math.min(100 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
 }
 
 export type FanOutOutcome = 'queued' | 'none' | 'retry' | 'invalid';
@@ -44,7 +41,6 @@ export interface FanOutDeps {
   subscriptions: Subscriptions;
   /** The registry's consumer of CALL_EVENTS: how far it has applied the stream. */
   registryFloor: AckFloor;
-  sequencer: Sequencer;
   deliveries: Pick<DeliveryPublisher, 'queue'>;
   ackWaitMs: number;
   observe?: (outcome: FanOutOutcome, deliveries: number) => void;
@@ -60,11 +56,16 @@ export interface FanOutDeps {
  * acknowledgement floor (it acknowledges only what it wrote) must be at the event's stream sequence. So the
  * Call of `call.status` is the one after that status, and `call.ended`'s transcript holds every segment
  * published before the end.
+ *
+ * Events of different calls are worked on at once; those of one call, one after the other here. Across
+ * replicas, deliveries carry their event's sequence and the deliverer puts them in that order.
  */
 export class FanOut {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The last task per call on this replica. */
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: FanOutDeps) {}
 
@@ -93,22 +94,28 @@ export class FanOut {
 
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
-      this.deps.sequencer.hold(msg.seq);
-      const task: Promise<void> = this.handle(msg).finally(() => this.inFlight.delete(task));
+      // events.call.<callSid>.<kind>
+      const callSid = msg.subject.split('.')[2] ?? '';
+      const previous = this.chains.get(callSid) ?? Promise.resolve();
+      const task: Promise<void> = previous
+        .then(() => this.handle(msg))
+        .finally(() => {
+          this.inFlight.delete(task);
+          if (this.chains.get(callSid) === task) this.chains.delete(callSid);
+        });
+      this.chains.set(callSid, task);
       this.inFlight.add(task);
       if (this.inFlight.size >= FAN_OUT_CONCURRENCY) await Promise.race(this.inFlight);
     }
   }
 
   private async handle(msg: JsMsg): Promise<void> {
-    const { log, sequencer, observe } = this.deps;
+    const { log, observe } = this.deps;
     try {
       const queued = await this.fanOut(msg);
       msg.ack();
-      sequencer.markDone(msg.seq);
       observe?.(queued === undefined ? 'invalid' : queued > 0 ? 'queued' : 'none', queued ?? 0);
     } catch (err) {
-      sequencer.markFailed(msg.seq);
       const deliveries = msg.info.deliveryCount;
       const level = deliveries > 3 ? 'warn' : 'debug';
       log[level](
@@ -122,13 +129,11 @@ export class FanOut {
 
   /** Queues what the event owes; the number queued, or undefined for an event that is not one. */
   private async fanOut(msg: JsMsg): Promise<number | undefined> {
-    const { registry, registryTimeoutMs: timeoutMs, sequencer } = this.deps;
+    const { registry, registryTimeoutMs: timeoutMs } = this.deps;
     const decoded = decodeJson(msg.data);
     const parsed = decoded.ok ? CallEvent.safeParse(decoded.value) : undefined;
     if (!parsed?.success) {
       this.deps.log.warn({ subject: msg.subject, seq: msg.seq }, 'invalid call event skipped');
-      if (!(await sequencer.turn(msg.seq, TURN_WAIT_MS)))
-        throw new Error('earlier events not fanned out yet');
       return undefined;
     }
     const event = parsed.data;
@@ -158,10 +163,9 @@ export class FanOut {
         )
           transcript = await registry.callTranscript({ callSid: event.callSid }, { timeoutMs });
         const eventId = msg.headers?.get('Nats-Msg-Id') || `${CALL_EVENTS_STREAM}:${msg.seq}`;
-        deliveries = planDeliveries({ event, eventId, call, transcript, types, subscriptions });
+        deliveries = planDeliveries({ event, eventId, seq: msg.seq, call, transcript, types, subscriptions });
       }
     }
-    if (!(await sequencer.turn(msg.seq, TURN_WAIT_MS))) throw new Error('earlier events not fanned out yet');
     // One after the other: a retried publish must not let a later delivery of the same call pass it.
     for (const delivery of deliveries)
       await this.deps.deliveries.queue(delivery, delivery.deliveryId, this.deps.ackWaitMs / 2);

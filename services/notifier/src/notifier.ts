@@ -16,7 +16,6 @@ import type { NotifierConfig } from './config.js';
 import { Deliverer } from './deliverer.js';
 import { FanOut } from './fan-out.js';
 import { createMetrics } from './metrics.js';
-import { Sequencer } from './sequencer.js';
 import { Subscriptions } from './subscriptions.js';
 
 /** Between two looks for CALL_EVENTS while the registry has not created it yet. */
@@ -54,15 +53,7 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
   const registry = registryClient(nc, { timeoutMs: config.registryTimeoutMs });
   const subscriptions = new Subscriptions(nc, registry, log, config.registryTimeoutMs);
   const registryFloor = new AckFloor(jsm, CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
-  const ownFloor = new AckFloor(jsm, CALL_EVENTS_STREAM, NOTIFIER_EVENTS_CONSUMER);
-  const sequencer = new Sequencer(ownFloor, async (seq) => {
-    try {
-      await jsm.streams.getMessage(CALL_EVENTS_STREAM, { seq });
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const fanOutFloor = new AckFloor(jsm, CALL_EVENTS_STREAM, NOTIFIER_EVENTS_CONSUMER);
   const publisher = new DeliveryPublisher(nc, log);
 
   const deliverer = new Deliverer({
@@ -72,6 +63,7 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
     registry,
     registryTimeoutMs: config.registryTimeoutMs,
     subscriptions,
+    fanOutFloor,
     attemptTimeoutMs: config.attemptTimeoutMs,
     retryBudgetMs: config.retryBudgetMs,
     ackWaitMs: config.ackWaitMs,
@@ -91,7 +83,6 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
     registryTimeoutMs: config.registryTimeoutMs,
     subscriptions,
     registryFloor,
-    sequencer,
     deliveries: publisher,
     ackWaitMs: config.ackWaitMs,
     observe: (outcome, queued) => {

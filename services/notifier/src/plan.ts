@@ -45,8 +45,9 @@ function sameInstant(stored: string | null, at: string): boolean {
 
 /**
  * Of the candidate types, those this event did bring about, judged on the Call as the registry has it once
- * the event is applied: exactly one event of a call set its `answeredAt` (→ `call.started`) and one its
- * `endedAt` (→ `call.ended`), whichever replica, order or redelivery.
+ * the event is applied (it may have applied later events of the call too by then): exactly one event of a
+ * call set its `answeredAt` (→ `call.started`) and one its `endedAt` (→ `call.ended`), whichever replica,
+ * order or redelivery, and neither changes afterwards.
  */
 export function typesFor(event: CallEvent, call: Call, candidates: WebhookEventType[]): WebhookEventType[] {
   return candidates.filter((type) => broughtAbout(type, event, call));
@@ -57,7 +58,8 @@ function broughtAbout(type: WebhookEventType, event: CallEvent, call: Call): boo
     case 'call.started':
       return sameInstant(call.answeredAt, event.at);
     case 'call.status':
-      return event.kind === 'status' && call.status === event.status;
+      // Every status Twilio reported (each callback once: its webhook-id comes from the event's message id).
+      return event.kind === 'status';
     case 'call.transcript':
       return true;
     case 'call.ended':
@@ -129,6 +131,8 @@ export function deliveryIdFor(
 export function planDeliveries(input: {
   event: CallEvent;
   eventId: string;
+  /** The event's CALL_EVENTS sequence. */
+  seq: number;
   call: Call;
   transcript: Transcript | undefined;
   types: WebhookEventType[];
@@ -152,6 +156,7 @@ export function planDeliveries(input: {
         callSid: call.callSid,
         type,
         body,
+        sourceSeq: input.seq,
       });
     }
   }

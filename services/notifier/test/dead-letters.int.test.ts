@@ -2,7 +2,7 @@ import { DeadLetterListReply } from '@switchboard/contracts';
 import { type Gateway, loadConfig as gatewayConfig, startGateway } from '@switchboard/webhook-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  acceptedInOrder,
+  allAccepted,
   callSidOf,
   eventually,
   expectedTypes,
@@ -80,7 +80,7 @@ describe('deliveries given up on', () => {
     expect(replay.status).toBe(202);
     expect(await replay.json()).toEqual({ id: webhook.id, replayed: types.length });
     await eventually(
-      async () => acceptedInOrder(s.receiver, [callSid], types),
+      async () => allAccepted(s.receiver, [callSid], types),
       (done) => done,
     );
     const got = s.receiver.accepted.filter((r) => callSidOf(r) === callSid);

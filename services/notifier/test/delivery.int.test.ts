@@ -42,7 +42,8 @@ describe('webhook deliveries to a healthy receiver', () => {
     expect(new Set(got.map((r) => r.id)).size).toBe(got.length);
 
     const [started, , , , ended, status] = got;
-    expect(started?.json.data.call).toMatchObject({ callSid, status: 'in-progress' });
+    // The Call as the registry has it when the delivery is queued: answered, maybe already further along.
+    expect(started?.json.data.call).toMatchObject({ callSid, answeredAt: expect.any(String) });
     expect(got[1]?.json.data).toMatchObject({ callSid, segment: { role: 'agent', text: 'line 0' } });
     const report = ended?.json.data as {
       call: { callSid: string; status: string; endedAt: string | null; endedReason: string };
@@ -76,5 +77,24 @@ describe('webhook deliveries to a healthy receiver', () => {
     // Its secret is the receiver's now: nothing signed with it came for this call.
     expect(s.receiver.received.some((r) => callSidOf(r) === callSid && r.verified)).toBe(false);
     expect(endedOnly.agentId).toBe('sales');
+  });
+
+  it('shares the work between replicas and keeps each call’s order', async () => {
+    const second = await s.startNotifier();
+    await s.subscribe(['call.started', 'call.status', 'call.transcript', 'call.ended']);
+    const calls = await Promise.all(Array.from({ length: 8 }, () => placeCall(s, { turns: 4 })));
+    // The earlier subscriptions get these calls too; this one's are those its secret verifies.
+    const mine = (sid: string) => s.receiver.accepted.filter((r) => callSidOf(r) === sid && r.verified);
+    await eventually(
+      async () => calls.every((sid) => mine(sid).length >= expectedTypes(4).length),
+      (done) => done,
+      30_000,
+    );
+    for (const sid of calls) {
+      const got = s.receiver.accepted.filter((r) => callSidOf(r) === sid && r.verified);
+      expect(got.map((r) => r.json.type)).toEqual(expectedTypes(4));
+      expect(new Set(got.map((r) => r.id)).size).toBe(got.length);
+    }
+    await second.close();
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  acceptedInOrder,
+  allAccepted,
   callSidOf,
   eventually,
   expectedTypes,
@@ -42,7 +42,7 @@ describe('a receiver that is down for a while', () => {
 
     const expected = [expectedTypes(2), expectedTypes(2), expectedTypes(4)];
     await eventually(
-      async () => calls.every((sid, i) => acceptedInOrder(s.receiver, [sid], expected[i] ?? [])),
+      async () => calls.every((sid, i) => allAccepted(s.receiver, [sid], expected[i] ?? [])),
       (done) => done,
       60_000,
     );

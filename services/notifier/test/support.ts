@@ -3,7 +3,7 @@ import { EventPublisher, type RegistryClient } from '@switchboard/bus';
 import { type RegistryStack, startRegistryStack } from '@switchboard/call-registry/testing';
 import type { CallEvent, WebhookEventType, WebhookWithSecret } from '@switchboard/contracts';
 import { createLogger } from '@switchboard/logger';
-import { newCallSid } from '@switchboard/testkit';
+import { eventually, newCallSid } from '@switchboard/testkit';
 import { loadConfig } from '../src/config.js';
 import { type Notifier, startNotifier } from '../src/notifier.js';
 import { type ReceivedDelivery, Receiver } from './receiver.js';
@@ -114,12 +114,18 @@ export async function placeCall(
       { kind: 'stream', callSid, at: at(101), action: 'stopped', streamSid, reason: 'agent-ended' },
       `stream:${callSid}:${streamSid}:stopped`,
     ],
-    [
-      { kind: 'status', callSid, at: at(200), status: 'completed', sequenceNumber: 3, durationSeconds: 1 },
-      `status.${callSid}.completed.seq-3`,
-    ],
   );
   for (const [event, msgId] of events) await s.events.publish(event, { msgId });
+  // Twilio's last callback comes once the stream's end is known, as it does on a real call (were it applied
+  // first, it would be what ends the call, and its call.status would come before the report).
+  await eventually(
+    () => s.client.callBySid({ callSid }),
+    (call) => call.endedAt !== null,
+  );
+  await s.events.publish(
+    { kind: 'status', callSid, at: at(200), status: 'completed', sequenceNumber: 3, durationSeconds: 1 },
+    { msgId: `status.${callSid}.completed.seq-3` },
+  );
   return callSid;
 }
 
@@ -134,10 +140,10 @@ export function callSidOf(r: ReceivedDelivery): string | undefined {
   return data.callSid ?? data.call?.callSid;
 }
 
-/** Whether every expected delivery of each call was accepted, in order, each webhook-id once. */
-export function acceptedInOrder(receiver: Receiver, callSids: string[], types: string[]): boolean {
+/** Whether each call has had as many different deliveries accepted as it owes (the tests then check which). */
+export function allAccepted(receiver: Receiver, callSids: string[], types: string[]): boolean {
   return callSids.every((sid) => {
-    const got = receiver.accepted.filter((r) => callSidOf(r) === sid).map((r) => r.json.type);
-    return got.length >= types.length;
+    const ids = new Set(receiver.accepted.filter((r) => callSidOf(r) === sid).map((r) => r.id));
+    return ids.size >= types.length;
   });
 }

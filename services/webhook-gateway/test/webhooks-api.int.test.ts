@@ -138,6 +138,7 @@ describe('webhook subscriptions over HTTP (SPEC "Webhooks")', () => {
           callSid,
           type: 'call.ended',
           body: body(n),
+          sourceSeq: n,
         },
         attempts: 7,
         lastError: 'HTTP 500',

@@ -124,6 +124,8 @@ async function requeue(deliveries: Pick<DeliveryPublisher, 'queue'>, failed: Dea
     callSid: failed.callSid,
     type: failed.type,
     body: typeof failed.payload === 'string' ? failed.payload : JSON.stringify(failed.payload),
+    // Ahead of anything new for the call: a replay is of what was owed first.
+    sourceSeq: 0,
   });
   try {
     // The dead letter's own id: a repeated replay of the same letter is queued once.

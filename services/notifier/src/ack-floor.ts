@@ -1,7 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 
 /** Between two looks at a consumer's acknowledgement floor while someone waits for it. */
-export const ACK_FLOOR_POLL_MS = 5;
+export const ACK_FLOOR_POLL_MS = 10;
 
 /**
  * How far a durable consumer has got: its acknowledgement floor, the stream sequence up to which every

@@ -21,6 +21,8 @@ import type { AckFloor } from './ack-floor.js';
 import { candidateTypes, planDeliveries, typesFor, wants } from './plan.js';
 import type { Subscriptions } from './subscriptions.js';
 
+/** Calls whose start and end this replica remembers (the oldest forgotten first). */
+const MAX_REMEMBERED_CALLS = 10_000;
 /** Events worked on at once by one replica (each mostly waits: for the registry, for its turn). */
 export const FAN_OUT_CONCURRENCY = 256;
 /** How long an event waits for the registry to have applied it before it goes back to the stream. */
@@ -66,6 +68,12 @@ export class FanOut {
   private readonly inFlight = new Set<Promise<void>>();
   /** The last task per call on this replica. */
   private readonly chains = new Map<string, Promise<void>>();
+  /**
+   * Per call, the stream sequence of the event that answered it and of the one that ended it, once this
+   * replica saw them do so: `answeredAt` and `endedAt` never change after, so a later event need not ask the
+   * registry whether it started or ended the call (a `stream stopped` after the worker's `ended`).
+   */
+  private readonly milestones = new Map<string, { started?: number; ended?: number }>();
 
   constructor(private readonly deps: FanOutDeps) {}
 
@@ -140,8 +148,12 @@ export class FanOut {
     const candidates = candidateTypes(event);
     const subscriptions = [...(await this.deps.subscriptions.all()).values()];
     // Cheap first look, before asking anyone: does any subscription want one of these, whatever the agent?
-    const maybe = candidates.filter((type) =>
-      subscriptions.some((s) => wants({ ...s, agentId: null }, type, '', event.at)),
+    const known = this.milestones.get(event.callSid);
+    const maybe = candidates.filter(
+      (type) =>
+        !(type === 'call.started' && known?.started !== undefined && msg.seq > known.started) &&
+        !(type === 'call.ended' && known?.ended !== undefined && msg.seq > known.ended) &&
+        subscriptions.some((s) => wants({ ...s, agentId: null }, type, '', event.at)),
     );
     let deliveries: Awaited<ReturnType<typeof planDeliveries>> = [];
     if (maybe.length > 0) {
@@ -156,6 +168,8 @@ export class FanOut {
       // Events of a call the registry never registered (it keeps them aside) owe no webhook.
       if (call) {
         const types = typesFor(event, call, maybe);
+        if (types.includes('call.started')) this.remember(event.callSid, { started: msg.seq });
+        if (types.includes('call.ended')) this.remember(event.callSid, { ended: msg.seq });
         let transcript: Transcript | undefined;
         if (
           types.includes('call.ended') &&
@@ -170,5 +184,15 @@ export class FanOut {
     for (const delivery of deliveries)
       await this.deps.deliveries.queue(delivery, delivery.deliveryId, this.deps.ackWaitMs / 2);
     return deliveries.length;
+  }
+
+  private remember(callSid: string, milestone: { started?: number; ended?: number }): void {
+    const known = this.milestones.get(callSid);
+    this.milestones.delete(callSid);
+    this.milestones.set(callSid, { ...known, ...milestone });
+    if (this.milestones.size > MAX_REMEMBERED_CALLS) {
+      const oldest = this.milestones.keys().next().value;
+      if (oldest !== undefined) this.milestones.delete(oldest);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentId } from './agent.js';
 import { CallSid, IsoTime } from './call.js';
-import { singleLine } from './text.js';
+import { prose, singleLine } from './text.js';
 
 /** What a subscription may ask for (SPEC "Webhooks"). */
 export const WEBHOOK_EVENT_TYPES = ['call.started', 'call.ended', 'call.status', 'call.transcript'] as const;
@@ -66,7 +66,8 @@ export const WebhookDelivery = z.object({
   deliveryId: z.string().regex(/^msg_[A-Za-z0-9_-]{1,64}$/),
   callSid: CallSid,
   type: WebhookEventType,
-  body: z.string().max(4 * 1024 * 1024),
+  // JSON as JSON.stringify writes it: no raw control characters.
+  body: prose(z.string().max(4 * 1024 * 1024)),
   sourceSeq: z.number().int().nonnegative(),
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
@@ -91,7 +92,7 @@ export type DeadLetter = z.infer<typeof DeadLetter>;
 
 export const DeadLetterAddRequest = z.object({
   /** The queued message's own id (`Nats-Msg-Id`): the same give-up recorded twice is stored once. */
-  key: z.string().min(1).max(200),
+  key: singleLine(z.string().min(1).max(200)),
   delivery: WebhookDelivery,
   attempts: z.number().int().nonnegative(),
   lastError: singleLine(z.string().max(1_000)),

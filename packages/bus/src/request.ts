@@ -88,6 +88,7 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     callList: call(ENDPOINTS.callList),
     callTranscript: call(ENDPOINTS.callTranscript),
     callActivity: call(ENDPOINTS.callActivity),
+    callReport: call(ENDPOINTS.callReport),
     agentUpsert: call(ENDPOINTS.agentUpsert),
     agentPut: call(ENDPOINTS.agentPut),
     agentGet: call(ENDPOINTS.agentGet),

@@ -137,6 +137,8 @@ export {
   CallCreateRequest,
   CallListReply,
   CallListRequest,
+  CallReportReply,
+  CallReportRequest,
   CallTranscriptRequest,
   ENDPOINTS,
   type EndpointName,

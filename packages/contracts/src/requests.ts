@@ -65,6 +65,11 @@ export type CallListReply = z.infer<typeof CallListReply>;
 
 export const CallTranscriptRequest = z.object({ callSid: CallSid });
 
+/** `call.report`: the Call and its transcript, read together. */
+export const CallReportRequest = z.object({ callSid: CallSid });
+export const CallReportReply = z.object({ call: Call, transcript: Transcript });
+export type CallReportReply = z.infer<typeof CallReportReply>;
+
 export const CALL_ACTIVITY_MAX_MINUTES = 24 * 60;
 
 /** Calls started per minute and calls live at each minute, over the last `minutes` up to now. */
@@ -129,6 +134,7 @@ export const ENDPOINTS = {
   callList: { subject: SUBJECTS.callList, request: CallListRequest, reply: CallListReply },
   callTranscript: { subject: SUBJECTS.callTranscript, request: CallTranscriptRequest, reply: Transcript },
   callActivity: { subject: SUBJECTS.callActivity, request: CallActivityRequest, reply: CallActivityReply },
+  callReport: { subject: SUBJECTS.callReport, request: CallReportRequest, reply: CallReportReply },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
   agentPut: { subject: SUBJECTS.agentPut, request: AgentPutRequest, reply: AgentPutReply },
   agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },

@@ -5,6 +5,8 @@ export const SUBJECTS = {
   callList: 'call.list',
   callTranscript: 'call.transcript',
   callActivity: 'call.activity',
+  /** The Call and its transcript in one answer: what the notifier's end-of-call report is made of. */
+  callReport: 'call.report',
   agentUpsert: 'agent.upsert',
   agentPut: 'agent.put',
   agentGet: 'agent.get',

@@ -1,5 +1,11 @@
 import { EncodedReply, type ServiceHost } from '@switchboard/bus';
-import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
+import {
+  type Call,
+  CallNotFoundError,
+  type CallReportReply,
+  ENDPOINTS,
+  type HealthReply,
+} from '@switchboard/contracts';
 import type pg from 'pg';
 import { deleteAgent, getAgent, listAgents, putAgent, upsertAgent } from './agents/agent-store.js';
 import type { BatchLoader } from './calls/batch-loader.js';
@@ -57,6 +63,21 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   host.addEndpoint('transcript', ENDPOINTS.callTranscript, ({ callSid }) =>
     callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
   );
+
+  // The Call and its transcript in one reply, both read after every event applied so far.
+  host.addEndpoint('report', ENDPOINTS.callReport, async ({ callSid }) => {
+    let json: string | undefined;
+    const transcript = await callTranscript(
+      prisma,
+      async (sid) => {
+        json = await lookups.get(sid);
+        return json !== undefined;
+      },
+      callSid,
+    );
+    if (json === undefined) throw CallNotFoundError.forSid(callSid);
+    return new EncodedReply<CallReportReply>(`{"call":${json},"transcript":${JSON.stringify(transcript)}}`);
+  });
 
   // Every write of an agent is announced before it is answered, so no replica serves the old one after.
   host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, async (agent) => {

@@ -191,6 +191,7 @@ describe('call-registry endpoints', () => {
         'call.bySid',
         'call.create',
         'call.list',
+        'call.report',
         'call.transcript',
         'registry.health',
         'webhook.active',

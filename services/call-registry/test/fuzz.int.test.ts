@@ -26,6 +26,7 @@ const PAYLOADS: Record<string, fc.Arbitrary<unknown>> = {
   }),
   [ENDPOINTS.callList.subject]: mutated({ limit: 5, cursor: 'YzE6MTA', status: 'ringing' }),
   [ENDPOINTS.callTranscript.subject]: mutated({ callSid: newCallSid() }),
+  [ENDPOINTS.callReport.subject]: mutated({ callSid: newCallSid() }),
   [ENDPOINTS.agentUpsert.subject]: mutated({ id: 'fuzzed', ...agentFields() }),
   [ENDPOINTS.agentPut.subject]: fc.oneof(
     mutated({ id: 'fuzzed', ...agentFields() }).map((agent) => ({ agent })),

@@ -38,7 +38,7 @@ export interface FanOutDeps {
   nc: NatsConnection;
   jsm: JetStreamManager;
   log: Logger;
-  registry: Pick<RegistryClient, 'callBySid' | 'callTranscript'>;
+  registry: Pick<RegistryClient, 'callBySid' | 'callReport'>;
   registryTimeoutMs: number;
   subscriptions: Subscriptions;
   /** The registry's consumer of CALL_EVENTS: how far it has applied the stream. */
@@ -159,23 +159,23 @@ export class FanOut {
     if (maybe.length > 0) {
       if (!(await this.deps.registryFloor.reach(msg.seq, REGISTRY_APPLY_WAIT_MS)))
         throw new Error('the registry has not applied the event yet');
-      const call = await registry
-        .callBySid({ callSid: event.callSid }, { timeoutMs })
-        .catch((err: unknown) => {
-          if (err instanceof SwitchboardError && err.code === 'CALL_NOT_FOUND') return undefined;
-          throw err;
-        });
+      // An event that may end the call reads the Call and its transcript in one request (`call.report`).
+      const read = maybe.includes('call.ended')
+        ? registry.callReport({ callSid: event.callSid }, { timeoutMs })
+        : registry
+            .callBySid({ callSid: event.callSid }, { timeoutMs })
+            .then((c) => ({ call: c, transcript: undefined }));
+      const found = await read.catch((err: unknown) => {
+        if (err instanceof SwitchboardError && err.code === 'CALL_NOT_FOUND') return undefined;
+        throw err;
+      });
       // Events of a call the registry never registered (it keeps them aside) owe no webhook.
-      if (call) {
+      if (found) {
+        const { call } = found;
         const types = typesFor(event, call, maybe);
         if (types.includes('call.started')) this.remember(event.callSid, { started: msg.seq });
         if (types.includes('call.ended')) this.remember(event.callSid, { ended: msg.seq });
-        let transcript: Transcript | undefined;
-        if (
-          types.includes('call.ended') &&
-          subscriptions.some((s) => wants(s, 'call.ended', call.agent.id, event.at))
-        )
-          transcript = await registry.callTranscript({ callSid: event.callSid }, { timeoutMs });
+        const transcript: Transcript | undefined = found.transcript;
         const eventId = msg.headers?.get('Nats-Msg-Id') || `${CALL_EVENTS_STREAM}:${msg.seq}`;
         deliveries = planDeliveries({ event, eventId, seq: msg.seq, call, transcript, types, subscriptions });
       }

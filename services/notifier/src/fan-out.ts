@@ -148,12 +148,13 @@ export class FanOut {
     const candidates = candidateTypes(event);
     const subscriptions = [...(await this.deps.subscriptions.all()).values()];
     // Cheap first look, before asking anyone: does any subscription want one of these, whatever the agent?
+    const storedAt = Math.floor(Number(msg.info.timestampNanos) / 1_000_000);
     const known = this.milestones.get(event.callSid);
     const maybe = candidates.filter(
       (type) =>
         !(type === 'call.started' && known?.started !== undefined && msg.seq > known.started) &&
         !(type === 'call.ended' && known?.ended !== undefined && msg.seq > known.ended) &&
-        subscriptions.some((s) => wants({ ...s, agentId: null }, type, '', event.at)),
+        subscriptions.some((s) => wants({ ...s, agentId: null }, type, '', storedAt)),
     );
     let deliveries: Awaited<ReturnType<typeof planDeliveries>> = [];
     if (maybe.length > 0) {
@@ -177,7 +178,16 @@ export class FanOut {
         if (types.includes('call.ended')) this.remember(event.callSid, { ended: msg.seq });
         const transcript: Transcript | undefined = found.transcript;
         const eventId = msg.headers?.get('Nats-Msg-Id') || `${CALL_EVENTS_STREAM}:${msg.seq}`;
-        deliveries = planDeliveries({ event, eventId, seq: msg.seq, call, transcript, types, subscriptions });
+        deliveries = planDeliveries({
+          event,
+          eventId,
+          seq: msg.seq,
+          storedAt,
+          call,
+          transcript,
+          types,
+          subscriptions,
+        });
       }
     }
     // One after the other: a retried publish must not let a later delivery of the same call pass it.

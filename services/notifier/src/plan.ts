@@ -67,12 +67,21 @@ function broughtAbout(type: WebhookEventType, event: CallEvent, call: Call): boo
   }
 }
 
-/** Whether a subscription wants this type for this call: its events, its agent, and created before it happened. */
-export function wants(sub: WebhookWithSecret, type: WebhookEventType, agentId: string, at: string): boolean {
+/**
+ * Whether a subscription wants this type for this call: its events, its agent, and created before the event
+ * reached switchboard (`storedAt`: when CALL_EVENTS stored it; not the event's own `at`, which for Twilio's
+ * callbacks is Twilio's timestamp, to the second).
+ */
+export function wants(
+  sub: WebhookWithSecret,
+  type: WebhookEventType,
+  agentId: string,
+  storedAt: number,
+): boolean {
   return (
     sub.events.includes(type) &&
     (sub.agentId === null || sub.agentId === agentId) &&
-    Date.parse(sub.createdAt) <= Date.parse(at)
+    Date.parse(sub.createdAt) <= storedAt
   );
 }
 
@@ -133,6 +142,8 @@ export function planDeliveries(input: {
   eventId: string;
   /** The event's CALL_EVENTS sequence. */
   seq: number;
+  /** When CALL_EVENTS stored the event (epoch ms). */
+  storedAt: number;
   call: Call;
   transcript: Transcript | undefined;
   types: WebhookEventType[];
@@ -142,7 +153,7 @@ export function planDeliveries(input: {
   const subs = [...input.subscriptions];
   const deliveries: WebhookDelivery[] = [];
   for (const type of input.types) {
-    const wanting = subs.filter((sub) => wants(sub, type, call.agent.id, event.at));
+    const wanting = subs.filter((sub) => wants(sub, type, call.agent.id, input.storedAt));
     if (wanting.length === 0) continue;
     const body = JSON.stringify({
       type,

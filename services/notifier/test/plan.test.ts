@@ -56,7 +56,7 @@ describe('which webhooks an event brings', () => {
     expect(typesFor(transferred, call(), candidateTypes(transferred))).toEqual([]);
   });
 
-  it('gives each subscription what it asked for, for its agent, from its creation on', () => {
+  it('gives each subscription what it asked for, for its agent, for events stored after its creation', () => {
     const event: CallEvent = {
       kind: 'transcript',
       callSid,
@@ -75,6 +75,7 @@ describe('which webhooks an event brings', () => {
       event,
       eventId: 'transcript:x:i1',
       seq: 42,
+      storedAt: Date.parse(at(5)),
       call: call(),
       transcript: undefined,
       types: ['call.transcript'],

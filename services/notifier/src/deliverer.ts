@@ -1,10 +1,4 @@
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-} from '@nats-io/jetstream';
+import { AckPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decodeJson, type RegistryClient } from '@switchboard/bus';
 import {
@@ -18,6 +12,7 @@ import type { Logger } from '@switchboard/logger';
 import { Webhook } from 'standardwebhooks';
 import type { AckFloor } from './ack-floor.js';
 import { type PostOutcome, postJson } from './http-post.js';
+import { KeyedPull } from './keyed-pull.js';
 import { budgetSpent, retryGapMs, waitBehindMs } from './retry-schedule.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -65,58 +60,41 @@ interface Streak {
  * past the retry budget it is recorded as a dead letter in the registry, then acknowledged.
  */
 export class Deliverer {
-  private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  /** The last task per subject on this replica: deliveries of one subject run one after the other here. */
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly pull: KeyedPull;
   private readonly streaks = new Map<number, Streak>();
   private readonly signers = new Map<string, Webhook>();
 
-  constructor(private readonly deps: DelivererDeps) {}
-
-  async start(): Promise<void> {
-    const { jsm, nc, ackWaitMs, maxConcurrency } = this.deps;
-    await jsm.consumers.add(WEBHOOK_DELIVERIES_STREAM, {
-      durable_name: NOTIFIER_DELIVERIES_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      filter_subject: WEBHOOK_DELIVERIES_SUBJECTS,
-      ack_wait: ackWaitMs * 1_000_000,
-      max_deliver: -1,
-      max_ack_pending: Math.max(1_000, maxConcurrency * 4),
+  constructor(private readonly deps: DelivererDeps) {
+    this.pull = new KeyedPull({
+      nc: deps.nc,
+      jsm: deps.jsm,
+      stream: WEBHOOK_DELIVERIES_STREAM,
+      consumer: {
+        durable_name: NOTIFIER_DELIVERIES_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: WEBHOOK_DELIVERIES_SUBJECTS,
+        ack_wait: deps.ackWaitMs * 1_000_000,
+        max_deliver: -1,
+        max_ack_pending: Math.max(1_000, deps.maxConcurrency * 4),
+      },
+      maxMessages: Math.min(1_000, deps.maxConcurrency * 2),
+      concurrency: deps.maxConcurrency,
+      // One subscription and one call: one after the other here.
+      keyOf: (msg) => msg.subject,
+      handle: (msg) => this.handle(msg),
+      onError: (msg, err) => {
+        deps.log.error({ err, subject: msg.subject }, 'delivery handling failed');
+        msg.nak(DEAD_LETTER_RETRY_MS);
+      },
     });
-    const consumer = await jetstream(nc).consumers.get(
-      WEBHOOK_DELIVERIES_STREAM,
-      NOTIFIER_DELIVERIES_CONSUMER,
-    );
-    this.messages = await consumer.consume({ max_messages: Math.min(1_000, maxConcurrency * 2) });
-    this.loop = this.run(this.messages);
   }
 
-  async stop(): Promise<void> {
-    await this.messages?.close();
-    await this.loop;
-    await Promise.allSettled(this.inFlight);
+  start(): Promise<void> {
+    return this.pull.start();
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const msg of messages) {
-      const subject = msg.subject;
-      const previous = this.chains.get(subject) ?? Promise.resolve();
-      const task: Promise<void> = previous
-        .then(() => this.handle(msg))
-        .catch((err: unknown) => {
-          this.deps.log.error({ err, subject }, 'delivery handling failed');
-          msg.nak(DEAD_LETTER_RETRY_MS);
-        })
-        .finally(() => {
-          this.inFlight.delete(task);
-          if (this.chains.get(subject) === task) this.chains.delete(subject);
-        });
-      this.chains.set(subject, task);
-      this.inFlight.add(task);
-      if (this.inFlight.size >= this.deps.maxConcurrency) await Promise.race(this.inFlight);
-    }
+  stop(): Promise<void> {
+    return this.pull.stop();
   }
 
   private async handle(msg: JsMsg): Promise<void> {

@@ -1,11 +1,4 @@
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-} from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type DeliveryPublisher, decodeJson, type RegistryClient } from '@switchboard/bus';
 import {
@@ -18,6 +11,7 @@ import {
 } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { AckFloor } from './ack-floor.js';
+import { KeyedPull } from './keyed-pull.js';
 import { candidateTypes, planDeliveries, typesFor, wants } from './plan.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -63,11 +57,7 @@ export interface FanOutDeps {
  * replicas, deliveries carry their event's sequence and the deliverer puts them in that order.
  */
 export class FanOut {
-  private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  /** The last task per call on this replica. */
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly pull: KeyedPull;
   /**
    * Per call, the stream sequence of the event that answered it and of the one that ended it, once this
    * replica saw them do so: `answeredAt` and `endedAt` never change after, so a later event need not ask the
@@ -75,46 +65,39 @@ export class FanOut {
    */
   private readonly milestones = new Map<string, { started?: number; ended?: number }>();
 
-  constructor(private readonly deps: FanOutDeps) {}
-
-  async start(): Promise<void> {
-    const { jsm, nc, ackWaitMs } = this.deps;
-    await jsm.consumers.add(CALL_EVENTS_STREAM, {
-      durable_name: NOTIFIER_EVENTS_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      // From the first stored event: a subscription only gets what happened after its creation anyway.
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: CALL_EVENTS_SUBJECTS,
-      ack_wait: ackWaitMs * 1_000_000,
-      max_deliver: -1,
-      max_ack_pending: 2_000,
+  constructor(private readonly deps: FanOutDeps) {
+    this.pull = new KeyedPull({
+      nc: deps.nc,
+      jsm: deps.jsm,
+      stream: CALL_EVENTS_STREAM,
+      consumer: {
+        durable_name: NOTIFIER_EVENTS_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        // From the first stored event: a subscription only gets what is stored after its creation anyway.
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: CALL_EVENTS_SUBJECTS,
+        ack_wait: deps.ackWaitMs * 1_000_000,
+        max_deliver: -1,
+        max_ack_pending: 2_000,
+      },
+      maxMessages: 512,
+      concurrency: FAN_OUT_CONCURRENCY,
+      // events.call.<callSid>.<kind>: one call's events in order.
+      keyOf: (msg) => msg.subject.split('.')[2] ?? '',
+      handle: (msg) => this.handle(msg),
+      onError: (msg, err) => {
+        deps.log.error({ err, seq: msg.seq }, 'event handling failed');
+        msg.nak(fanOutRetryMs(msg.info.deliveryCount));
+      },
     });
-    const consumer = await jetstream(nc).consumers.get(CALL_EVENTS_STREAM, NOTIFIER_EVENTS_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: 512 });
-    this.loop = this.run(this.messages);
   }
 
-  async stop(): Promise<void> {
-    await this.messages?.close();
-    await this.loop;
-    await Promise.allSettled(this.inFlight);
+  start(): Promise<void> {
+    return this.pull.start();
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const msg of messages) {
-      // events.call.<callSid>.<kind>
-      const callSid = msg.subject.split('.')[2] ?? '';
-      const previous = this.chains.get(callSid) ?? Promise.resolve();
-      const task: Promise<void> = previous
-        .then(() => this.handle(msg))
-        .finally(() => {
-          this.inFlight.delete(task);
-          if (this.chains.get(callSid) === task) this.chains.delete(callSid);
-        });
-      this.chains.set(callSid, task);
-      this.inFlight.add(task);
-      if (this.inFlight.size >= FAN_OUT_CONCURRENCY) await Promise.race(this.inFlight);
-    }
+  stop(): Promise<void> {
+    return this.pull.stop();
   }
 
   private async handle(msg: JsMsg): Promise<void> {

@@ -11,6 +11,8 @@
 // Run: pnpm bench notifier  (or node --conditions=switchboard-src --import tsx test/bench/notifier.ts)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectBus, EventPublisher, registryClient } from '@switchboard/bus';
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'warn',
     },
-    process.env.BENCH_PROFILE ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=/tmp/wh/prof'] } : {},
+    process.env.BENCH_PROFILE
+      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'switchboard-bench-profile')}`] }
+      : {},
   );
   await waitForPort(registryPort);
   const nc = await connectBus({ url: nats.url, name: 'notifier-bench' });

@@ -83,7 +83,11 @@ export class Deliverer {
       keyOf: (msg) => msg.subject,
       handle: (msg) => this.handle(msg),
       onError: (msg, err) => {
-        deps.log.error({ err, subject: msg.subject }, 'delivery handling failed');
+        // The registry or NATS could not be asked (the subscription, the queue ahead): try again later.
+        deps.log.warn(
+          { err: { message: (err as Error).message }, subject: msg.subject },
+          'delivery postponed',
+        );
         msg.nak(DEAD_LETTER_RETRY_MS);
       },
     });

@@ -11,10 +11,11 @@ import {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('a receiver that is down for a while', () => {
+describe('a receiver that is down for a while, with two notifier replicas sharing the work', () => {
   let s: NotifierStack;
   beforeAll(async () => {
     s = await startNotifierStack();
+    await s.startNotifier();
   });
   afterAll(async () => {
     await s?.close();

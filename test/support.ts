@@ -14,6 +14,7 @@ export const NATS_USERS = {
   registry: { user: 'registry', password: 'registry-test', env: 'NATS_REGISTRY_PASSWORD' },
   gateway: { user: 'gateway', password: 'gateway-test', env: 'NATS_GATEWAY_PASSWORD' },
   worker: { user: 'worker', password: 'worker-test', env: 'NATS_WORKER_PASSWORD' },
+  notifier: { user: 'notifier', password: 'notifier-test', env: 'NATS_NOTIFIER_PASSWORD' },
   ops: { user: 'ops', password: 'ops-test', env: 'NATS_OPS_PASSWORD' },
 } as const;
 

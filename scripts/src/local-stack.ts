@@ -86,10 +86,14 @@ export async function startLocalStack({
 
     // NATS: NATS_URL (with NATS_USER/NATS_PASSWORD/NATS_CREDS for every service) when it answers, else a
     // nats-server of our own with one user per service.
-    const natsEnv: Record<'registry' | 'gateway' | 'worker', Record<string, string | undefined>> = {
+    const natsEnv: Record<
+      'registry' | 'gateway' | 'worker' | 'notifier',
+      Record<string, string | undefined>
+    > = {
       registry: {},
       gateway: {},
       worker: {},
+      notifier: {},
     };
     if (settings.nats.url && (await natsReachable(settings.nats.url))) {
       const shared = {
@@ -98,7 +102,7 @@ export async function startLocalStack({
         NATS_PASSWORD: settings.nats.password,
         NATS_CREDS: settings.nats.credsFile,
       };
-      for (const role of ['registry', 'gateway', 'worker'] as const) natsEnv[role] = shared;
+      for (const role of ['registry', 'gateway', 'worker', 'notifier'] as const) natsEnv[role] = shared;
       say(`NATS: ${settings.nats.url}`);
       summary.push({ label: 'NATS', value: settings.nats.url });
     } else {
@@ -122,6 +126,11 @@ export async function startLocalStack({
       };
       natsEnv.gateway = { NATS_URL: nats.url, NATS_USER: 'gateway', NATS_PASSWORD: p.NATS_GATEWAY_PASSWORD };
       natsEnv.worker = { NATS_URL: nats.url, NATS_USER: 'worker', NATS_PASSWORD: p.NATS_WORKER_PASSWORD };
+      natsEnv.notifier = {
+        NATS_URL: nats.url,
+        NATS_USER: 'notifier',
+        NATS_PASSWORD: p.NATS_NOTIFIER_PASSWORD,
+      };
       summary.push({ label: 'NATS', value: `nats-server ${nats.url}, users of infra/nats/auth.conf` });
     }
 
@@ -193,10 +202,17 @@ export async function startLocalStack({
       },
       printer,
     });
-    services.push(gateway, worker);
+    const notifier = startService({
+      root,
+      name: 'notifier',
+      env: { ...common, ...natsEnv.notifier, PORT: String(settings.ports.notifier) },
+      printer,
+    });
+    services.push(gateway, worker, notifier);
     await Promise.all([
       waitUntilReady(gateway, ready(settings.ports.gateway)),
       waitUntilReady(worker, ready(settings.ports.worker)),
+      waitUntilReady(notifier, ready(settings.ports.notifier)),
     ]);
 
     summary.unshift(
@@ -210,6 +226,10 @@ export async function startLocalStack({
       },
       { label: 'media worker', value: `${settings.mediaStreamUrl}` },
       { label: 'call registry', value: `http://${local}:${settings.ports.registry}/healthz` },
+      {
+        label: 'notifier',
+        value: `http://${local}:${settings.ports.notifier}/healthz (webhooks: /api/webhooks)`,
+      },
     );
     const failure = new Promise<string>((resolve) => {
       for (const service of services) {

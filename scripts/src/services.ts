@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ManagedProcess, startProcess } from './child-process.js';
 import type { LogPrinter } from './log-printer.js';
 
-export const SERVICES = ['call-registry', 'webhook-gateway', 'media-worker'] as const;
+export const SERVICES = ['call-registry', 'webhook-gateway', 'media-worker', 'notifier'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 const HEALTH_TIMEOUT_MS = 60_000;

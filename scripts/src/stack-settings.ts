@@ -6,6 +6,7 @@ export const DEFAULT_LOCAL_NATS_PORT = 42_229;
 export const DEFAULT_GATEWAY_PORT = 3_000;
 export const DEFAULT_WORKER_PORT = 3_001;
 export const DEFAULT_REGISTRY_PORT = 3_002;
+export const DEFAULT_NOTIFIER_PORT = 3_003;
 /** Local runs stop quicker than production's 120 s: live demo calls get this long after Ctrl-C. */
 export const DEFAULT_LOCAL_DRAIN_TIMEOUT_MS = 10_000;
 /** The database the runner creates on its embedded PostgreSQL (or on DATABASE_URL's server when missing). */
@@ -14,6 +15,7 @@ export const DEV_NATS_PASSWORDS = {
   NATS_REGISTRY_PASSWORD: 'registry-dev',
   NATS_GATEWAY_PASSWORD: 'gateway-dev',
   NATS_WORKER_PASSWORD: 'worker-dev',
+  NATS_NOTIFIER_PASSWORD: 'notifier-dev',
   NATS_OPS_PASSWORD: 'ops-dev',
 } as const;
 
@@ -40,6 +42,7 @@ const Settings = z.object({
   NATS_REGISTRY_PASSWORD: withDefault(DEV_NATS_PASSWORDS.NATS_REGISTRY_PASSWORD),
   NATS_GATEWAY_PASSWORD: withDefault(DEV_NATS_PASSWORDS.NATS_GATEWAY_PASSWORD),
   NATS_WORKER_PASSWORD: withDefault(DEV_NATS_PASSWORDS.NATS_WORKER_PASSWORD),
+  NATS_NOTIFIER_PASSWORD: withDefault(DEV_NATS_PASSWORDS.NATS_NOTIFIER_PASSWORD),
   NATS_OPS_PASSWORD: withDefault(DEV_NATS_PASSWORDS.NATS_OPS_PASSWORD),
   LOCAL_POSTGRES_PORT: port(DEFAULT_LOCAL_POSTGRES_PORT),
   LOCAL_NATS_PORT: port(DEFAULT_LOCAL_NATS_PORT),
@@ -48,6 +51,7 @@ const Settings = z.object({
   GATEWAY_PORT: port(DEFAULT_GATEWAY_PORT),
   WORKER_PORT: port(DEFAULT_WORKER_PORT),
   REGISTRY_PORT: port(DEFAULT_REGISTRY_PORT),
+  NOTIFIER_PORT: port(DEFAULT_NOTIFIER_PORT),
   HOST: withDefault('127.0.0.1'),
   PUBLIC_BASE_URL: optional,
   MEDIA_STREAM_URL: optional,
@@ -60,7 +64,7 @@ export interface StackSettings {
   nats: { url: string | undefined; user?: string; password?: string; credsFile?: string };
   natsPasswords: Record<keyof typeof DEV_NATS_PASSWORDS, string>;
   local: { postgresPort: number; natsPort: number; dataDir: string };
-  ports: { gateway: number; worker: number; registry: number };
+  ports: { gateway: number; worker: number; registry: number; notifier: number };
   host: string;
   publicBaseUrl: string;
   mediaStreamUrl: string;
@@ -91,10 +95,16 @@ export function loadStackSettings(env: Record<string, string | undefined>): Stac
       NATS_REGISTRY_PASSWORD: e.NATS_REGISTRY_PASSWORD,
       NATS_GATEWAY_PASSWORD: e.NATS_GATEWAY_PASSWORD,
       NATS_WORKER_PASSWORD: e.NATS_WORKER_PASSWORD,
+      NATS_NOTIFIER_PASSWORD: e.NATS_NOTIFIER_PASSWORD,
       NATS_OPS_PASSWORD: e.NATS_OPS_PASSWORD,
     },
     local: { postgresPort: e.LOCAL_POSTGRES_PORT, natsPort: e.LOCAL_NATS_PORT, dataDir: e.LOCAL_DATA_DIR },
-    ports: { gateway: e.GATEWAY_PORT, worker: e.WORKER_PORT, registry: e.REGISTRY_PORT },
+    ports: {
+      gateway: e.GATEWAY_PORT,
+      worker: e.WORKER_PORT,
+      registry: e.REGISTRY_PORT,
+      notifier: e.NOTIFIER_PORT,
+    },
     host: e.HOST,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${loopback}:${e.GATEWAY_PORT}`).replace(/\/+$/, ''),
     mediaStreamUrl: e.MEDIA_STREAM_URL ?? `ws://${loopback}:${e.WORKER_PORT}/media-stream`,

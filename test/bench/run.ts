@@ -1,4 +1,4 @@
-// `pnpm bench [registry|gateway|media-worker|console|tools|placement|cluster|all] [options]`: runs each named benchmark as a process of its
+// `pnpm bench [registry|gateway|media-worker|console|tools|placement|cluster|notifier|all] [options]`: runs each named benchmark as a process of its
 // own, one after the other (run together they would skew each other's figures); no name means all.
 // Arguments after a name go to that benchmark (`pnpm bench registry --reseed gateway --rates 50`);
 // arguments before any name, or after `all`, go to every benchmark run.
@@ -6,7 +6,16 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['registry', 'gateway', 'media-worker', 'console', 'tools', 'placement', 'cluster'] as const;
+const BENCHES = [
+  'registry',
+  'gateway',
+  'media-worker',
+  'console',
+  'tools',
+  'placement',
+  'cluster',
+  'notifier',
+] as const;
 type Bench = (typeof BENCHES)[number];
 
 const isBench = (name: string): name is Bench => (BENCHES as readonly string[]).includes(name);

@@ -66,6 +66,7 @@ beforeAll(async () => {
     'GATEWAY_PORT',
     'WORKER_PORT',
     'REGISTRY_PORT',
+    'NOTIFIER_PORT',
   ]) {
     ports[name] = await freePort();
   }

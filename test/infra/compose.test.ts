@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig as registryConfig, SETTINGS as registrySettings } from '@switchboard/call-registry';
 import { loadConfig as workerConfig, SETTINGS as workerSettings } from '@switchboard/media-worker';
+import { loadConfig as notifierConfig, SETTINGS as notifierSettings } from '@switchboard/notifier';
 import {
   type ComposeDocument,
   checkComposeFile,
@@ -34,9 +35,11 @@ const APP_SERVICES = {
   'call-registry': 'call-registry',
   'webhook-gateway': 'webhook-gateway',
   'media-worker': 'media-worker',
+  notifier: 'notifier',
   'call-registry-cluster': 'call-registry',
   'webhook-gateway-cluster': 'webhook-gateway',
   'media-worker-cluster': 'media-worker',
+  'notifier-cluster': 'notifier',
 } as const;
 const NATS_NODES = ['nats-1', 'nats-2', 'nats-3'];
 
@@ -58,6 +61,7 @@ const SETTINGS_OF: Record<string, readonly string[]> = {
   'call-registry': registrySettings,
   'webhook-gateway': gatewaySettings,
   'media-worker': workerSettings,
+  notifier: notifierSettings,
 };
 
 function settingsOf(service: string): Set<string> {
@@ -166,6 +170,10 @@ describe('docker-compose.yml', () => {
     expect(dependsOn('media-worker-cluster')).toEqual({
       'call-registry-cluster': { condition: 'service_healthy' },
     });
+    expect(dependsOn('notifier')).toEqual({ 'call-registry': { condition: 'service_healthy' } });
+    expect(dependsOn('notifier-cluster')).toEqual({
+      'call-registry-cluster': { condition: 'service_healthy' },
+    });
     expect(dependsOn('lb')).toEqual({
       'webhook-gateway-cluster': { condition: 'service_healthy' },
       'media-worker-cluster': { condition: 'service_healthy' },
@@ -211,11 +219,13 @@ describe('docker-compose.yml', () => {
       'call-registry': registryConfig,
       'webhook-gateway': gatewayConfig,
       'media-worker': workerConfig,
+      notifier: notifierConfig,
     };
     const users = {
       'call-registry': 'registry',
       'webhook-gateway': 'gateway',
       'media-worker': 'worker',
+      notifier: 'notifier',
     } as const;
     for (const [name, service] of Object.entries(APP_SERVICES)) {
       expect(userOf(name), name).toBe(NATS_USERS[users[service]].user);
@@ -287,7 +297,7 @@ describe('.env.example', () => {
 
   it('documents every setting every service reads', () => {
     // PORT is per service: documented as GATEWAY_PORT, WORKER_PORT, REGISTRY_PORT, which set it.
-    const perService = ['GATEWAY_PORT', 'WORKER_PORT', 'REGISTRY_PORT'];
+    const perService = ['GATEWAY_PORT', 'WORKER_PORT', 'REGISTRY_PORT', 'NOTIFIER_PORT'];
     expect(perService.filter((k) => !documented.has(k))).toEqual([]);
     for (const service of Object.values(APP_SERVICES)) {
       const missing = [...settingsOf(service)].filter((k) => k !== 'PORT' && !documented.has(k));

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -18,9 +20,11 @@ import {
   TWILIO_ENDPOINTS,
   TWILIO_REST_SERVICE_NAME,
   TWILIO_SUBJECTS,
+  WEBHOOK_DELIVERIES_STREAM,
   WORKER_SUBJECTS,
   workerReserveSubject,
 } from '@switchboard/contracts';
+import { loadConfig as loadNotifierConfig, startNotifier } from '@switchboard/notifier';
 import { type TestDatabase, TestNatsServer } from '@switchboard/testkit';
 import { ensureBatchWork } from '@switchboard/webhook-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +53,7 @@ const INBOX_PREFIXES: Record<Role, string> = {
   registry: inboxPrefixFor('call-registry'),
   gateway: inboxPrefixFor('webhook-gateway'),
   worker: inboxPrefixFor('media-worker'),
+  notifier: inboxPrefixFor('notifier'),
   ops: '_INBOX.ops',
 };
 
@@ -553,6 +558,76 @@ describe("infra/nats/auth.conf: the gateway's console rights", () => {
     const registryJsm = await jetstreamManager(registry.nc);
     const info = await registryJsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER);
     expect(info.config.ack_policy).toBe(AckPolicy.Explicit);
+  });
+
+  it('lets the notifier, as its own user, read the events and deliver a webhook; nobody else gets the secrets', async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { user, password } = NATS_USERS.notifier;
+    const notifier = await startNotifier({
+      config: loadNotifierConfig({
+        NATS_URL: nats.url,
+        NATS_USER: user,
+        NATS_PASSWORD: password,
+        PORT: '0',
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      }),
+      log,
+    });
+    try {
+      const gateway = await connectAs('gateway');
+      const client = registryClient(gateway, { timeoutMs: 5_000 });
+      const port = (receiver.address() as AddressInfo).port;
+      const webhook = await client.webhookCreate({
+        url: `http://127.0.0.1:${port}/`,
+        events: ['call.status'],
+      });
+      const callSid = newCallSid();
+      await client.callCreate({ callSid, direction: 'inbound', from: '+15551230000', to: '+15559870000' });
+      await new EventPublisher(gateway, log).publish(
+        { kind: 'status', callSid, status: 'ringing', at: new Date().toISOString() },
+        { msgId: `${callSid}:status:ringing`, deadlineMs: 10_000 },
+      );
+      await expect.poll(() => bodies.some((b) => b.includes(callSid)), { timeout: 15_000 }).toBe(true);
+
+      // The secrets and the dead letters' writing are the notifier's to ask for; the gateway lists without them.
+      const denied = /permissions violation for publish to "webhook\.(active|failed\.add)"/i;
+      await expect(client.webhookActive({})).rejects.toThrow(denied);
+      const worker = registryClient(await connectAs('worker'), { timeoutMs: 2_000 });
+      await expect(worker.webhookActive({})).rejects.toThrow(/permissions violation/i);
+      await expect(
+        worker.webhookCreate({ url: 'https://example.com/', events: ['call.ended'] }),
+      ).rejects.toThrow(/permissions violation/i);
+      const listed = await client.webhookList({});
+      expect(listed.webhooks.find((w) => w.id === webhook.id)).not.toHaveProperty('secret');
+
+      // The notifier cannot touch the registry's consumer nor answer the registry's subjects.
+      const nc = await connectAs('notifier');
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const jsDenied = /permissions violation for publish to "\$JS\.API\./i;
+      await expect(jsm.consumers.delete(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER)).rejects.toThrow(jsDenied);
+      await expect(
+        nc.request(`$JS.API.CONSUMER.MSG.NEXT.${CALL_EVENTS_STREAM}.${CALL_EVENTS_CONSUMER}`, '{"batch":1}'),
+      ).rejects.toThrow(jsDenied);
+      await expect(jsm.streams.delete(WEBHOOK_DELIVERIES_STREAM)).rejects.toThrow(jsDenied);
+      expect((await jsm.consumers.info(CALL_EVENTS_STREAM, CALL_EVENTS_CONSUMER)).name).toBe(
+        CALL_EVENTS_CONSUMER,
+      );
+      await expect(registryClient(nc).agentList({})).rejects.toThrow(/permissions violation/i);
+    } finally {
+      await notifier.close();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });
 

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectBus, ensureCallEventsStream } from '@switchboard/bus';
+import { inboxPrefixFor } from '@switchboard/contracts';
 import { checkComposeFile, readDockerfile, readEnvFile, withBuildArgs } from '@switchboard/scripts';
 import { databaseUrl, freePort, TEST_DATABASE_ADMIN_URL, TestNatsServer } from '@switchboard/testkit';
 import pg from 'pg';
@@ -106,7 +108,7 @@ async function stop(started: Started): Promise<number | null> {
   return started.exited;
 }
 
-function natsSettings(role: 'registry' | 'gateway' | 'worker'): Record<string, string> {
+function natsSettings(role: 'registry' | 'gateway' | 'worker' | 'notifier'): Record<string, string> {
   return { NATS_URL: nats.url, NATS_USER: NATS_USERS[role].user, NATS_PASSWORD: NATS_USERS[role].password };
 }
 
@@ -214,4 +216,26 @@ describe('infra/Dockerfile, without Docker', () => {
     await waitForHealthz(port, worker);
     expect(await stop(worker), worker.output()).toBe(0);
   }, 180_000);
+
+  it('notifier answers /healthz from the deployed folder and stops cleanly', async () => {
+    const appDir = await deploy('notifier');
+    expect(devDependenciesIn(appDir)).toEqual([]);
+    // CALL_EVENTS is the registry's to create: the notifier waits for it before it serves.
+    const registryNc = await connectBus({
+      url: nats.url,
+      name: 'layout-test-registry',
+      inboxPrefix: inboxPrefixFor('call-registry'),
+      ...natsUser('registry'),
+    });
+    await ensureCallEventsStream(registryNc);
+    await registryNc.close();
+    const port = await freePort();
+    const notifier = startFromLayout(appDir, { PORT: String(port), ...natsSettings('notifier') });
+    await waitForHealthz(port, notifier);
+    expect(await stop(notifier), notifier.output()).toBe(0);
+  }, 180_000);
 });
+
+function natsUser(role: 'registry'): { user: string; password: string } {
+  return { user: NATS_USERS[role].user, password: NATS_USERS[role].password };
+}

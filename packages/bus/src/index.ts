@@ -1,7 +1,14 @@
 export { type BusOptions, connectBus } from './connect.js';
 export { type ConnectionState, connectionState } from './connection-state.js';
+export { DeliveryPublisher, ensureDeliveriesStream } from './deliveries.js';
 export { DEFAULT_DISCOVERY_WAIT_MS, discoverServices, type ServiceStats } from './discover.js';
-export { EventPublisher, type EventSink, type PublishOptions } from './jetstream.js';
+export {
+  type DurablePublishOptions,
+  EventPublisher,
+  type EventSink,
+  type PublishOptions,
+  publishDurably,
+} from './jetstream.js';
 export { respondWithError } from './reply.js';
 export {
   DEFAULT_REQUEST_TIMEOUT_MS,

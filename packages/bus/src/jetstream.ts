@@ -8,6 +8,37 @@ export const PUBLISH_ACK_TIMEOUT_MS = 2_000;
 /** Pauses between publish attempts: 50 ms, doubling up to 2 s. */
 const PUBLISH_PAUSES = backoffPauses(50, 2_000);
 
+export interface DurablePublishOptions extends PublishOptions {
+  log?: Logger | undefined;
+  /** Logged with each retry. */
+  logFields?: Record<string, unknown>;
+}
+
+/**
+ * Publishes one message to JetStream, retrying with backoff until the server acknowledges that it is stored
+ * (or `deadlineMs` passes: then the last error is thrown). The message id makes a repeat harmless.
+ */
+export async function publishDurably(
+  js: JetStreamClient,
+  subject: string,
+  payload: string | Uint8Array,
+  { msgId, deadlineMs, signal, log, logFields }: DurablePublishOptions,
+): Promise<void> {
+  await withRetry(
+    async (timeoutMs) => {
+      await js.publish(subject, payload, { msgID: msgId, timeout: timeoutMs });
+    },
+    {
+      budgetMs: deadlineMs ?? Number.POSITIVE_INFINITY,
+      attemptTimeoutMs: PUBLISH_ACK_TIMEOUT_MS,
+      pauses: PUBLISH_PAUSES,
+      ...(signal ? { signal } : {}),
+      onRetry: (err, attempt) =>
+        log?.warn({ err, msgId, attempt, ...logFields }, 'publish not acknowledged, retrying'),
+    },
+  );
+}
+
 export interface PublishOptions {
   /** Stable id of this event: a retry (ours or an upstream's) with the same id is stored once. */
   msgId: string;
@@ -43,22 +74,13 @@ export class EventPublisher implements EventSink {
     const subject = eventSubject(event.callSid, event.kind);
     const payload = JSON.stringify(event);
     try {
-      await withRetry(
-        async (timeoutMs) => {
-          await this.js.publish(subject, payload, { msgID: msgId, timeout: timeoutMs });
-        },
-        {
-          budgetMs: deadlineMs ?? Number.POSITIVE_INFINITY,
-          attemptTimeoutMs: PUBLISH_ACK_TIMEOUT_MS,
-          pauses: PUBLISH_PAUSES,
-          ...(signal ? { signal } : {}),
-          onRetry: (err, attempt) =>
-            this.log?.warn(
-              { err, msgId, attempt, callSid: event.callSid },
-              'event publish not acknowledged, retrying',
-            ),
-        },
-      );
+      await publishDurably(this.js, subject, payload, {
+        msgId,
+        ...(deadlineMs === undefined ? {} : { deadlineMs }),
+        ...(signal ? { signal } : {}),
+        log: this.log,
+        logFields: { callSid: event.callSid },
+      });
     } catch (err) {
       throw new EventsUnavailableError(`event ${msgId} was not stored: ${(err as Error).message}`, {
         cause: err,

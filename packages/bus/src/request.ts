@@ -89,6 +89,7 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     callTranscript: call(ENDPOINTS.callTranscript),
     callActivity: call(ENDPOINTS.callActivity),
     callMachineDetection: call(ENDPOINTS.callMachineDetection),
+    callReport: call(ENDPOINTS.callReport),
     agentUpsert: call(ENDPOINTS.agentUpsert),
     agentPut: call(ENDPOINTS.agentPut),
     agentGet: call(ENDPOINTS.agentGet),
@@ -101,5 +102,13 @@ export function registryClient(nc: NatsConnection, options: RequestOptions = {})
     batchCancel: call(ENDPOINTS.batchCancel),
     batchClaim: call(ENDPOINTS.batchClaim),
     batchAttemptFailed: call(ENDPOINTS.batchAttemptFailed),
+    webhookCreate: call(ENDPOINTS.webhookCreate),
+    webhookList: call(ENDPOINTS.webhookList),
+    webhookGet: call(ENDPOINTS.webhookGet),
+    webhookDelete: call(ENDPOINTS.webhookDelete),
+    webhookActive: call(ENDPOINTS.webhookActive),
+    webhookFailedAdd: call(ENDPOINTS.webhookFailedAdd),
+    webhookFailedList: call(ENDPOINTS.webhookFailedList),
+    webhookFailedRemove: call(ENDPOINTS.webhookFailedRemove),
   };
 }

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   AGENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
   BATCH_NOT_FOUND: 404,
+  WEBHOOK_NOT_FOUND: 404,
   /** No media worker holds the call's stream (live control). */
   CALL_NOT_LIVE: 404,
   /** The call has no recording (none was made, it is not ready yet, or it was deleted). */
@@ -114,6 +115,16 @@ export class AgentNotFoundError extends SwitchboardError {
   }
 }
 
+export class WebhookNotFoundError extends SwitchboardError {
+  constructor(message: string, options?: SwitchboardErrorOptions) {
+    super('WEBHOOK_NOT_FOUND', message, options);
+  }
+
+  static forId(id: string): WebhookNotFoundError {
+    return new WebhookNotFoundError(`no webhook with id ${id}`);
+  }
+}
+
 export class CallConflictError extends SwitchboardError {
   constructor(message: string, options?: SwitchboardErrorOptions) {
     super('CALL_CONFLICT', message, options);
@@ -202,6 +213,7 @@ const CLASSES: Partial<
   CALL_NOT_FOUND: CallNotFoundError,
   AGENT_NOT_FOUND: AgentNotFoundError,
   BATCH_NOT_FOUND: BatchNotFoundError,
+  WEBHOOK_NOT_FOUND: WebhookNotFoundError,
   CALL_CONFLICT: CallConflictError,
   AGENT_CONFLICT: AgentConflictError,
   DEFAULT_AGENT_REQUIRED: DefaultAgentRequiredError,

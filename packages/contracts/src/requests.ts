@@ -17,6 +17,22 @@ import { Call, CallSid, CallStatus, Direction, IsoTime, Transcript } from './cal
 import { VoicemailMessage } from './control.js';
 import { SUBJECTS } from './subjects.js';
 import { singleLine } from './text.js';
+import {
+  DeadLetterAddReply,
+  DeadLetterAddRequest,
+  DeadLetterListReply,
+  DeadLetterListRequest,
+  DeadLetterRemoveReply,
+  DeadLetterRemoveRequest,
+  Webhook,
+  WebhookActiveReply,
+  WebhookCreateRequest,
+  WebhookDeleteReply,
+  WebhookGetRequest,
+  WebhookListReply,
+  WebhookListRequest,
+  WebhookWithSecret,
+} from './webhooks.js';
 
 /** A party of a call as Twilio reports it: E.164 usually, but also `client:alice` or `anonymous`. */
 const Party = singleLine(z.string().min(1).max(128));
@@ -81,6 +97,11 @@ export const CallMachineDetectionReply = z.object({
   voicemailMessage: z.string().nullable(),
 });
 export type CallMachineDetectionReply = z.infer<typeof CallMachineDetectionReply>;
+
+/** `call.report`: the Call and its transcript, read together. */
+export const CallReportRequest = z.object({ callSid: CallSid });
+export const CallReportReply = z.object({ call: Call, transcript: Transcript });
+export type CallReportReply = z.infer<typeof CallReportReply>;
 
 export const CALL_ACTIVITY_MAX_MINUTES = 24 * 60;
 
@@ -151,6 +172,7 @@ export const ENDPOINTS = {
     request: CallMachineDetectionRequest,
     reply: CallMachineDetectionReply,
   },
+  callReport: { subject: SUBJECTS.callReport, request: CallReportRequest, reply: CallReportReply },
   agentUpsert: { subject: SUBJECTS.agentUpsert, request: Agent, reply: Agent },
   agentPut: { subject: SUBJECTS.agentPut, request: AgentPutRequest, reply: AgentPutReply },
   agentGet: { subject: SUBJECTS.agentGet, request: AgentGetRequest, reply: Agent },
@@ -166,6 +188,26 @@ export const ENDPOINTS = {
     subject: SUBJECTS.batchAttemptFailed,
     request: BatchAttemptFailedRequest,
     reply: BatchAckReply,
+  },
+  webhookCreate: { subject: SUBJECTS.webhookCreate, request: WebhookCreateRequest, reply: WebhookWithSecret },
+  webhookList: { subject: SUBJECTS.webhookList, request: WebhookListRequest, reply: WebhookListReply },
+  webhookGet: { subject: SUBJECTS.webhookGet, request: WebhookGetRequest, reply: Webhook },
+  webhookDelete: { subject: SUBJECTS.webhookDelete, request: WebhookGetRequest, reply: WebhookDeleteReply },
+  webhookActive: { subject: SUBJECTS.webhookActive, request: WebhookListRequest, reply: WebhookActiveReply },
+  webhookFailedAdd: {
+    subject: SUBJECTS.webhookFailedAdd,
+    request: DeadLetterAddRequest,
+    reply: DeadLetterAddReply,
+  },
+  webhookFailedList: {
+    subject: SUBJECTS.webhookFailedList,
+    request: DeadLetterListRequest,
+    reply: DeadLetterListReply,
+  },
+  webhookFailedRemove: {
+    subject: SUBJECTS.webhookFailedRemove,
+    request: DeadLetterRemoveRequest,
+    reply: DeadLetterRemoveReply,
   },
 } as const;
 

@@ -6,6 +6,8 @@ export const SUBJECTS = {
   callTranscript: 'call.transcript',
   callActivity: 'call.activity',
   callMachineDetection: 'call.machineDetection',
+  /** The Call and its transcript in one answer: what the notifier's end-of-call report is made of. */
+  callReport: 'call.report',
   agentUpsert: 'agent.upsert',
   agentPut: 'agent.put',
   agentGet: 'agent.get',
@@ -18,6 +20,16 @@ export const SUBJECTS = {
   batchCancel: 'batch.cancel',
   batchClaim: 'batch.claim',
   batchAttemptFailed: 'batch.attemptFailed',
+  webhookCreate: 'webhook.create',
+  webhookList: 'webhook.list',
+  webhookGet: 'webhook.get',
+  webhookDelete: 'webhook.delete',
+  /** Every subscription with its secret: the notifier's alone (infra/nats/auth.conf). */
+  webhookActive: 'webhook.active',
+  /** Records a delivery given up on: the notifier's alone. */
+  webhookFailedAdd: 'webhook.failed.add',
+  webhookFailedList: 'webhook.failed.list',
+  webhookFailedRemove: 'webhook.failed.remove',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
@@ -32,10 +44,13 @@ export const AGENT_CHANGED_SUBJECT = 'call-registry.agent.changed';
 export const REGISTRY_SERVICE_NAME = 'call-registry';
 export const GATEWAY_SERVICE_NAME = 'webhook-gateway';
 export const WORKER_SERVICE_NAME = 'media-worker';
+/** The webhook deliverer (services/notifier). */
+export const NOTIFIER_SERVICE_NAME = 'notifier';
 export type ServiceName =
   | typeof REGISTRY_SERVICE_NAME
   | typeof GATEWAY_SERVICE_NAME
-  | typeof WORKER_SERVICE_NAME;
+  | typeof WORKER_SERVICE_NAME
+  | typeof NOTIFIER_SERVICE_NAME;
 
 /**
  * Twilio's REST API, served by the webhook gateway (the only holder of Twilio credentials) for the other
@@ -82,6 +97,6 @@ export function eventSubject(callSid: string, kind: string): string {
  * Where a service's replies arrive: each service user may subscribe to its own inbox prefix only, so no
  * service can read another's replies (or the events the registry pulls). See infra/nats/auth.conf.
  */
-export function inboxPrefixFor(service: ServiceName | 'notifier' | 'ops'): string {
+export function inboxPrefixFor(service: ServiceName | 'ops'): string {
   return `_INBOX.${service}`;
 }

@@ -1,3 +1,4 @@
+export { type HealthServerDeps, type MetricsSource, startHealthServer } from './health-server.js';
 export {
   EXIT_FAILURE,
   EXIT_OK,

@@ -1,5 +1,11 @@
 import { EncodedReply, type ServiceHost } from '@switchboard/bus';
-import { type Call, CallNotFoundError, ENDPOINTS, type HealthReply } from '@switchboard/contracts';
+import {
+  type Call,
+  CallNotFoundError,
+  type CallReportReply,
+  ENDPOINTS,
+  type HealthReply,
+} from '@switchboard/contracts';
 import type pg from 'pg';
 import { deleteAgent, getAgent, listAgents, putAgent, upsertAgent } from './agents/agent-store.js';
 import { attemptFailed, claimBatchCall } from './batches/batch-claim.js';
@@ -11,6 +17,16 @@ import { callMachineDetection, createCall } from './calls/call-store.js';
 import { callTranscript } from './calls/transcript.js';
 import type { PoolFigures } from './db/pool.js';
 import type { PrismaClient } from './db/prisma.js';
+import {
+  activeWebhooks,
+  addDeadLetter,
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listDeadLetters,
+  listWebhooks,
+  removeDeadLetters,
+} from './webhooks/webhook-store.js';
 
 export interface EndpointDeps {
   pool: pg.Pool;
@@ -22,6 +38,8 @@ export interface EndpointDeps {
   databaseAnswers: () => Promise<boolean>;
   /** Called once an agent was written, before the write is answered (see `AgentChanges.announce`). */
   agentWritten: (id: string) => void;
+  /** Called once a webhook subscription was created or deleted, before the write is answered. */
+  webhookWritten: (id: string) => void;
 }
 
 /** Every subject the registry answers (SPEC: NATS → Request/reply). */
@@ -51,6 +69,21 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
   host.addEndpoint('transcript', ENDPOINTS.callTranscript, ({ callSid }) =>
     callTranscript(prisma, async (sid) => (await lookups.get(sid)) !== undefined, callSid),
   );
+
+  // The Call and its transcript in one reply, both read after every event applied so far.
+  host.addEndpoint('report', ENDPOINTS.callReport, async ({ callSid }) => {
+    let json: string | undefined;
+    const transcript = await callTranscript(
+      prisma,
+      async (sid) => {
+        json = await lookups.get(sid);
+        return json !== undefined;
+      },
+      callSid,
+    );
+    if (json === undefined) throw CallNotFoundError.forSid(callSid);
+    return new EncodedReply<CallReportReply>(`{"call":${json},"transcript":${JSON.stringify(transcript)}}`);
+  });
 
   // Every write of an agent is announced before it is answered, so no replica serves the old one after.
   host.addEndpoint('agentUpsert', ENDPOINTS.agentUpsert, async (agent) => {
@@ -94,6 +127,38 @@ export function addEndpoints(host: ServiceHost, deps: EndpointDeps): void {
     await attemptFailed(pool, ref, ref.outcome);
     return { ok: true as const };
   });
+
+  host.addEndpoint('webhookCreate', ENDPOINTS.webhookCreate, async (request) => {
+    const created = await createWebhook(pool, request);
+    deps.webhookWritten(created.id);
+    return created;
+  });
+
+  host.addEndpoint('webhookList', ENDPOINTS.webhookList, async () => ({
+    webhooks: await listWebhooks(pool),
+  }));
+
+  host.addEndpoint('webhookGet', ENDPOINTS.webhookGet, ({ id }) => getWebhook(pool, id));
+
+  host.addEndpoint('webhookDelete', ENDPOINTS.webhookDelete, async ({ id }) => {
+    const deleted = await deleteWebhook(pool, id);
+    deps.webhookWritten(id);
+    return deleted;
+  });
+
+  host.addEndpoint('webhookActive', ENDPOINTS.webhookActive, async () => ({
+    webhooks: await activeWebhooks(pool),
+  }));
+
+  host.addEndpoint('webhookFailedAdd', ENDPOINTS.webhookFailedAdd, (request) => addDeadLetter(pool, request));
+
+  host.addEndpoint('webhookFailedList', ENDPOINTS.webhookFailedList, (request) =>
+    listDeadLetters(pool, request),
+  );
+
+  host.addEndpoint('webhookFailedRemove', ENDPOINTS.webhookFailedRemove, (request) =>
+    removeDeadLetters(pool, request),
+  );
 
   // Each replica's own pool in `$SRV.STATS` too (a `registry.health` reply is one replica's).
   host.addEndpoint(

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
-import { inboxPrefixFor, REGISTRY_SERVICE_NAME } from '@switchboard/contracts';
+import { inboxPrefixFor, REGISTRY_SERVICE_NAME, WEBHOOKS_CHANGED_SUBJECT } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
+import { startHealthServer } from '@switchboard/process';
 import { AgentCache } from './agents/agent-cache.js';
 import { AgentChanges } from './agents/agent-changes.js';
 import { BatchLoader } from './calls/batch-loader.js';
@@ -14,7 +15,6 @@ import { createPrisma } from './db/prisma.js';
 import { addEndpoints } from './endpoints.js';
 import { applyEvent } from './events/apply-event.js';
 import { EventConsumer } from './events/event-consumer.js';
-import { startHealthServer } from './http/health-server.js';
 import { createMetrics } from './metrics.js';
 import { WorkerWatch } from './workers/worker-watch.js';
 
@@ -104,6 +104,8 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     poolFigures: figures,
     databaseAnswers,
     agentWritten: (id) => agentChanges.announce(id),
+    // The notifiers reload their subscriptions (core NATS: they also reload on a reconnect and periodically).
+    webhookWritten: (id) => nc.publish(WEBHOOKS_CHANGED_SUBJECT, JSON.stringify({ id })),
   });
 
   const workers = new WorkerWatch({

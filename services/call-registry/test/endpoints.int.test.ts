@@ -198,8 +198,17 @@ describe('call-registry endpoints', () => {
         'call.create',
         'call.list',
         'call.machineDetection',
+        'call.report',
         'call.transcript',
         'registry.health',
+        'webhook.active',
+        'webhook.create',
+        'webhook.delete',
+        'webhook.failed.add',
+        'webhook.failed.list',
+        'webhook.failed.remove',
+        'webhook.get',
+        'webhook.list',
       ].sort(),
     );
     expect(info.endpoints.every((e) => e.queue_group === 'q')).toBe(true);

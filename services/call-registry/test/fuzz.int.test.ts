@@ -26,6 +26,7 @@ const PAYLOADS: Record<string, fc.Arbitrary<unknown>> = {
   }),
   [ENDPOINTS.callList.subject]: mutated({ limit: 5, cursor: 'YzE6MTA', status: 'ringing' }),
   [ENDPOINTS.callTranscript.subject]: mutated({ callSid: newCallSid() }),
+  [ENDPOINTS.callReport.subject]: mutated({ callSid: newCallSid() }),
   [ENDPOINTS.agentUpsert.subject]: mutated({ id: 'fuzzed', ...agentFields() }),
   [ENDPOINTS.agentPut.subject]: fc.oneof(
     mutated({ id: 'fuzzed', ...agentFields() }).map((agent) => ({ agent })),
@@ -35,6 +36,35 @@ const PAYLOADS: Record<string, fc.Arbitrary<unknown>> = {
   [ENDPOINTS.agentList.subject]: mutated({ limit: 3, cursor: 'a' }),
   [ENDPOINTS.agentDelete.subject]: mutated({ id: 'fuzzed-other' }),
   [ENDPOINTS.registryHealth.subject]: mutated({}),
+  [ENDPOINTS.webhookCreate.subject]: mutated({
+    url: 'https://hooks.example.com/in',
+    events: ['call.ended'],
+    agentId: 'default',
+  }),
+  [ENDPOINTS.webhookList.subject]: mutated({}),
+  [ENDPOINTS.webhookGet.subject]: mutated({ id: 'wh_000000000000000000000000' }),
+  [ENDPOINTS.webhookDelete.subject]: mutated({ id: 'wh_000000000000000000000001' }),
+  [ENDPOINTS.webhookActive.subject]: mutated({}),
+  [ENDPOINTS.webhookFailedAdd.subject]: mutated({
+    key: 'fuzz',
+    delivery: {
+      webhookId: 'wh_000000000000000000000000',
+      deliveryId: 'msg_fuzz',
+      callSid: newCallSid(),
+      type: 'call.ended',
+      body: '{}',
+      sourceSeq: 1,
+    },
+    attempts: 1,
+    lastError: 'HTTP 500',
+    queuedAt: new Date().toISOString(),
+  }),
+  [ENDPOINTS.webhookFailedList.subject]: mutated({
+    webhookId: 'wh_000000000000000000000000',
+    limit: 5,
+    cursor: '1',
+  }),
+  [ENDPOINTS.webhookFailedRemove.subject]: mutated({ webhookId: 'wh_000000000000000000000000', ids: ['1'] }),
 };
 
 describe('the registry under fuzzed requests', () => {

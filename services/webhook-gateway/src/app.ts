@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { EventSink } from '@switchboard/bus';
+import type { DeliveryPublisher, EventSink } from '@switchboard/bus';
 import type { Logger } from '@switchboard/logger';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { ApiKeys, apiKeyCheck } from './api-keys.js';
@@ -22,6 +22,7 @@ import { apiCallsRouter } from './routes/api-calls.js';
 import { apiEventsRouter, type EventStreams } from './routes/api-events.js';
 import { apiRecordingsRouter } from './routes/api-recordings.js';
 import { apiSystemRouter } from './routes/api-system.js';
+import { apiWebhooksRouter } from './routes/api-webhooks.js';
 import { healthRouter } from './routes/health.js';
 import { twilioAmdHandler } from './routes/twilio-amd.js';
 import { twilioDialResultHandler } from './routes/twilio-dial-result.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   log: Logger;
   registry: GatewayRegistry;
   events: EventSink;
+  /** Where webhook replays queue dead letters again. */
+  deliveries: Pick<DeliveryPublisher, 'queue'>;
   outbound: TwilioCalls | undefined;
   /** Live control: asks the worker holding a call's stream. */
   control: CallController;
@@ -249,6 +252,12 @@ export function createApp(deps: AppDeps): Express {
       log,
     }),
     apiAgentsRouter({ registry, registryTimeoutMs: config.registryTimeoutMs }),
+    apiWebhooksRouter({
+      registry,
+      registryTimeoutMs: config.registryTimeoutMs,
+      allowPrivateUrls: config.webhookAllowPrivateUrls,
+      deliveries: deps.deliveries,
+    }),
   );
 
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));

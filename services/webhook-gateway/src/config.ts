@@ -97,6 +97,7 @@ const EnvSchema = z
     BATCH_ACK_WAIT_MS: envMilliseconds(DEFAULT_BATCH_ACK_WAIT_MS),
     BATCH_DIAL_LEASE_MS: envMilliseconds(DEFAULT_BATCH_DIAL_LEASE_MS),
     BATCH_RECONCILE_AFTER_MS: envMilliseconds(DEFAULT_BATCH_RECONCILE_AFTER_MS),
+    WEBHOOK_ALLOW_PRIVATE_URLS: envBoolean,
   })
   .refine(...TWILIO_TOKEN_REQUIRED)
   .refine((e) => e.BATCH_DIAL_LEASE_MS > e.TWILIO_TIMEOUT_MS + e.VOICE_BUDGET_MS, {
@@ -156,6 +157,8 @@ export interface GatewayConfig {
     dialLeaseMs: number;
     reconcileAfterMs: number;
   };
+  /** Webhook URLs on loopback, private or link-local addresses may be subscribed (tests, local setups). */
+  webhookAllowPrivateUrls: boolean;
 }
 
 export { ConfigError } from '@switchboard/config';
@@ -190,5 +193,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       dialLeaseMs: e.BATCH_DIAL_LEASE_MS,
       reconcileAfterMs: e.BATCH_RECONCILE_AFTER_MS,
     },
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
   };
 }

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, EventPublisher, type EventSink, registryClient, request } from '@switchboard/bus';
+import {
+  connectBus,
+  DeliveryPublisher,
+  EventPublisher,
+  type EventSink,
+  registryClient,
+  request,
+} from '@switchboard/bus';
 import { GATEWAY_SERVICE_NAME, inboxPrefixFor } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { createApp } from './app.js';
@@ -117,6 +124,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     log,
     registry,
     events,
+    deliveries: new DeliveryPublisher(nc, log),
     outbound: calls,
     control,
     placer: placement,

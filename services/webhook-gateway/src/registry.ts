@@ -21,6 +21,12 @@ export type GatewayRegistry = Pick<
   | 'batchCancel'
   | 'batchClaim'
   | 'batchAttemptFailed'
+  | 'webhookCreate'
+  | 'webhookList'
+  | 'webhookGet'
+  | 'webhookDelete'
+  | 'webhookFailedList'
+  | 'webhookFailedRemove'
 >;
 
 export type RegistryObserver = (endpoint: string, outcome: string, durationMs: number) => void;
@@ -59,5 +65,11 @@ export function observedRegistry(client: RegistryClient, observe: RegistryObserv
     batchCancel: timed('batch.cancel', client.batchCancel),
     batchClaim: timed('batch.claim', client.batchClaim),
     batchAttemptFailed: timed('batch.attemptFailed', client.batchAttemptFailed),
+    webhookCreate: timed('webhook.create', client.webhookCreate),
+    webhookList: timed('webhook.list', client.webhookList),
+    webhookGet: timed('webhook.get', client.webhookGet),
+    webhookDelete: timed('webhook.delete', client.webhookDelete),
+    webhookFailedList: timed('webhook.failed.list', client.webhookFailedList),
+    webhookFailedRemove: timed('webhook.failed.remove', client.webhookFailedRemove),
   };
 }

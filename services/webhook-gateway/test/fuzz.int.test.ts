@@ -72,6 +72,16 @@ const ROUTES: Route[] = [
   { method: 'GET', path: (s) => `/api/agents/${s}` },
   { method: 'PUT', path: (s) => `/api/agents/${s}`, body: fullAgent('fuzzed') },
   { method: 'DELETE', path: (s) => `/api/agents/${s}` },
+  {
+    method: 'POST',
+    path: () => '/api/webhooks',
+    body: { url: 'https://hooks.example.com/in', events: ['call.ended', 'call.status'], agentId: 'default' },
+  },
+  { method: 'GET', path: () => '/api/webhooks' },
+  { method: 'GET', path: (s) => `/api/webhooks/${s}` },
+  { method: 'DELETE', path: (s) => `/api/webhooks/${s}` },
+  { method: 'GET', path: (s) => `/api/webhooks/${s}/failed` },
+  { method: 'POST', path: (s) => `/api/webhooks/${s}/failed/replay`, body: {} },
   { method: 'POST', path: () => '/twilio/voice', twilio: true, body: voiceParams(newCallSid()) },
   {
     method: 'POST',

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from '@switchboard/logger';
+import { ipLiteral, isPublicAddress, PrivateAddressError, publicOnlyLookup } from '@switchboard/url-guard';
 import { Webhook } from 'standardwebhooks';
 import type { ToolRequestBody, ToolResult } from '../bridge/types.js';
-import { PrivateAddressError } from '../errors.js';
-import { ipLiteral, isPublicAddress, publicOnlyLookup } from './private-address.js';
 
 /** A tool's reply is read up to this size; a larger one is an error (the model could not use it anyway). */
 export const TOOL_MAX_REPLY_BYTES = 1024 * 1024;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ipLiteral, isPublicAddress } from '../src/tools/private-address.js';
+import { PrivateAddressError } from './errors.js';
+import { ipLiteral, isPublicAddress, publicOnlyLookup, refusedHost } from './private-address.js';
 
-describe('which addresses a tool URL may reach', () => {
+describe('which addresses a user-given URL may reach', () => {
   it.each([
     '127.0.0.1',
     '127.8.9.10',
@@ -43,5 +44,20 @@ describe('which addresses a tool URL may reach', () => {
     expect(ipLiteral('[::1]')).toBe('::1');
     expect(ipLiteral('10.0.0.1')).toBe('10.0.0.1');
     expect(ipLiteral('tools.example.com')).toBeUndefined();
+  });
+
+  it('refuses non-public IP literals and localhost names without DNS; other names wait for the lookup', () => {
+    expect(refusedHost('127.0.0.1')?.address).toBe('127.0.0.1');
+    expect(refusedHost('[::1]')?.address).toBe('::1');
+    expect(refusedHost('LOCALHOST')).toBeDefined();
+    expect(refusedHost('api.localhost.')).toBeDefined();
+    expect(refusedHost('8.8.8.8')).toBeUndefined();
+    expect(refusedHost('hooks.example.com')).toBeUndefined();
+  });
+
+  it('refuses, at connection time, a name the resolver answers with a loopback address', async () => {
+    const err = await new Promise<unknown>((resolve) => publicOnlyLookup('localhost', {}, (e) => resolve(e)));
+    expect(err).toBeInstanceOf(PrivateAddressError);
+    expect((err as PrivateAddressError).address).toMatch(/^(127\.|::1)/);
   });
 });

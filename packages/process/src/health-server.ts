@@ -1,15 +1,23 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry as PromRegistry } from 'prom-client';
 
-export interface HealthServerDeps {
-  /** Whether this replica can serve: NATS connected and the database answering. */
-  ready: () => Promise<boolean>;
-  /** Where `/metrics` reads from. */
-  promRegistry: PromRegistry;
+/** What `/metrics` reads: a prom-client `Registry` (structurally, so this package needs no prom-client). */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  readonly contentType: string;
 }
 
-/** `/healthz` (the process is alive), `/readyz` (it can serve) and `/metrics` (Prometheus text). */
+export interface HealthServerDeps {
+  /** Whether this replica can serve (the registry: NATS connected and the database answering). */
+  ready: () => Promise<boolean>;
+  /** Where `/metrics` reads from. */
+  promRegistry: MetricsSource;
+}
+
+/**
+ * `/healthz` (the process is alive), `/readyz` (it can serve) and `/metrics` (Prometheus text), for a service
+ * with no HTTP server of its own (the registry, the notifier).
+ */
 export async function startHealthServer(
   deps: HealthServerDeps,
   { port, host }: { port: number; host: string },

@@ -1,13 +1,14 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { PrivateAddressError } from '../errors.js';
+import { PrivateAddressError } from './errors.js';
 
 /**
  * Whether an IP address is a public one: global unicast, IPv4 or IPv6, an IPv4-mapped IPv6 address judged
  * as its IPv4 address. Loopback, private (RFC 1918, unique-local), link-local, carrier-grade NAT, multicast,
  * reserved, documentation and transition ranges (NAT64, 6to4, Teredo, which carry an IPv4 address inside)
- * are not: a tool URL must not reach into the worker's own network (server-side request forgery).
+ * are not: a user-given URL (a tool, a webhook) must not reach into the service's own network (server-side
+ * request forgery).
  * The ranges are ipaddr.js's, which tracks the IANA special-purpose registries.
  */
 export function isPublicAddress(address: string): boolean {
@@ -41,3 +42,18 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
     else callback(null, (addresses[0] as LookupAddress).address, (addresses[0] as LookupAddress).family);
   });
 };
+
+/**
+ * What can be said of a URL's host without DNS: a PrivateAddressError for an IP literal that is not public
+ * or for `localhost` (and its subdomains, which resolvers answer with loopback), else undefined. Names are
+ * judged again at connection time by `publicOnlyLookup`.
+ */
+export function refusedHost(hostname: string): PrivateAddressError | undefined {
+  const literal = ipLiteral(hostname);
+  if (literal !== undefined)
+    return isPublicAddress(literal) ? undefined : new PrivateAddressError(hostname, literal);
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost'))
+    return new PrivateAddressError(hostname, 'loopback');
+  return undefined;
+}

@@ -1,9 +1,4 @@
-/**
- * The media worker's own errors (those that cross a boundary are contracts' SwitchboardErrors). Each has a
- * stable `code`.
- */
-
-/** A tool URL whose host is, or resolves to, an address that is not public. */
+/** A URL whose host is, or resolves to, an address that is not public (loopback, private, link-local…). */
 export class PrivateAddressError extends Error {
   override readonly name = 'PrivateAddressError';
   readonly code = 'PRIVATE_ADDRESS';

@@ -1,3 +1,5 @@
+import { eventually } from '@switchboard/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLER_LINE, SPEECH_FRAME } from './cluster-calls.js';
 import { type DrillReport, runDrill } from './cluster-drill.js';
@@ -47,8 +49,28 @@ describe('a cluster drill: one NATS node, a registry, a gateway and a worker kil
     expect(report.survivingCalls).toBeGreaterThan(0);
     expect(report.survivingCallsTalkingThroughout).toBe(report.survivingCalls);
     expect(report.failedTurns).toBe(0);
-    // The killed worker's calls: their ending with reason `worker-lost` is the registry's, from the workers'
-    // leases (branch `placement`); asserted there once both are merged.
+    // The killed worker's calls are ended by the registry with the reason `worker-lost` once the worker's
+    // lease (its announcements) lapses: within seconds, without that worker's help.
     expect(report.killedWorkerCalls.length).toBeGreaterThan(0);
+    const db = new pg.Client({ connectionString: stack.db.url });
+    await db.connect();
+    try {
+      const endings = await eventually(
+        async () =>
+          (
+            await db.query<{ status: string; ended_reason: string | null }>(
+              'SELECT status, ended_reason FROM calls WHERE call_sid = ANY($1)',
+              [report.killedWorkerCalls],
+            )
+          ).rows,
+        (rows) =>
+          rows.length === report.killedWorkerCalls.length && rows.every((r) => r.ended_reason !== null),
+      );
+      expect(endings).toEqual(
+        report.killedWorkerCalls.map(() => ({ status: 'completed', ended_reason: 'worker-lost' })),
+      );
+    } finally {
+      await db.end();
+    }
   }, 150_000);
 });

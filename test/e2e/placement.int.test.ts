@@ -127,9 +127,10 @@ describe('capacity-aware placement', () => {
     // One reservation on `a` is left to lapse below; the other four streams arrive.
     const left = placed.find((p) => nameOf(p.url) === 'a');
     const arriving = placed.filter((p) => p !== left);
-    const sessionsBefore = stack.fake.sessions.length;
+    // Each reservation had its worker prepare the call's Realtime session while the phone rang; the streams
+    // that arrive adopt theirs rather than dial again.
+    await stack.fake.waitForSession(placed.length, 10_000);
     await Promise.all(arriving.map(({ callSid, url }) => stream(callSid, url)));
-    await stack.fake.waitForSession(sessionsBefore + arriving.length, 10_000);
     for (const { callSid, url } of arriving) {
       expect(await streamStarted(callSid)).toMatchObject({
         kind: 'stream',
@@ -139,6 +140,7 @@ describe('capacity-aware placement', () => {
     }
     expect(workers.b.worker.liveStreams).toBe(2);
     expect(workers.c.worker.liveStreams).toBe(1);
+    expect(stack.fake.sessions).toHaveLength(placed.length);
   });
 
   it('a worker never takes a stream it has no room for: its last slot is promised to a reserved call', async () => {

@@ -125,7 +125,7 @@ describe('docker-compose.yml', () => {
     const doc = compose();
     expect(example.COMPOSE_PROFILES).toBe('single');
     expect(active(doc, 'single')).toEqual(
-      ['call-registry', 'media-worker', 'migrate', 'nats', 'postgres', 'webhook-gateway'].sort(),
+      ['call-registry', 'media-worker', 'migrate', 'nats', 'notifier', 'postgres', 'webhook-gateway'].sort(),
     );
     expect(active(doc, 'cluster')).toEqual(
       [
@@ -134,6 +134,7 @@ describe('docker-compose.yml', () => {
         'media-worker-cluster',
         'migrate',
         ...NATS_NODES,
+        'notifier-cluster',
         'postgres',
         'webhook-gateway-cluster',
       ].sort(),

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '@switchboard/logger';
 import type { RawData, WebSocket } from 'ws';
 import { type BridgeOptions, CallBridge } from './bridge/call-bridge.js';
@@ -13,10 +12,12 @@ import type { WorkerConfig } from './config.js';
 import type { EventOutbox } from './event-outbox.js';
 import { IgnoredFrames } from './ignored-frames.js';
 import type { LiveCalls } from './live-calls.js';
-import { RELAY_SAMPLE_EVERY, type WorkerMetrics } from './metrics.js';
-import type { SlotRelease, WorkerSlots } from './placement/worker-slots.js';
+import type { WorkerMetrics } from './metrics.js';
+import { StreamSlot } from './placement/stream-slot.js';
+import type { WorkerSlots } from './placement/worker-slots.js';
 import { realtimeInput } from './realtime-input.js';
 import { RealtimeLink } from './realtime-link.js';
+import { StreamMeter } from './stream-meter.js';
 import { twilioInput } from './twilio-input.js';
 import { TwilioSocket } from './twilio-socket.js';
 import type { StreamWarmth } from './warm/warm-sessions.js';
@@ -50,12 +51,8 @@ export class MediaSession {
   private readonly twilio: TwilioSocket;
   private readonly io: CallIo;
   private claimed: string | undefined;
-  /** The slot this stream holds from its `start`; `refused` when it had no room. */
-  private slot: SlotRelease | 'refused' | undefined;
-  private startedAt = 0;
-  private firstAudioSent = false;
-  /** Frames relayed either way, for sampling their relay time. */
-  private relayed = 0;
+  private readonly slot: StreamSlot;
+  private readonly meter: StreamMeter;
   private readonly ignored: IgnoredFrames;
 
   constructor(
@@ -67,6 +64,8 @@ export class MediaSession {
     this.twilio = new TwilioSocket(ws, tcp);
     this.log = deps.log;
     this.ignored = new IgnoredFrames(deps.metrics);
+    this.slot = new StreamSlot(deps.slots);
+    this.meter = new StreamMeter(deps.metrics, (input) => this.feed(input));
     this.bridge = new CallBridge(deps.bridge);
     this.io = new CallIo(deps.io, (input) => this.feed(input));
     this.realtime = new RealtimeLink(
@@ -85,7 +84,7 @@ export class MediaSession {
     ws.on('error', (err: Error) => this.log.debug({ err }, 'twilio socket error'));
     ws.on('close', () => {
       this.feed({ kind: 'twilio-closed' });
-      this.releaseSlot();
+      this.slot.release();
     });
     this.feed({ kind: 'stream-opened' });
   }
@@ -104,27 +103,15 @@ export class MediaSession {
     const input = twilioInput(decodeTwilioFrame(frame));
     if (input === undefined) return;
     if ('ignored' in input) this.ignored.note('twilio', input.ignored, this.log);
-    else if (input.kind === 'caller-audio') this.relay('caller_to_agent', input);
+    else if (input.kind === 'caller-audio') this.meter.relay('caller_to_agent', input);
     else if (input.kind === 'twilio-start') this.onStart(input);
     else this.feed(input);
   }
 
   /** The worker admits the stream first: a stream it has no room for goes before anything is claimed. */
   private onStart(input: Extract<BridgeInput, { kind: 'twilio-start' }>): void {
-    if (this.slot === undefined) {
-      const release = this.deps.slots.admit(input.callSid);
-      if (release === undefined) {
-        this.slot = 'refused';
-        this.feed({ kind: 'no-room' });
-        return;
-      }
-      this.slot = release;
-    }
-    this.feed({ ...input, prepared: this.deps.warm.sessions.prepared(input.callSid) });
-  }
-
-  private releaseSlot(): void {
-    if (typeof this.slot === 'function') this.slot();
+    if (!this.slot.admit(input.callSid)) this.feed({ kind: 'no-room' });
+    else this.feed({ ...input, prepared: this.deps.warm.sessions.prepared(input.callSid) });
   }
 
   private onRealtimeFrame(connection: number, frame: Buffer): void {
@@ -135,19 +122,8 @@ export class MediaSession {
     }
     const input = realtimeInput(event, connection, this.log);
     if (input === undefined) return;
-    if (input.kind === 'agent-audio') this.relay('agent_to_caller', input);
+    if (input.kind === 'agent-audio') this.meter.relay('agent_to_caller', input);
     else this.feed(input);
-  }
-
-  /** The hot path, both ways; one frame in RELAY_SAMPLE_EVERY has its time in the bridge measured. */
-  private relay(direction: 'caller_to_agent' | 'agent_to_caller', input: BridgeInput): void {
-    if (++this.relayed % RELAY_SAMPLE_EVERY !== 0) {
-      this.feed(input);
-      return;
-    }
-    const t0 = performance.now();
-    this.feed(input);
-    this.deps.metrics.relaySeconds.observe({ direction }, (performance.now() - t0) / 1000);
   }
 
   private feed(input: BridgeInput): void {
@@ -170,11 +146,10 @@ export class MediaSession {
     const { metrics } = this.deps;
     switch (output.to) {
       case 'realtime-audio':
-        if (this.realtime.send(output.connection, encodeAppend(output.payload)))
-          metrics.frames.callerToAgent++;
+        if (this.realtime.send(output.connection, encodeAppend(output.payload))) this.meter.callerAudioSent();
         return;
       case 'twilio-audio':
-        if (this.twilio.sendAudio(output.payload, output.mark)) this.agentAudioSent();
+        if (this.twilio.sendAudio(output.payload, output.mark)) this.meter.agentAudioSent();
         return;
       case 'twilio':
         if (output.message.event === 'clear') metrics.bargeIns.inc();
@@ -236,19 +211,12 @@ export class MediaSession {
 
   private claim(callSid: string, streamSid: string, history: boolean): void {
     this.claimed = callSid;
-    this.startedAt = Date.now();
+    this.meter.started(Date.now());
     this.twilio.started(streamSid);
     this.log = this.deps.log.child({ callSid, streamSid });
     this.log.info('stream started');
     this.deps.calls.claim(callSid, this);
     this.io.claim(callSid, history, this.log);
-  }
-
-  private agentAudioSent(): void {
-    this.deps.metrics.frames.agentToCaller++;
-    if (this.firstAudioSent) return;
-    this.firstAudioSent = true;
-    this.deps.metrics.firstAudioSeconds.observe((Date.now() - this.startedAt) / 1000);
   }
 
   private cork(on: boolean): void {
@@ -265,7 +233,7 @@ export class MediaSession {
     this.realtime.closeAll();
     this.io.close();
     if (this.claimed !== undefined) this.deps.calls.release(this.claimed, this);
-    this.releaseSlot();
+    this.slot.release();
     this.deps.metrics.streams.inc({ reason });
     this.log.info({ reason, detail }, 'stream ended');
     this.twilio.close(STREAM_ENDINGS[reason].code, detail);

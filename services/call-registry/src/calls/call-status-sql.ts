@@ -98,7 +98,14 @@ export function streamEndOf(event: CallEvent): StreamEnd | undefined {
         ? { callSid: event.callSid, at: event.at, reason: event.reason, fromEndedEvent: false }
         : undefined;
     case 'ended':
-      return { callSid: event.callSid, at: event.at, reason: event.reason, fromEndedEvent: true };
+      // The registry's own `worker-lost` was recorded when it was published: applied again it only fills
+      // gaps (a call already ended keeps its endedAt, status and reason).
+      return {
+        callSid: event.callSid,
+        at: event.at,
+        reason: event.reason,
+        fromEndedEvent: event.reason !== 'worker-lost',
+      };
     case 'status':
     case 'transcript':
     case 'dtmf':

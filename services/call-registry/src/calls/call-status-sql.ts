@@ -132,7 +132,9 @@ const END_CALL = {
         WHEN $4::boolean OR ended_reason IS NULL OR ended_reason = 'transferred' THEN $3::text
         ELSE ended_reason END,
       updated_at = now()
-    WHERE call_sid = $1`,
+    WHERE call_sid = $1
+      -- A terminal call whose reason would stay as it is has nothing to change (not even updated_at).
+      AND NOT (call_status_rank(status) >= 4 AND ($3::text IS NULL OR ended_reason IS NOT DISTINCT FROM $3::text))`,
 };
 
 // A transfer leaves the call live; its reason only fills a gap (a later stream's own end outranks it).

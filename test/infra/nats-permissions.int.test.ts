@@ -174,6 +174,22 @@ describe('infra/nats/auth.conf', () => {
     await denied;
   });
 
+  it("lets the registry publish a lost worker's call's `ended` event, and no other call event", async () => {
+    const nc = await connectAs('registry');
+    const callSid = newCallSid();
+    await new EventPublisher(nc, log).publish(
+      { kind: 'ended', callSid, reason: 'worker-lost', at: new Date().toISOString() },
+      { msgId: `worker-lost:${callSid}:MZ-permissions`, deadlineMs: 10_000 },
+    );
+    const denied = serverError(nc, /permissions violation for publish to "events\.call\..+\.status"/i);
+    nc.publish(
+      `events.call.${callSid}.status`,
+      JSON.stringify({ kind: 'status', callSid, status: 'completed', at: new Date().toISOString() }),
+    );
+    await nc.flush();
+    await denied;
+  });
+
   it("lets the worker hear an agent's change, and not announce one", async () => {
     const worker = await connectAs('worker');
     const sub = worker.subscribe(AGENT_CHANGED_SUBJECT, { max: 1 });

@@ -9,7 +9,7 @@ import {
   ToolCallRecord,
   TranscriptRole,
 } from './call.js';
-import { StreamEndReason } from './endings.js';
+import { CallEndReason, StreamEndReason } from './endings.js';
 import { singleLine } from './text.js';
 import { WorkerId } from './workers.js';
 
@@ -68,11 +68,15 @@ export const DtmfEvent = z.object({
 });
 export type DtmfEvent = z.infer<typeof DtmfEvent>;
 
-/** The worker ended the call's stream (agent hung up, Realtime failed, drain). `detail` says more, for people. */
+/**
+ * The worker ended the call's stream (agent hung up, Realtime failed, drain), or the registry ended the call
+ * because the worker holding its stream was lost (`worker-lost`, published by the replica that ended it, `at`
+ * = the call's `endedAt`). `detail` says more, for people.
+ */
 export const EndedEvent = z.object({
   ...base,
   kind: z.literal('ended'),
-  reason: StreamEndReason,
+  reason: CallEndReason,
   detail: z.string().max(500).optional(),
 });
 export type EndedEvent = z.infer<typeof EndedEvent>;

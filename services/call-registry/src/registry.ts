@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
+import { connectBus, EventPublisher, ensureCallEventsStream, ServiceHost } from '@switchboard/bus';
 import { inboxPrefixFor, REGISTRY_SERVICE_NAME, WEBHOOKS_CHANGED_SUBJECT } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import { startHealthServer } from '@switchboard/process';
@@ -111,6 +111,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
   const workers = new WorkerWatch({
     nc,
     pool,
+    events: new EventPublisher(nc, log),
     log,
     ended: (callSids) => {
       metrics.workerLostCalls.inc(callSids.length);

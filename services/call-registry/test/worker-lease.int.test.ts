@@ -127,6 +127,44 @@ describe('the lease on media workers', () => {
     expect(ended.durationSeconds).toBeGreaterThanOrEqual(0);
     expect(await holder(lost)).toBeUndefined();
 
+    // The ending is on CALL_EVENTS once (the notifier's call.ended, the console), at the stored endedAt;
+    // the registry's own consumer applied it without changing the call.
+    const endedEvents = (callSid: string) =>
+      db.query<{ msg_id: string; payload: CallEvent }>(
+        "SELECT msg_id, payload FROM call_events WHERE call_sid = $1 AND kind = 'ended' ORDER BY id",
+        [callSid],
+      );
+    const recorded = await eventually(
+      () => endedEvents(lost),
+      (r) => r.rows.length > 0,
+    );
+    expect(recorded.rows).toEqual([
+      {
+        msg_id: `worker-lost:${lost}:MZ1`,
+        payload: {
+          kind: 'ended',
+          callSid: lost,
+          at: ended.endedAt,
+          reason: 'worker-lost',
+          detail: 'media worker w-lost was lost',
+        },
+      },
+    ]);
+    expect(await call(lost)).toEqual(ended);
+    // Applied again (another message id, a later time), it changes nothing either.
+    await publish(
+      { kind: 'ended', callSid: lost, reason: 'worker-lost', at: new Date().toISOString() },
+      `worker-lost:${lost}:again`,
+    );
+    await eventually(
+      () => endedEvents(lost),
+      (r) => r.rows.length === 2,
+    );
+    expect(await call(lost)).toEqual(ended);
+    for (const callSid of [alive, moved, transferring]) {
+      expect((await endedEvents(callSid)).rows).toEqual([]);
+    }
+
     // Both replicas saw the lapse and one of them ended the call, once.
     const endedBy = await Promise.all(
       [stack.registry, replica].map(async ({ httpPort }) => {
@@ -140,6 +178,39 @@ describe('the lease on media workers', () => {
       expect(await call(callSid)).toMatchObject({ status: 'in-progress', endedReason: null });
     }
     expect(await call(transferring)).toMatchObject({ status: 'in-progress', endedReason: 'transferred' });
+  });
+
+  it('gives a call that had ended already only the reason, and publishes no ending for it', async () => {
+    announce('w-late');
+    const callSid = await liveCall();
+    await streamStarted(callSid, 'MZ8', 'w-late');
+    await eventually(
+      () => holder(callSid),
+      (h) => h === 'w-late',
+    );
+    // Twilio's final callback came; the worker dies before its stream's stop.
+    await publish(
+      { kind: 'status', callSid, status: 'completed', durationSeconds: 3, at: new Date().toISOString() },
+      `status:${callSid}:completed`,
+    );
+    const completed = await eventually(
+      () => call(callSid),
+      (c) => c.status === 'completed',
+    );
+    silence('w-late');
+    await eventually(
+      () => holder(callSid),
+      (h) => h === undefined,
+      LEASE_MS * 5,
+    );
+    expect(await call(callSid)).toMatchObject({
+      status: 'completed',
+      endedAt: completed.endedAt,
+      durationSeconds: completed.durationSeconds,
+      endedReason: 'worker-lost',
+    });
+    const kinds = await db.query('SELECT kind FROM call_events WHERE call_sid = $1 ORDER BY id', [callSid]);
+    expect(kinds.rows.map((r) => r.kind)).toEqual(['stream', 'status']);
   });
 
   it('a registry that starts after a worker died ends its calls within one lease', async () => {

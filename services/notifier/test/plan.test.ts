@@ -58,6 +58,15 @@ describe('which webhooks an event brings', () => {
     expect(typesFor(transferred, call(), candidateTypes(transferred))).toEqual([]);
   });
 
+  it("ends a call the registry ended for a lost worker: its ended (worker-lost) event at the call's endedAt", () => {
+    const lost = call({ status: 'completed', endedAt: at(45), endedReason: 'worker-lost' });
+    const lostEvent: CallEvent = { kind: 'ended', callSid, at: at(45), reason: 'worker-lost' };
+    expect(typesFor(lostEvent, lost, candidateTypes(lostEvent))).toEqual(['call.ended']);
+    // Not for a call that another event had ended earlier (its call.ended came from that one).
+    const earlier = call({ status: 'completed', endedAt: at(40), endedReason: 'worker-lost' });
+    expect(typesFor(lostEvent, earlier, candidateTypes(lostEvent))).toEqual([]);
+  });
+
   it('gives each subscription what it asked for, for its agent, for events stored after its creation', () => {
     const event: CallEvent = {
       kind: 'transcript',

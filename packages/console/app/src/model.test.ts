@@ -108,6 +108,21 @@ describe('the console model', () => {
       at(30),
       'operator-ended',
     ]);
+    // A lost worker's call, ended by the registry: its `ended` (worker-lost) ends the live call; applied to a
+    // call already ended, it fills the reason only if there was none, as the registry does.
+    const lost = applyEvent(
+      applyEvent(viewOfCall(call), stream('started', 1), 1),
+      { kind: 'ended', callSid, reason: 'worker-lost', at: at(9) },
+      2,
+    );
+    expect([isLive(lost), lost.status, lost.endedAt, lost.endedReason]).toEqual([
+      false,
+      'completed',
+      at(9),
+      'worker-lost',
+    ]);
+    const late = applyEvent(view, { kind: 'ended', callSid, reason: 'worker-lost', at: at(40) }, 8);
+    expect([late.endedAt, late.endedReason]).toEqual([at(30), 'operator-ended']);
     // From the API: the Call's own reason.
     expect(viewOfCall({ ...call, status: 'completed', endedReason: 'agent-ended' }).endedReason).toBe(
       'agent-ended',

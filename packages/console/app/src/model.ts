@@ -1,12 +1,5 @@
 // The console's pure bookkeeping: no DOM, no I/O, unit-tested. What a call looks like as events arrive.
-import type {
-  Call,
-  CallEndReason,
-  CallEvent,
-  CallStatus,
-  StreamEndReason,
-  TranscriptSegment,
-} from '@switchboard/contracts';
+import type { Call, CallEndReason, CallEvent, CallStatus, TranscriptSegment } from '@switchboard/contracts';
 
 const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const RANK: Record<CallStatus, number> = {
@@ -139,7 +132,8 @@ export function applyEvent(view: CallView, event: CallEvent, seq: number): CallV
       return next;
     case 'ended':
       next.timeline = addTimeline(view.timeline, { at: event.at, label: `ended (${event.reason})` });
-      return streamEnded(next, event.at, event.reason, true);
+      // The registry's `worker-lost` fills gaps only, as the registry applies it.
+      return streamEnded(next, event.at, event.reason, event.reason !== 'worker-lost');
     case 'recording':
       next.timeline = addTimeline(view.timeline, {
         at: event.at,
@@ -162,7 +156,7 @@ export function applyEvent(view: CallView, event: CallEvent, seq: number): CallV
 function streamEnded(
   view: CallView,
   at: string,
-  reason: StreamEndReason | undefined,
+  reason: CallEndReason | undefined,
   fromEndedEvent: boolean,
 ): CallView {
   if (reason === 'replaced') return view;

@@ -98,7 +98,14 @@ export function streamEndOf(event: CallEvent): StreamEnd | undefined {
         ? { callSid: event.callSid, at: event.at, reason: event.reason, fromEndedEvent: false }
         : undefined;
     case 'ended':
-      return { callSid: event.callSid, at: event.at, reason: event.reason, fromEndedEvent: true };
+      // The registry's own `worker-lost` was recorded when it was published: applied again it only fills
+      // gaps (a call already ended keeps its endedAt, status and reason).
+      return {
+        callSid: event.callSid,
+        at: event.at,
+        reason: event.reason,
+        fromEndedEvent: event.reason !== 'worker-lost',
+      };
     case 'status':
     case 'transcript':
     case 'dtmf':
@@ -125,7 +132,9 @@ const END_CALL = {
         WHEN $4::boolean OR ended_reason IS NULL OR ended_reason = 'transferred' THEN $3::text
         ELSE ended_reason END,
       updated_at = now()
-    WHERE call_sid = $1`,
+    WHERE call_sid = $1
+      -- A terminal call whose reason would stay as it is has nothing to change (not even updated_at).
+      AND NOT (call_status_rank(status) >= 4 AND ($3::text IS NULL OR ended_reason IS NOT DISTINCT FROM $3::text))`,
 };
 
 // A transfer leaves the call live; its reason only fills a gap (a later stream's own end outranks it).

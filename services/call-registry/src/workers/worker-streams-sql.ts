@@ -1,4 +1,5 @@
-import type { StreamEvent } from '@switchboard/contracts';
+import type { EventSink } from '@switchboard/bus';
+import type { EndedEvent, StreamEvent } from '@switchboard/contracts';
 import type pg from 'pg';
 import { applyStreamEnd, lockCall } from '../calls/call-status-sql.js';
 import { withDbRetry } from '../db/retry.js';
@@ -49,8 +50,20 @@ const TAKE_LOST_STREAM = {
   name: 'take_lost_worker_stream',
   text: `
     DELETE FROM worker_streams WHERE call_sid = $1 AND stream_sid = $2 AND worker_id = $3
-    RETURNING (SELECT ended_reason FROM calls WHERE call_sid = $1) AS ended_reason`,
+    RETURNING (SELECT ended_reason FROM calls WHERE call_sid = $1) AS ended_reason,
+      (SELECT call_status_rank(status) >= 4 FROM calls WHERE call_sid = $1) AS terminal`,
 };
+
+const ENDED_AT = {
+  name: 'lost_worker_call_ended_at',
+  text: 'SELECT ended_at FROM calls WHERE call_sid = $1',
+};
+
+/**
+ * How long the `ended` event of a lost worker's call may take to be stored: the call's lock is held meanwhile,
+ * so past this the ending is rolled back and tried again at the next lease check.
+ */
+export const WORKER_LOST_PUBLISH_MS = 5_000;
 
 const FORGET_LEASE = {
   name: 'forget_worker_lease',
@@ -62,8 +75,18 @@ const FORGET_LEASE = {
  * completed, endedAt, durationSeconds from the answer; a terminal call keeps its facts and gets the reason
  * only if it had none) with the reason `worker-lost` — except a call being transferred (a person has it, or
  * is being dialled). Returns the callSids this registry ended (none for rows another replica took first).
+ *
+ * A call this ends (it was not terminal yet) gets an `ended` event on CALL_EVENTS (`worker-lost`, `at` = its
+ * endedAt) for the notifier's `call.ended` and the console: published before the transaction commits, so
+ * either both happen or the ending is tried again (the same message id stores the event once). Were the
+ * commit lost after the publish, the registry's own consumer ends the call from the event.
  */
-export async function endLostWorkerStreams(pool: pg.Pool, workerId: string, at: Date): Promise<string[]> {
+export async function endLostWorkerStreams(
+  pool: pg.Pool,
+  events: EventSink,
+  workerId: string,
+  at: Date,
+): Promise<string[]> {
   const { rows } = await withDbRetry(() =>
     pool.query<{ call_sid: string; stream_sid: string }>({ ...LOST_WORKER_STREAMS, values: [workerId] }),
   );
@@ -72,7 +95,7 @@ export async function endLostWorkerStreams(pool: pg.Pool, workerId: string, at: 
     const took = await withDbRetry(() =>
       inTransaction(pool, async (client) => {
         await lockCall(client, callSid);
-        const taken = await client.query<{ ended_reason: string | null }>({
+        const taken = await client.query<{ ended_reason: string | null; terminal: boolean | null }>({
           ...TAKE_LOST_STREAM,
           values: [callSid, streamSid, workerId],
         });
@@ -84,6 +107,24 @@ export async function endLostWorkerStreams(pool: pg.Pool, workerId: string, at: 
           reason: 'worker-lost',
           fromEndedEvent: false,
         });
+        // A call already terminal had its ending (and its `call.ended`) from the event that ended it.
+        if (row.terminal === false) {
+          const stored = await client.query<{ ended_at: Date }>({ ...ENDED_AT, values: [callSid] });
+          const endedAt = stored.rows[0]?.ended_at;
+          if (endedAt) {
+            const event: EndedEvent = {
+              kind: 'ended',
+              callSid,
+              at: endedAt.toISOString(),
+              reason: 'worker-lost',
+              detail: `media worker ${workerId} was lost`,
+            };
+            await events.publish(event, {
+              msgId: `worker-lost:${callSid}:${streamSid}`,
+              deadlineMs: WORKER_LOST_PUBLISH_MS,
+            });
+          }
+        }
         return true;
       }),
     );

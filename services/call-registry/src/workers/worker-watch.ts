@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { parseMessage } from '@switchboard/bus';
+import { type EventSink, parseMessage } from '@switchboard/bus';
 import { WORKER_SUBJECTS, WorkerAnnouncement } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type pg from 'pg';
@@ -19,6 +19,8 @@ export const FALLBACK_LEASE_MS = 4_000;
 export interface WorkerWatchDeps {
   nc: NatsConnection;
   pool: pg.Pool;
+  /** Where the `ended` (`worker-lost`) event of each call this replica ends goes (CALL_EVENTS). */
+  events: EventSink;
   log: Logger;
   /** The calls ended for a lost worker (their cached lookups are stale). */
   ended: (callSids: string[]) => void;
@@ -118,7 +120,12 @@ export class WorkerWatch {
     for (const { workerId, lastHeardAt } of [...this.lost.values()]) {
       if (this.stopped) return;
       try {
-        const ended = await endLostWorkerStreams(this.deps.pool, workerId, new Date(lastHeardAt));
+        const ended = await endLostWorkerStreams(
+          this.deps.pool,
+          this.deps.events,
+          workerId,
+          new Date(lastHeardAt),
+        );
         this.lost.delete(workerId);
         if (ended.length > 0) {
           this.deps.log.warn({ workerId, calls: ended.length }, 'media worker lost: its calls ended');

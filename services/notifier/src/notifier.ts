@@ -66,6 +66,7 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
     fanOutFloor,
     attemptTimeoutMs: config.attemptTimeoutMs,
     retryBudgetMs: config.retryBudgetMs,
+    recordingWaitMs: config.recordingWaitMs,
     ackWaitMs: config.ackWaitMs,
     replicas: config.jetstreamReplicas,
     maxConcurrency: config.maxConcurrency,

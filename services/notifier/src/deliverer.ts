@@ -15,6 +15,7 @@ import type { AckFloor } from './ack-floor.js';
 import { type PostOutcome, postJson } from './http-post.js';
 import { KeyedPull } from './keyed-pull.js';
 import { awaitsRecording, type RecordingDecision, recordingDecision, withRecording } from './plan.js';
+import type { RecordingsOver } from './recordings-over.js';
 import { budgetSpent, retryGapMs, waitBehindMs } from './retry-schedule.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -44,6 +45,8 @@ export interface DelivererDeps {
   retryBudgetMs: number;
   /** How long after a recorded call ends its `call.ended` waits for the recording (`WEBHOOK_RECORDING_WAIT_MS`). */
   recordingWaitMs: number;
+  /** Calls whose recording the fan-out saw end without one. */
+  recordingsOver?: RecordingsOver;
   ackWaitMs: number;
   /** Replicas of its durable consumer (`JETSTREAM_REPLICAS`). */
   replicas: number;
@@ -199,7 +202,8 @@ export class Deliverer {
         return undefined;
       });
     if (current === null) return { kind: 'send', recording: null };
-    return recordingDecision(reported.data, current, Date.now(), this.deps.recordingWaitMs);
+    const over = this.deps.recordingsOver?.has(delivery.callSid) ?? false;
+    return recordingDecision(reported.data, current, Date.now(), this.deps.recordingWaitMs, over);
   }
 
   private async attempt(url: string, secret: string, delivery: WebhookDelivery): Promise<PostOutcome> {

@@ -182,8 +182,8 @@ export function planDeliveries(input: {
  * now (undefined when the registry could not be asked).
  * - `send` with the recording to add (null: send the body as it is);
  * - `hold`: ask again shortly (the delivery goes back to its stream with a delay).
- * A recording that ended `absent` or `failed` leaves the Call without one, which nothing here can tell from
- * one not ready yet: such a report waits the whole bound.
+ * A recording that ended `absent` or `failed` leaves the Call without one, which the Call cannot tell from one
+ * not ready yet: `over` says this replica saw the recording end so (else the report waits the whole bound).
  */
 export type RecordingDecision = { kind: 'send'; recording: CallRecording | null } | { kind: 'hold' };
 
@@ -197,9 +197,11 @@ export function recordingDecision(
   current: Call | undefined,
   now: number,
   waitMs: number,
+  over = false,
 ): RecordingDecision {
   if (!awaitsRecording(reported)) return { kind: 'send', recording: null };
   if (current?.recording) return { kind: 'send', recording: current.recording };
+  if (over) return { kind: 'send', recording: null };
   const endedAt = Date.parse(reported.endedAt ?? '');
   if (Number.isNaN(endedAt) || now - endedAt >= waitMs) return { kind: 'send', recording: null };
   return { kind: 'hold' };

@@ -160,6 +160,11 @@ describe('a recorded call’s report and its recording', () => {
       kind: 'send',
       recording: null,
     });
+    // This replica saw the recording end without one (absent, failed): no reason to wait.
+    expect(recordingDecision(ended, ended, endMs + 1_000, waitMs, true)).toEqual({
+      kind: 'send',
+      recording: null,
+    });
     expect(recordingDecision({ ...ended, endedAt: null }, ended, endMs, waitMs)).toEqual({
       kind: 'send',
       recording: null,

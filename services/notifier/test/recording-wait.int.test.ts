@@ -75,6 +75,30 @@ describe('a recorded call’s end-of-call report waits for its recording', () =>
     expect(data.call.recording).toBeNull();
   });
 
+  it('sends the report at once when Twilio says the recording is absent (too short)', async () => {
+    await s.subscribe(['call.ended']);
+    const callSid = await placeCall(s, { agentId: 'recorder' });
+    const call = await s.client.callBySid({ callSid });
+    const sid = recordingSid(callSid);
+    await s.events.publish(
+      {
+        kind: 'recording',
+        callSid,
+        at: new Date().toISOString(),
+        recordingSid: sid,
+        status: 'absent',
+        errorCode: '16101',
+      },
+      { msgId: `recording.${sid}.absent` },
+    );
+    const [ended] = await eventually(
+      async () => delivered(callSid, 'call.ended'),
+      (list) => list.length > 0,
+    );
+    expect(Date.now() - Date.parse(call.endedAt ?? '')).toBeLessThan(WAIT_MS);
+    expect(ended?.json.data).not.toHaveProperty('recording');
+  });
+
   it('does not hold the report of a call whose agent does not record', async () => {
     await s.subscribe(['call.ended']);
     const callSid = await placeCall(s);

@@ -18,6 +18,8 @@ export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 export const DEFAULT_RETRY_BUDGET_MS = 24 * 60 * 60_000;
 /** How long JetStream waits for a delivery's or an event's acknowledgement before giving it to another replica. */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
+/** How long after a recorded call ends its `call.ended` waits for Twilio's recording. */
+export const DEFAULT_RECORDING_WAIT_MS = 120_000;
 /** HTTP attempts one replica makes at once. */
 export const DEFAULT_MAX_CONCURRENCY = 256;
 /** One registry request. */
@@ -31,6 +33,7 @@ const EnvSchema = z
     WEBHOOK_ALLOW_PRIVATE_URLS: envBoolean,
     WEBHOOK_ATTEMPT_TIMEOUT_MS: envMilliseconds(DEFAULT_ATTEMPT_TIMEOUT_MS),
     WEBHOOK_RETRY_BUDGET_MS: envMilliseconds(DEFAULT_RETRY_BUDGET_MS),
+    WEBHOOK_RECORDING_WAIT_MS: envMilliseconds(DEFAULT_RECORDING_WAIT_MS),
     NOTIFIER_ACK_WAIT_MS: envMilliseconds(DEFAULT_ACK_WAIT_MS),
     NOTIFIER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_MAX_CONCURRENCY),
     REGISTRY_TIMEOUT_MS: envMilliseconds(DEFAULT_REGISTRY_TIMEOUT_MS),
@@ -54,6 +57,8 @@ export interface NotifierConfig {
   allowPrivateUrls: boolean;
   attemptTimeoutMs: number;
   retryBudgetMs: number;
+  /** A recorded call's `call.ended` waits this long after the call's end for its recording. */
+  recordingWaitMs: number;
   ackWaitMs: number;
   maxConcurrency: number;
   registryTimeoutMs: number;
@@ -70,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined>): NotifierCon
     allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     attemptTimeoutMs: e.WEBHOOK_ATTEMPT_TIMEOUT_MS,
     retryBudgetMs: e.WEBHOOK_RETRY_BUDGET_MS,
+    recordingWaitMs: e.WEBHOOK_RECORDING_WAIT_MS,
     ackWaitMs: e.NOTIFIER_ACK_WAIT_MS,
     maxConcurrency: e.NOTIFIER_MAX_CONCURRENCY,
     registryTimeoutMs: e.REGISTRY_TIMEOUT_MS,

@@ -2,6 +2,7 @@ import { AckPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decodeJson, type RegistryClient } from '@switchboard/bus';
 import {
+  Call,
   NOTIFIER_DELIVERIES_CONSUMER,
   SwitchboardError,
   WEBHOOK_DELIVERIES_STREAM,
@@ -13,6 +14,8 @@ import { Webhook } from 'standardwebhooks';
 import type { AckFloor } from './ack-floor.js';
 import { type PostOutcome, postJson } from './http-post.js';
 import { KeyedPull } from './keyed-pull.js';
+import { awaitsRecording, type RecordingDecision, recordingDecision, withRecording } from './plan.js';
+import type { RecordingsOver } from './recordings-over.js';
 import { budgetSpent, retryGapMs, waitBehindMs } from './retry-schedule.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -24,6 +27,8 @@ const DEAD_LETTER_RETRY_MS = 5_000;
 const FAN_OUT_WAIT_MS = 2_000;
 /** Of one subject, at most this many deliveries are looked at to find whether one is ahead. */
 const MAX_SCAN = 10_000;
+/** Between two looks at the registry while a `call.ended` waits for the call's recording. */
+export const RECORDING_POLL_MS = 1_000;
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'dead-lettered' | 'waiting' | 'dropped';
 
@@ -31,13 +36,17 @@ export interface DelivererDeps {
   nc: NatsConnection;
   jsm: JetStreamManager;
   log: Logger;
-  registry: Pick<RegistryClient, 'webhookFailedAdd'>;
+  registry: Pick<RegistryClient, 'webhookFailedAdd' | 'callBySid'>;
   registryTimeoutMs: number;
   subscriptions: Subscriptions;
   /** The fan-out's consumer of CALL_EVENTS: up to where every event's deliveries are queued. */
   fanOutFloor: AckFloor;
   attemptTimeoutMs: number;
   retryBudgetMs: number;
+  /** How long after a recorded call ends its `call.ended` waits for the recording (`WEBHOOK_RECORDING_WAIT_MS`). */
+  recordingWaitMs: number;
+  /** Calls whose recording the fan-out saw end without one. */
+  recordingsOver?: RecordingsOver;
   ackWaitMs: number;
   /** Replicas of its durable consumer (`JETSTREAM_REPLICAS`). */
   replicas: number;
@@ -113,7 +122,7 @@ export class Deliverer {
       msg.term();
       return;
     }
-    const delivery = parsed.data;
+    let delivery = parsed.data;
     const queuedAt = Math.floor(Number(msg.info.timestampNanos) / 1_000_000);
     const subscription = await this.deps.subscriptions.get(delivery.webhookId);
     if (!subscription) {
@@ -133,6 +142,17 @@ export class Deliverer {
       msg.nak(waitBehindMs(Date.now() - queuedAt));
       observe?.('waiting', delivery.type);
       return;
+    }
+    if (delivery.type === 'call.ended') {
+      const decision = await this.recordingFor(delivery);
+      if (decision.kind === 'hold') {
+        // Back to the stream (no timer of ours): later deliveries of this call and subscription wait behind it.
+        msg.nak(RECORDING_POLL_MS);
+        observe?.('waiting', delivery.type);
+        return;
+      }
+      if (decision.recording)
+        delivery = { ...delivery, body: withRecording(delivery.body, decision.recording) };
     }
     msg.working();
     const started = performance.now();
@@ -159,6 +179,31 @@ export class Deliverer {
       return;
     }
     await this.deadLetter(msg, delivery, streak.attempts, outcome.error, queuedAt);
+  }
+
+  /** Whether a `call.ended` goes now (with the recording it gained since, if any) or waits for it. */
+  private async recordingFor(delivery: WebhookDelivery): Promise<RecordingDecision> {
+    let body: { data?: { call?: unknown } } | undefined;
+    try {
+      body = JSON.parse(delivery.body) as typeof body;
+    } catch {
+      // Not ours to fix here: sent as it is.
+    }
+    const reported = Call.safeParse(body?.data?.call);
+    if (!reported.success || !awaitsRecording(reported.data)) return { kind: 'send', recording: null };
+    const current = await this.deps.registry
+      .callBySid({ callSid: delivery.callSid }, { timeoutMs: this.deps.registryTimeoutMs })
+      .catch((err: unknown) => {
+        if (err instanceof SwitchboardError && err.code === 'CALL_NOT_FOUND') return null;
+        this.deps.log.debug(
+          { err: { message: (err as Error).message } },
+          'registry not asked about the recording',
+        );
+        return undefined;
+      });
+    if (current === null) return { kind: 'send', recording: null };
+    const over = this.deps.recordingsOver?.has(delivery.callSid) ?? false;
+    return recordingDecision(reported.data, current, Date.now(), this.deps.recordingWaitMs, over);
   }
 
   private async attempt(url: string, secret: string, delivery: WebhookDelivery): Promise<PostOutcome> {

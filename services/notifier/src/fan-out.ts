@@ -13,6 +13,7 @@ import type { Logger } from '@switchboard/logger';
 import type { AckFloor } from './ack-floor.js';
 import { KeyedPull } from './keyed-pull.js';
 import { candidateTypes, planDeliveries, typesFor, wants } from './plan.js';
+import { RECORDING_NEVER_STATUSES, type RecordingsOver } from './recordings-over.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** Calls whose start and end this replica remembers (the oldest forgotten first). */
@@ -39,6 +40,8 @@ export interface FanOutDeps {
   registryFloor: AckFloor;
   deliveries: Pick<DeliveryPublisher, 'queue'>;
   ackWaitMs: number;
+  /** Calls whose recording ended without one, noted here for the deliverer's waiting reports. */
+  recordingsOver?: RecordingsOver;
   /** Replicas of its durable consumer (`JETSTREAM_REPLICAS`). */
   replicas: number;
   observe?: (outcome: FanOutOutcome, deliveries: number) => void;
@@ -131,6 +134,8 @@ export class FanOut {
       return undefined;
     }
     const event = parsed.data;
+    if (event.kind === 'recording' && RECORDING_NEVER_STATUSES.has(event.status))
+      this.deps.recordingsOver?.add(event.callSid);
     const candidates = candidateTypes(event);
     const subscriptions = [...(await this.deps.subscriptions.all()).values()];
     // Cheap first look, before asking anyone: does any subscription want one of these, whatever the agent?

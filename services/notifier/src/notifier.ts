@@ -16,6 +16,7 @@ import type { NotifierConfig } from './config.js';
 import { Deliverer } from './deliverer.js';
 import { FanOut } from './fan-out.js';
 import { createMetrics } from './metrics.js';
+import { RecordingsOver } from './recordings-over.js';
 import { Subscriptions } from './subscriptions.js';
 
 /** Between two looks for CALL_EVENTS while the registry has not created it yet. */
@@ -56,6 +57,7 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
   const fanOutFloor = new AckFloor(jsm, CALL_EVENTS_STREAM, NOTIFIER_EVENTS_CONSUMER);
   const publisher = new DeliveryPublisher(nc, log);
 
+  const recordingsOver = new RecordingsOver();
   const deliverer = new Deliverer({
     nc,
     jsm,
@@ -66,6 +68,8 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
     fanOutFloor,
     attemptTimeoutMs: config.attemptTimeoutMs,
     retryBudgetMs: config.retryBudgetMs,
+    recordingWaitMs: config.recordingWaitMs,
+    recordingsOver,
     ackWaitMs: config.ackWaitMs,
     replicas: config.jetstreamReplicas,
     maxConcurrency: config.maxConcurrency,
@@ -86,6 +90,7 @@ export async function startNotifier({ config, log, nc: givenNc }: NotifierDeps):
     registryFloor,
     deliveries: publisher,
     ackWaitMs: config.ackWaitMs,
+    recordingsOver,
     replicas: config.jetstreamReplicas,
     observe: (outcome, queued) => {
       metrics.events.inc({ outcome });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   type Call,
   type CallEvent,
+  type CallRecording,
   TERMINAL_STATUSES,
   type Transcript,
   type WebhookDelivery,
@@ -172,4 +173,44 @@ export function planDeliveries(input: {
     }
   }
   return deliveries;
+}
+
+/**
+ * What to do with a `call.ended` delivery about a call whose agent records (`record: true`): Twilio's recording
+ * is normally ready a few seconds after the call ends, so the report waits for it, up to `waitMs` after the
+ * call's `endedAt`. `reported` is the Call in the delivery's body; `current` the Call as the registry has it
+ * now (undefined when the registry could not be asked).
+ * - `send` with the recording to add (null: send the body as it is);
+ * - `hold`: ask again shortly (the delivery goes back to its stream with a delay).
+ * A recording that ended `absent` or `failed` leaves the Call without one, which the Call cannot tell from one
+ * not ready yet: `over` says this replica saw the recording end so (else the report waits the whole bound).
+ */
+export type RecordingDecision = { kind: 'send'; recording: CallRecording | null } | { kind: 'hold' };
+
+/** Whether a `call.ended` about this Call may still gain a recording (so the registry is worth asking). */
+export function awaitsRecording(reported: Call): boolean {
+  return reported.agent.record === true && reported.recording === null;
+}
+
+export function recordingDecision(
+  reported: Call,
+  current: Call | undefined,
+  now: number,
+  waitMs: number,
+  over = false,
+): RecordingDecision {
+  if (!awaitsRecording(reported)) return { kind: 'send', recording: null };
+  if (current?.recording) return { kind: 'send', recording: current.recording };
+  if (over) return { kind: 'send', recording: null };
+  const endedAt = Date.parse(reported.endedAt ?? '');
+  if (Number.isNaN(endedAt) || now - endedAt >= waitMs) return { kind: 'send', recording: null };
+  return { kind: 'hold' };
+}
+
+/** A `call.ended` body with the recording that came after it was built (in `data.recording` and `data.call`). */
+export function withRecording(body: string, recording: CallRecording): string {
+  const parsed = JSON.parse(body) as { data: { call: Call; recording?: CallRecording } };
+  parsed.data.call = { ...parsed.data.call, recording };
+  parsed.data.recording = recording;
+  return JSON.stringify(parsed);
 }

@@ -10,6 +10,7 @@ describe('the notifier settings', () => {
       retryBudgetMs: 24 * 60 * 60_000,
       allowPrivateUrls: false,
       ackWaitMs: 30_000,
+      recordingWaitMs: 120_000,
     });
   });
 
@@ -18,6 +19,8 @@ describe('the notifier settings', () => {
       retryBudgetMs: 1_500,
       attemptTimeoutMs: 300,
     });
+    expect(loadConfig({ WEBHOOK_RECORDING_WAIT_MS: '1500' }).recordingWaitMs).toBe(1_500);
+    expect(() => loadConfig({ WEBHOOK_RECORDING_WAIT_MS: '0' })).toThrow(/WEBHOOK_RECORDING_WAIT_MS/);
     expect(() => loadConfig({ NOTIFIER_ACK_WAIT_MS: '15000' })).toThrow(ConfigError);
     expect(() => loadConfig({ NOTIFIER_ACK_WAIT_MS: '15000' })).toThrow(/NOTIFIER_ACK_WAIT_MS/);
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_URLS/);

@@ -1,6 +1,14 @@
 import type { Call, CallEvent, WebhookWithSecret } from '@switchboard/contracts';
 import { describe, expect, it } from 'vitest';
-import { candidateTypes, deliveryIdFor, planDeliveries, typesFor } from '../src/plan.js';
+import {
+  awaitsRecording,
+  candidateTypes,
+  deliveryIdFor,
+  planDeliveries,
+  recordingDecision,
+  typesFor,
+  withRecording,
+} from '../src/plan.js';
 
 const callSid = `CA${'a'.repeat(32)}`;
 const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, s)).toISOString();
@@ -109,5 +117,85 @@ describe('which webhooks an event brings', () => {
       deliveryIdFor('wh_000000000000000000000001', 'call.status', callSid, 'status:2'),
     );
     expect(a).toMatch(/^msg_[A-Za-z0-9_-]{32}$/);
+  });
+});
+
+describe('a recorded call’s report and its recording', () => {
+  const recording = { sid: `RE${'b'.repeat(32)}`, durationSeconds: 12, channels: 2 };
+  const recordingAgent = {
+    id: 'rec',
+    instructions: 'Help.',
+    voice: 'alloy',
+    model: 'gpt-realtime',
+    record: true,
+  };
+  const ended = call({ status: 'completed', endedAt: at(10), agent: recordingAgent });
+  const endMs = Date.parse(at(10));
+  const waitMs = 120_000;
+
+  it('sends at once when the agent does not record, or the report already has the recording', () => {
+    const plain = call({ status: 'completed', endedAt: at(10) });
+    expect(awaitsRecording(plain)).toBe(false);
+    expect(recordingDecision(plain, undefined, endMs, waitMs)).toEqual({ kind: 'send', recording: null });
+    const withIt = { ...ended, recording };
+    expect(awaitsRecording(withIt)).toBe(false);
+    expect(recordingDecision(withIt, withIt, endMs, waitMs)).toEqual({ kind: 'send', recording: null });
+    expect(awaitsRecording({ ...ended, agent: { ...recordingAgent, record: false } })).toBe(false);
+  });
+
+  it('holds the report until the registry has the recording, then sends it with it', () => {
+    expect(awaitsRecording(ended)).toBe(true);
+    expect(recordingDecision(ended, ended, endMs + 3_000, waitMs)).toEqual({ kind: 'hold' });
+    // The registry could not be asked: still within the bound, so asked again later.
+    expect(recordingDecision(ended, undefined, endMs + 3_000, waitMs)).toEqual({ kind: 'hold' });
+    expect(recordingDecision(ended, { ...ended, recording }, endMs + 3_000, waitMs)).toEqual({
+      kind: 'send',
+      recording,
+    });
+    // Came after the bound (a retried attempt): still added, so every attempt of the delivery says the same.
+    expect(recordingDecision(ended, { ...ended, recording }, endMs + waitMs + 1, waitMs)).toEqual({
+      kind: 'send',
+      recording,
+    });
+  });
+
+  it('sends without the recording once the bound has passed since the call ended', () => {
+    expect(recordingDecision(ended, ended, endMs + waitMs - 1, waitMs)).toEqual({ kind: 'hold' });
+    expect(recordingDecision(ended, ended, endMs + waitMs, waitMs)).toEqual({
+      kind: 'send',
+      recording: null,
+    });
+    expect(recordingDecision(ended, undefined, endMs + waitMs, waitMs)).toEqual({
+      kind: 'send',
+      recording: null,
+    });
+    // This replica saw the recording end without one (absent, failed): no reason to wait.
+    expect(recordingDecision(ended, ended, endMs + 1_000, waitMs, true)).toEqual({
+      kind: 'send',
+      recording: null,
+    });
+    expect(recordingDecision({ ...ended, endedAt: null }, ended, endMs, waitMs)).toEqual({
+      kind: 'send',
+      recording: null,
+    });
+  });
+
+  it('adds the recording to the report’s data and its Call, keeping the rest as it was', () => {
+    const body = JSON.stringify({
+      type: 'call.ended',
+      timestamp: at(10),
+      data: { call: ended, transcript: { segments: [] }, endedReason: 'agent-ended' },
+    });
+    const patched = JSON.parse(withRecording(body, recording));
+    expect(patched).toEqual({
+      type: 'call.ended',
+      timestamp: at(10),
+      data: {
+        call: { ...ended, recording },
+        transcript: { segments: [] },
+        endedReason: 'agent-ended',
+        recording,
+      },
+    });
   });
 });

@@ -86,11 +86,17 @@ export async function startNotifierStack(
 /** One call as the gateway and a worker report it: registered, streamed, spoken, ended by the agent, completed. */
 export async function placeCall(
   s: Pick<NotifierStack, 'client' | 'events'>,
-  options: { callSid?: string; turns?: number } = {},
+  options: { callSid?: string; turns?: number; agentId?: string } = {},
 ): Promise<string> {
   const callSid = options.callSid ?? newCallSid();
   const streamSid = `MZ${callSid.slice(2)}`;
-  await s.client.callCreate({ callSid, direction: 'inbound', from: '+15551230000', to: '+15559870000' });
+  await s.client.callCreate({
+    callSid,
+    direction: 'inbound',
+    from: '+15551230000',
+    to: '+15559870000',
+    ...(options.agentId ? { agentId: options.agentId } : {}),
+  });
   const t0 = Date.now();
   const at = (ms: number) => new Date(t0 + ms).toISOString();
   const events: Array<[CallEvent, string]> = [

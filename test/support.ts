@@ -18,6 +18,11 @@ export const NATS_USERS = {
   ops: { user: 'ops', password: 'ops-test', env: 'NATS_OPS_PASSWORD' },
 } as const;
 
+/** A service's NATS settings as `role`'s user of infra/nats/auth.conf, on the server(s) at `url`. */
+export function natsEnvFor(url: string, role: keyof typeof NATS_USERS): Record<string, string> {
+  return { NATS_URL: url, NATS_USER: NATS_USERS[role].user, NATS_PASSWORD: NATS_USERS[role].password };
+}
+
 /**
  * infra/nats/auth.conf reads the passwords from nats-server's environment, which a test's nats-server
  * inherits from the test process (vitest runs each file in a process of its own).

@@ -14,7 +14,7 @@ import {
   type TestDatabase,
   TestNatsCluster,
 } from '@switchboard/testkit';
-import { NATS_AUTH_CONF, NATS_USERS, REPO_ROOT, setNatsPasswordsInEnv, testDatabase } from '../support.js';
+import { NATS_AUTH_CONF, natsEnvFor, REPO_ROOT, setNatsPasswordsInEnv, testDatabase } from '../support.js';
 
 // switchboard as a cluster on loopback: three clustered nats-servers with the per-service users of
 // infra/nats/auth.conf, and two replicas of every service, each a process of its own (`node
@@ -72,11 +72,7 @@ export async function startClusterStack(options: ClusterStackOptions = {}): Prom
   const publicBaseUrl = `http://127.0.0.1:${await freePort()}`;
   const mediaUrl = `ws://127.0.0.1:${await freePort()}${MEDIA_STREAM_PATH}`;
   const started: Replica[] = [];
-  const natsEnv = (role: 'registry' | 'gateway' | 'worker') => ({
-    NATS_URL: nats.url,
-    NATS_USER: NATS_USERS[role].user,
-    NATS_PASSWORD: NATS_USERS[role].password,
-  });
+  const natsEnv = (role: 'registry' | 'gateway' | 'worker') => natsEnvFor(nats.url, role);
   const start = async (service: ServiceName, index: number, env: Record<string, string>) => {
     const port = await freePort();
     const name = `${service}-${index + 1}`;

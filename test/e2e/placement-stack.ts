@@ -15,7 +15,14 @@ import {
   TwilioMediaClient,
 } from '@switchboard/testkit';
 import { type Gateway, loadConfig as gatewayConfig, startGateway } from '@switchboard/webhook-gateway';
-import { log, NATS_AUTH_CONF, NATS_USERS, setNatsPasswordsInEnv, testDatabase } from '../support.js';
+import {
+  log,
+  NATS_AUTH_CONF,
+  NATS_USERS,
+  natsEnvFor,
+  setNatsPasswordsInEnv,
+  testDatabase,
+} from '../support.js';
 
 export const AUTH_TOKEN = 'placement-auth-token';
 
@@ -52,11 +59,7 @@ export async function startPlacementStack(): Promise<PlacementStack> {
     testDatabase(),
     FakeRealtimeServer.start(),
   ]);
-  const natsEnv = (role: Role) => ({
-    NATS_URL: nats.url,
-    NATS_USER: NATS_USERS[role].user,
-    NATS_PASSWORD: NATS_USERS[role].password,
-  });
+  const natsEnv = (role: Role) => natsEnvFor(nats.url, role);
   const registry = await startRegistry({
     config: registryConfig({
       DATABASE_URL: db.url,

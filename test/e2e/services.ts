@@ -7,7 +7,7 @@ import {
 } from '@switchboard/media-worker';
 import { freePort, type TestDatabase, TestNatsServer } from '@switchboard/testkit';
 import { type Gateway, loadConfig as gatewayConfig, startGateway } from '@switchboard/webhook-gateway';
-import { log, NATS_AUTH_CONF, NATS_USERS, setNatsPasswordsInEnv, testDatabase } from '../support.js';
+import { log, NATS_AUTH_CONF, natsEnvFor, setNatsPasswordsInEnv, testDatabase } from '../support.js';
 
 export interface ServicesOptions {
   authToken: string;
@@ -41,11 +41,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     TestNatsServer.start({ configFile: NATS_AUTH_CONF }),
     testDatabase(),
   ]);
-  const natsEnv = (role: 'registry' | 'gateway' | 'worker') => ({
-    NATS_URL: nats.url,
-    NATS_USER: NATS_USERS[role].user,
-    NATS_PASSWORD: NATS_USERS[role].password,
-  });
+  const natsEnv = (role: 'registry' | 'gateway' | 'worker') => natsEnvFor(nats.url, role);
   const registry = await startRegistry({
     config: registryConfig({
       DATABASE_URL: db.url,

@@ -1,3 +1,4 @@
+export { type AgentChangeListener, watchAgentChanges } from './agent-changes.js';
 export { type BusOptions, connectBus } from './connect.js';
 export { type ConnectionState, connectionState } from './connection-state.js';
 export { DeliveryPublisher, ensureDeliveriesStream } from './deliveries.js';

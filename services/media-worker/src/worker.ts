@@ -1,6 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectBus, connectionState, EventPublisher, registryClient } from '@switchboard/bus';
+import {
+  connectBus,
+  connectionState,
+  EventPublisher,
+  registryClient,
+  watchAgentChanges,
+} from '@switchboard/bus';
 import { inboxPrefixFor, WORKER_SERVICE_NAME } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 import type { WebSocket } from 'ws';
@@ -18,7 +24,6 @@ import { WorkerSlots } from './placement/worker-slots.js';
 import { createMediaServer } from './server.js';
 import { ToolClient } from './tools/tool-client.js';
 import { TWILIO_CLOSE_GRACE_MS } from './twilio-socket.js';
-import { watchAgentChanges } from './warm/agent-changes.js';
 import { KeptGreetings } from './warm/kept-greetings.js';
 import { WarmSessions } from './warm/warm-sessions.js';
 

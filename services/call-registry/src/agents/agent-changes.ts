@@ -1,6 +1,6 @@
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeJson } from '@switchboard/bus';
-import { AGENT_CHANGED_SUBJECT, AgentChanged } from '@switchboard/contracts';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { watchAgentChanges } from '@switchboard/bus';
+import { AGENT_CHANGED_SUBJECT } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
 
 // Where a registry replica announces that it wrote an agent; every replica listens, and so do the workers.
@@ -25,19 +25,13 @@ export interface AgentChangesDeps {
  * and no agent is held longer than `AGENT_CACHE_MAX_AGE_MS`.
  */
 export class AgentChanges {
-  private readonly subscription: Subscription;
+  private readonly stopWatching: () => void;
 
   private constructor(private readonly deps: AgentChangesDeps) {
-    this.subscription = deps.nc.subscribe(AGENT_CHANGED_SUBJECT, {
-      callback: (err, msg) => {
-        if (err) return;
-        const decoded = decodeJson(msg.data);
-        const notice = decoded.ok ? AgentChanged.safeParse(decoded.value) : undefined;
-        if (notice?.success) deps.forget(notice.data.id);
-        else deps.forgetAll();
-      },
+    this.stopWatching = watchAgentChanges(deps.nc, deps.log, {
+      changed: (id) => deps.forget(id),
+      unknown: () => deps.forgetAll(),
     });
-    void this.watch();
   }
 
   static start(deps: AgentChangesDeps): AgentChanges {
@@ -51,15 +45,6 @@ export class AgentChanges {
   }
 
   stop(): void {
-    this.subscription.unsubscribe();
-  }
-
-  private async watch(): Promise<void> {
-    for await (const status of this.deps.nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'reconnect') {
-        this.deps.log.debug({ status: status.type }, 'agent cache cleared');
-        this.deps.forgetAll();
-      }
-    }
+    this.stopWatching();
   }
 }

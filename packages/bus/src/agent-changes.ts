@@ -1,19 +1,20 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodeJson } from '@switchboard/bus';
 import { AGENT_CHANGED_SUBJECT, AgentChanged } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/logger';
+import { parseMessage } from './wire.js';
 
 export interface AgentChangeListener {
-  /** Agent `id` was written: what was prepared or kept for it is stale. */
+  /** Agent `id` was written: whatever is held for it is stale. */
   changed(id: string): void;
-  /** A notice may have been missed (unreadable, or the connection dropped): everything is stale. */
+  /** A notice may have been missed (unreadable, or the connection dropped): everything held is stale. */
   unknown(): void;
 }
 
 /**
- * The registry's announcements that an agent was written (AGENT_CHANGED_SUBJECT, as its agent caches
- * use them), for what the worker holds per agent: prepared sessions and kept greetings. Core NATS may drop
- * a notice while the connection is down, so a drop or a reconnect counts as "anything may have changed".
+ * Listens to the registry's announcements that an agent was written (AGENT_CHANGED_SUBJECT), for whatever
+ * a process holds per agent: the registry replicas' agent caches, the workers' prepared sessions and kept
+ * greetings. Core NATS may drop a notice while the connection is down, so a drop or a reconnect counts as
+ * "anything may have changed". Returns the stop.
  */
 export function watchAgentChanges(
   nc: NatsConnection,
@@ -23,9 +24,8 @@ export function watchAgentChanges(
   const subscription = nc.subscribe(AGENT_CHANGED_SUBJECT, {
     callback: (err, msg) => {
       if (err) return;
-      const decoded = decodeJson(msg.data);
-      const notice = decoded.ok ? AgentChanged.safeParse(decoded.value) : undefined;
-      if (notice?.success) listener.changed(notice.data.id);
+      const notice = parseMessage(msg.data, AgentChanged);
+      if (notice.ok) listener.changed(notice.value.id);
       else listener.unknown();
     },
   });
@@ -35,7 +35,7 @@ export function watchAgentChanges(
       if (status.type === 'disconnect' || status.type === 'reconnect') {
         log.debug(
           { status: status.type },
-          'agent notices may be lost: kept greetings and prepared sessions dropped',
+          'agent notices may have been missed: everything held per agent dropped',
         );
         listener.unknown();
       }

@@ -120,6 +120,13 @@ describe('a worker taking part in placement', () => {
     const beforeClose = announcements.length;
     await stack.worker.close();
     await until(() => announcements.length > beforeClose, 'the last announcement', 1_000);
+    // The close may announce more than once (its start says draining, periodic ones may follow while streams
+    // close, the stop says the last word): let those in flight arrive before judging the last one.
+    let seen = -1;
+    while (seen !== announcements.length) {
+      seen = announcements.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
     expect(latest()).toMatchObject({ draining: true, live: 0, reserved: 0 });
     const last = announcements.length;
     await new Promise((resolve) => setTimeout(resolve, 1_500));

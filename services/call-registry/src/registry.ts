@@ -8,6 +8,7 @@ import { AgentCache } from './agents/agent-cache.js';
 import { AgentChanges } from './agents/agent-changes.js';
 import { BatchLoader } from './calls/batch-loader.js';
 import { findCallsBySids } from './calls/call-store.js';
+import { LookupLanes } from './calls/lookup-lanes.js';
 import type { RegistryConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createPool, poolFigures, warmPool } from './db/pool.js';
@@ -29,6 +30,8 @@ export const LOOKUP_MAX_BATCH = 256;
 export const LOOKUP_MIN_BATCH = 32;
 /** Batched lookup queries running at once; more lookups wait and join the next batch. */
 export const LOOKUP_MAX_IN_FLIGHT = 4;
+/** A lookup connection unused this long goes back to the pool. */
+export const LOOKUP_LANE_IDLE_MS = 1_000;
 /** How long `/readyz` and `registry.health` wait for the database to answer `SELECT 1`. */
 export const DB_CHECK_TIMEOUT_MS = 1_000;
 
@@ -52,7 +55,12 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
   if (config.migrateOnStart) await migrate(config.db.connectionString, log);
 
   const pool = createPool(config.db, log);
-  const figures = () => poolFigures(pool, config.db.max);
+  // Half the pool at most, so that lookups never keep the other endpoints and the event consumer waiting.
+  const lanes = new LookupLanes(pool, {
+    maxHeld: Math.min(LOOKUP_MAX_IN_FLIGHT, Math.floor(config.db.max / 2)),
+    idleReleaseMs: LOOKUP_LANE_IDLE_MS,
+  });
+  const figures = () => poolFigures(pool, config.db.max, lanes.idleCount);
   await warmPool(pool, config.db.min);
   const prisma = createPrisma(pool);
   const metrics = createMetrics(figures);
@@ -69,7 +77,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
 
   const agents = new AgentCache(pool);
   const lookups = new BatchLoader<string, string>(
-    (sids) => findCallsBySids(pool, agents, sids),
+    (sids) => findCallsBySids(lanes, agents, sids),
     { maxBatch: LOOKUP_MAX_BATCH, minBatch: LOOKUP_MIN_BATCH, maxInFlight: LOOKUP_MAX_IN_FLIGHT },
     (size) => metrics.lookupBatchSize.observe(size),
   );
@@ -153,6 +161,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
       await consumer.stop();
       await workers.stop();
       agentChanges.stop();
+      lanes.close();
       clearInterval(poolLog);
       await closeServer(http.server);
       await prisma.$disconnect();

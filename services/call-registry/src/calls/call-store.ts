@@ -27,6 +27,7 @@ import {
   toCall,
 } from './call-row.js';
 import { applyStatus, lockCall, statusReportOf } from './call-status-sql.js';
+import type { LookupLanes } from './lookup-lanes.js';
 
 const CALLS_BY_SIDS = {
   name: 'calls_by_sids',
@@ -38,12 +39,12 @@ const CALLS_BY_SIDS = {
  * JSON; the agents' parts come from `agents`, which reads those it does not hold in one more query.
  */
 export async function findCallsBySids(
-  pool: pg.Pool,
+  lanes: LookupLanes,
   agents: AgentCache,
   callSids: readonly string[],
 ): Promise<Map<string, string>> {
   const { rows } = await withDbRetry(() =>
-    pool.query<LookupRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
+    lanes.query<LookupRow>({ ...CALLS_BY_SIDS, values: [callSids], types: TIMESTAMPS_AS_TEXT }),
   );
   // Each agent's JSON taken once for the whole batch, so an invalidation meanwhile cannot leave a row without.
   const agentJson = new Map<string, string>();

@@ -49,8 +49,9 @@ export function createPool(config: PoolConfig, log: Logger): pg.Pool {
   return pool;
 }
 
-export function poolFigures(pool: pg.Pool, max: number): PoolFigures {
-  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max };
+/** `heldIdle`: connections checked out but running nothing (held for lookups), counted as idle. */
+export function poolFigures(pool: pg.Pool, max: number, heldIdle = 0): PoolFigures {
+  return { total: pool.totalCount, idle: pool.idleCount + heldIdle, waiting: pool.waitingCount, max };
 }
 
 /**

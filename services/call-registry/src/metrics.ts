@@ -19,15 +19,29 @@ export function createMetrics(poolFigures: () => PoolFigures) {
   pool('registry_db_pool_idle', 'Open connections not in use', (f) => f.idle);
   pool('registry_db_pool_waiting', 'Queries waiting for a connection', (f) => f.waiting);
   pool('registry_db_pool_max', 'DB_POOL_MAX', (f) => f.max);
+  const requests = new Histogram({
+    name: 'registry_request_duration_seconds',
+    help: 'NATS requests answered, by endpoint and outcome (ok or error status)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [promRegistry],
+  });
+  // One labelled child per endpoint and outcome, taken once: `observe({…labels})` hashes the labels on
+  // every request (a tenth of the registry's allocations per lookup, in a heap profile).
+  const requestChildren = new Map<string, Map<string, { observe(seconds: number): void }>>();
+  const observeRequest = (endpoint: string, outcome: 'ok' | number, seconds: number) => {
+    let byOutcome = requestChildren.get(endpoint);
+    if (byOutcome === undefined) requestChildren.set(endpoint, (byOutcome = new Map()));
+    const label = String(outcome);
+    let child = byOutcome.get(label);
+    if (child === undefined) byOutcome.set(label, (child = requests.labels(endpoint, label)));
+    child.observe(seconds);
+  };
   return {
     promRegistry,
-    requests: new Histogram({
-      name: 'registry_request_duration_seconds',
-      help: 'NATS requests answered, by endpoint and outcome (ok or error status)',
-      labelNames: ['endpoint', 'outcome'],
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-      registers: [promRegistry],
-    }),
+    requests,
+    /** `requests.observe` for one answered request. */
+    observeRequest,
     lookupBatchSize: new Histogram({
       name: 'registry_lookup_batch_size',
       help: 'callSids read by one batched call.bySid query',

@@ -101,8 +101,7 @@ export async function startRegistry({ config, log, nc: givenNc }: RegistryDeps):
     { name: REGISTRY_SERVICE_NAME, version: SERVICE_VERSION, description: 'Calls, agents and transcripts' },
     {
       log,
-      observe: (endpoint, outcome, ms) =>
-        metrics.requests.observe({ endpoint, outcome: String(outcome) }, ms / 1000),
+      observe: (endpoint, outcome, ms) => metrics.observeRequest(endpoint, outcome, ms / 1000),
     },
   );
   addEndpoints(host, {

@@ -67,5 +67,8 @@ export async function startTwilioRestService(deps: TwilioRestServiceDeps): Promi
     );
     return { callSid: request.callSid, status };
   });
+  // Its subscriptions are on the server before the service counts as started: a request sent right after,
+  // on another connection, finds a responder (nats.js sends SUB with its next write, not at once).
+  await deps.nc.flush();
   return host;
 }

@@ -146,11 +146,7 @@ export class ServiceHost implements ServingService {
       stats.recordError(error);
       if (error.status >= 500) this.options.log.error({ err: thrown, endpoint: name }, 'request failed');
       else this.options.log.debug({ code: error.code, endpoint: name }, 'request rejected');
-      msg.respondError(
-        error.status,
-        headerText(error.message),
-        utf8(JSON.stringify(error.toBody())),
-      );
+      msg.respondError(error.status, headerText(error.message), utf8(JSON.stringify(error.toBody())));
     } finally {
       const durationMs = performance.now() - started;
       stats.recordLatency(durationMs);

@@ -31,10 +31,16 @@ export function createMetrics(poolFigures: () => PoolFigures) {
   const requestChildren = new Map<string, Map<string, { observe(seconds: number): void }>>();
   const observeRequest = (endpoint: string, outcome: 'ok' | number, seconds: number) => {
     let byOutcome = requestChildren.get(endpoint);
-    if (byOutcome === undefined) requestChildren.set(endpoint, (byOutcome = new Map()));
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      requestChildren.set(endpoint, byOutcome);
+    }
     const label = String(outcome);
     let child = byOutcome.get(label);
-    if (child === undefined) byOutcome.set(label, (child = requests.labels(endpoint, label)));
+    if (child === undefined) {
+      child = requests.labels(endpoint, label);
+      byOutcome.set(label, child);
+    }
     child.observe(seconds);
   };
   return {

@@ -12,10 +12,10 @@ export interface LookupLanesOptions {
 
 /**
  * Connections the batched lookups keep checked out of the pool while lookups keep coming, one per batch in
- * flight. On a held connection a batch's query is written to PostgreSQL in the same turn of the event loop
- * that filled it, and it costs none of the pool's work per query (a `process.nextTick` and a timer to take a
- * connection, another timer to give it back): 0.7-0.75x the registry's CPU per lookup, 1.3x the lookups
- * per second, with one lookup at a time (test/bench/README.md).
+ * flight. A batch's query then goes straight to its connection's socket, without the pool's work per query
+ * (a `process.nextTick` and a timer set and cleared to take a connection, an idle timer to give it back):
+ * with one lookup at a time, 1.24x the lookups per second and 0.80x the registry's CPU per lookup (medians
+ * of five paired runs, test/bench/README.md).
  *
  * Connections still come from the one pool, so `DB_POOL_MAX` bounds them; a quiet registry gives them back.
  * A held connection that fails a query, or that the server ends while it is held, is never used again.

@@ -212,4 +212,36 @@ describe('recordings and answeredBy', () => {
       'voicemailMessage',
     );
   });
+
+  it("applies a recording and an answered-by that came before the call's registration, once it registers", async () => {
+    const callSid = newCallSid();
+    const sid = recordingSid();
+    await publish(
+      {
+        kind: 'recording',
+        callSid,
+        at: at(70),
+        recordingSid: sid,
+        status: 'completed',
+        durationSeconds: 12,
+        channels: 2,
+      },
+      `${sid}:early-completed`,
+    );
+    await publish(
+      { kind: 'answered-by', callSid, at: at(6), answeredBy: 'human', detectionMs: 1800 },
+      `${callSid}:early-amd`,
+    );
+    await settled();
+    await expect(stack.client.callBySid({ callSid })).rejects.toMatchObject({ code: 'CALL_NOT_FOUND' });
+    const created = await stack.client.callCreate({
+      callSid,
+      direction: 'outbound',
+      from: '+15550001111',
+      to: '+15557770000',
+    });
+    const expected = { recording: { sid, durationSeconds: 12, channels: 2 }, answeredBy: 'human' };
+    expect(created).toMatchObject(expected);
+    expect(await stack.client.callBySid({ callSid })).toMatchObject(expected);
+  });
 });

@@ -28,6 +28,7 @@ import {
 } from './call-row.js';
 import { applyStatus, lockCall, statusReportOf } from './call-status-sql.js';
 import type { LookupLanes } from './lookup-lanes.js';
+import { applyAnsweredBy, applyRecording } from './recording-sql.js';
 
 const CALLS_BY_SIDS = {
   name: 'calls_by_sids',
@@ -86,27 +87,30 @@ const INSERT_CALL = {
     RETURNING call_sid`,
 };
 
+/** The events that change a call's row: those that came before its registration are folded in then. */
+const EARLY_EVENT_KINDS = "'status', 'stream', 'recording', 'answered-by'";
+
 /** The call, and whether events were recorded for it (the early ones: see `createCall`). */
 const CALL_BY_SID = {
   name: 'call_by_sid_with_events',
   text: `
     SELECT ${CALL_COLUMNS}, EXISTS (
-      SELECT 1 FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind IN ('status', 'stream')
+      SELECT 1 FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind IN (${EARLY_EVENT_KINDS})
     ) AS has_events
     FROM ${CALLS_JOIN_AGENTS} WHERE c.call_sid = $1`,
 };
 
 const CALL_EVENTS = {
-  name: 'call_status_events',
-  text: `SELECT payload FROM call_events WHERE call_sid = $1 AND kind IN ('status', 'stream') ORDER BY id`,
+  name: 'call_early_events',
+  text: `SELECT payload FROM call_events WHERE call_sid = $1 AND kind IN (${EARLY_EVENT_KINDS}) ORDER BY id`,
 };
 
 /**
  * Registers a call; idempotent. A second create with the same direction/from/to returns the stored call
  * (keeping the agent chosen the first time); different ones are a conflict.
  *
- * Status events that arrived before the call was registered (an outbound call's first callbacks can) were
- * recorded without a call to apply to; they are folded in here. The insert and `applyEvent` both hold the
+ * Events that arrived before the call was registered (an outbound call's first callbacks can: status, and
+ * a recording's or machine detection's) were recorded without a call to apply to; they are folded in here. The insert and `applyEvent` both hold the
  * call's lock, so an event is either recorded before the insert commits, and then seen by the read that
  * follows it, or applied to the inserted call. The common case is two round trips and one commit; folding
  * is idempotent, so it runs whenever the call has status events, which a fresh call almost never has.
@@ -210,9 +214,14 @@ function sameParties(call: Call, request: CallCreateRequest): boolean {
 async function foldEvents(client: pg.ClientBase, callSid: string): Promise<void> {
   const { rows } = await client.query<{ payload: unknown }>({ ...CALL_EVENTS, values: [callSid] });
   for (const { payload } of rows) {
-    const event = CallEvent.safeParse(payload);
-    const report = event.success ? statusReportOf(event.data) : undefined;
+    const parsed = CallEvent.safeParse(payload);
+    if (!parsed.success) continue;
+    const event = parsed.data;
+    const report = statusReportOf(event);
     if (report) await applyStatus(client, report);
+    // Each is idempotent, and applied in the order recorded, as `applyEvent` would have.
+    if (event.kind === 'recording') await applyRecording(client, event);
+    if (event.kind === 'answered-by') await applyAnsweredBy(client, event);
   }
 }
 

@@ -1,18 +1,29 @@
 import { createServer } from 'node:net';
 
-/** A TCP port nobody listens on right now, picked by the kernel. */
+/**
+ * Ports handed out for servers a test starts, below Linux's default ephemeral range (32768–60999). A port
+ * the kernel picks for `listen(0)` is in that range, and so is the local port of every outgoing connection:
+ * between the probe and the server's own bind, any connection of a test file running beside this one could
+ * take it ("address already in use", seen with two files at a time).
+ */
+const TEST_PORTS = { from: 20_000, to: 32_767 };
+const PICKS = 50;
+
+/** A TCP port nobody listens on right now, outside the ephemeral range (see `TEST_PORTS`). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let pick = 0; pick < PICKS; pick++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${TEST_PORTS.from}-${TEST_PORTS.to} after ${PICKS} picks`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

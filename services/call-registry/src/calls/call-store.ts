@@ -15,6 +15,7 @@ import type { AgentCache } from '../agents/agent-cache.js';
 import { settleCallStatus } from '../batches/batch-attempts.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
+import { applyCallFacts } from './call-facts.js';
 import {
   agentJsonForCall,
   CALL_COLUMNS,
@@ -26,9 +27,8 @@ import {
   TIMESTAMPS_AS_TEXT,
   toCall,
 } from './call-row.js';
-import { applyStatus, lockCall, statusReportOf } from './call-status-sql.js';
+import { lockCall } from './call-status-sql.js';
 import type { LookupLanes } from './lookup-lanes.js';
-import { applyAnsweredBy, applyRecording } from './recording-sql.js';
 
 const CALLS_BY_SIDS = {
   name: 'calls_by_sids',
@@ -109,11 +109,12 @@ const CALL_EVENTS = {
  * Registers a call; idempotent. A second create with the same direction/from/to returns the stored call
  * (keeping the agent chosen the first time); different ones are a conflict.
  *
- * Events that arrived before the call was registered (an outbound call's first callbacks can: status, and
- * a recording's or machine detection's) were recorded without a call to apply to; they are folded in here. The insert and `applyEvent` both hold the
- * call's lock, so an event is either recorded before the insert commits, and then seen by the read that
- * follows it, or applied to the inserted call. The common case is two round trips and one commit; folding
- * is idempotent, so it runs whenever the call has status events, which a fresh call almost never has.
+ * Events that arrived before the call was registered (an outbound call's first callbacks can: statuses, a
+ * recording's, machine detection's) were recorded without a call to apply to; their facts (`applyCallFacts`)
+ * are folded in here. The insert and `applyEvent` both hold the call's lock, so an event is either recorded
+ * before the insert commits, and then seen by the read that follows it, or applied to the inserted call. The
+ * common case is two round trips and one commit; folding is idempotent, so it runs whenever the call has
+ * such events, which a fresh call almost never has.
  */
 export async function createCall(pool: pg.Pool, given: CallCreateRequest): Promise<Call> {
   const { request, variables } = await withBatchCall(pool, given);
@@ -214,14 +215,8 @@ function sameParties(call: Call, request: CallCreateRequest): boolean {
 async function foldEvents(client: pg.ClientBase, callSid: string): Promise<void> {
   const { rows } = await client.query<{ payload: unknown }>({ ...CALL_EVENTS, values: [callSid] });
   for (const { payload } of rows) {
-    const parsed = CallEvent.safeParse(payload);
-    if (!parsed.success) continue;
-    const event = parsed.data;
-    const report = statusReportOf(event);
-    if (report) await applyStatus(client, report);
-    // Each is idempotent, and applied in the order recorded, as `applyEvent` would have.
-    if (event.kind === 'recording') await applyRecording(client, event);
-    if (event.kind === 'answered-by') await applyAnsweredBy(client, event);
+    const event = CallEvent.safeParse(payload);
+    if (event.success) await applyCallFacts(client, event.data);
   }
 }
 

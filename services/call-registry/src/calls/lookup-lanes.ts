@@ -21,8 +21,8 @@ export interface LookupLanesOptions {
  * A held connection that fails a query, or that the server ends while it is held, is never used again.
  */
 export class LookupLanes {
-  private readonly idle: pg.PoolClient[] = [];
-  private readonly lastUsed = new Map<pg.PoolClient, number>();
+  /** Held connections running nothing, each with when its last query ended; the newest last. */
+  private readonly idle: { client: pg.PoolClient; usedAt: number }[] = [];
   /** Connections watched for their end already: one may be held, given back and held again. */
   private readonly watched = new WeakSet<pg.PoolClient>();
   private readonly sweeper: NodeJS.Timeout;
@@ -43,15 +43,14 @@ export class LookupLanes {
   /** Runs `query` on a held connection, or on one taken from the pool when none is free. */
   query<R extends pg.QueryResultRow>(query: LaneQuery): Promise<pg.QueryResult<R>> {
     const held = this.idle.pop();
-    return held === undefined ? this.queryOnNew(query) : this.run(held, query);
+    return held === undefined ? this.queryOnNew(query) : this.run(held.client, query);
   }
 
   /** Gives every held connection back to the pool; queries still running give theirs back when done. */
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const client of this.idle.splice(0)) client.release();
-    this.lastUsed.clear();
+    for (const { client } of this.idle.splice(0)) client.release();
   }
 
   private async queryOnNew<R extends pg.QueryResultRow>(query: LaneQuery): Promise<pg.QueryResult<R>> {
@@ -72,37 +71,29 @@ export class LookupLanes {
       result = await client.query<R>(query);
     } catch (err) {
       // The connection may be the cause (killed, timed out): the pool closes it and opens another.
-      this.lastUsed.delete(client);
       client.release(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    if (this.closed || this.idle.length >= this.options.maxHeld) {
-      this.lastUsed.delete(client);
-      client.release();
-    } else {
-      this.lastUsed.set(client, performance.now());
-      this.idle.push(client);
-    }
+    if (this.closed || this.idle.length >= this.options.maxHeld) client.release();
+    else this.idle.push({ client, usedAt: performance.now() });
     return result;
   }
 
   /** A held connection the server ended: dropped at once rather than found dead by the next batch. */
   private drop(client: pg.PoolClient): void {
-    const at = this.idle.indexOf(client);
+    const at = this.idle.findIndex((held) => held.client === client);
     if (at === -1) return;
     this.idle.splice(at, 1);
-    this.lastUsed.delete(client);
     client.release(new Error('connection ended while held for lookups'));
   }
 
   private releaseIdle(): void {
     const usedBefore = performance.now() - this.options.idleReleaseMs;
     for (let i = this.idle.length - 1; i >= 0; i--) {
-      const client = this.idle[i] as pg.PoolClient;
-      if ((this.lastUsed.get(client) ?? 0) > usedBefore) continue;
+      const held = this.idle[i] as { client: pg.PoolClient; usedAt: number };
+      if (held.usedAt > usedBefore) continue;
       this.idle.splice(i, 1);
-      this.lastUsed.delete(client);
-      client.release();
+      held.client.release();
     }
   }
 }

@@ -1,15 +1,8 @@
 import type { CallEvent } from '@switchboard/contracts';
 import type pg from 'pg';
 import { settleAfterStreamEnd, settleCallStatus } from '../batches/batch-attempts.js';
-import {
-  applyStatus,
-  applyStreamEnd,
-  clearEndedReason,
-  lockCall,
-  statusReportOf,
-  streamEndOf,
-} from '../calls/call-status-sql.js';
-import { applyAnsweredBy, applyRecording } from '../calls/recording-sql.js';
+import { applyCallFacts } from '../calls/call-facts.js';
+import { applyStreamEnd, clearEndedReason, lockCall, streamEndOf } from '../calls/call-status-sql.js';
 import { withDbRetry } from '../db/retry.js';
 import { inTransaction } from '../db/transaction.js';
 import { noteWorkerStream } from '../workers/worker-streams-sql.js';
@@ -47,8 +40,7 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
         values: [msgId, event.callSid, event.kind, JSON.stringify(event), event.at],
       });
       if (recorded.rowCount === 0) return 'duplicate';
-      const report = statusReportOf(event);
-      if (report) await applyStatus(client, report);
+      await applyCallFacts(client, event);
       if (event.kind === 'status') await settleCallStatus(client, event.callSid, event.status, event.batch);
       if (event.kind === 'stream' && event.action === 'started')
         await clearEndedReason(client, event.callSid);
@@ -65,8 +57,6 @@ export async function applyEvent(pool: pg.Pool, msgId: string, event: CallEvent)
           values: [event.callSid, event.itemId, event.role, event.text, event.at, tool],
         });
       }
-      if (event.kind === 'recording') await applyRecording(client, event);
-      if (event.kind === 'answered-by') await applyAnsweredBy(client, event);
       return 'applied';
     }),
   );
